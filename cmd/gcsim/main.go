@@ -1,0 +1,148 @@
+// Command gcsim serves a simulated Genesys Cloud organization (package proxies/gcsim) on a
+// loopback port, for demos, benchmarks and manual runs of user-provisioning:
+//
+//	gcsim -org testdata/org.json -url-file /tmp/gcsim.url
+//	GENESYS_API_URL=$(cat /tmp/gcsim.url) GENESYS_CLIENT_ID=demo-client \
+//	  GENESYS_CLIENT_SECRET=demo-secret-not-real bin/user-provisioning users.csv
+//
+// The first line on stdout is "gcsim listening on http://127.0.0.1:PORT". GET /__sim/state
+// and GET /__sim/counters show what happened; POST /__sim/revoke-tokens invalidates tokens.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/user-provisioning/user-provisioning/proxies/gcsim"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run serves until ctx ends. It returns 0 after a clean stop, 2 for bad usage, 1 when the
+// server cannot start.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("gcsim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:0", "listen address; port 0 picks a free port")
+	allowRemote := fs.Bool("allow-remote", false, "allow an -addr that is not a loopback address")
+	urlFile := fs.String("url-file", "", "also write the base URL to this file (removed on exit)")
+	orgPath := fs.String("org", "testdata/org.json", "seed org file")
+	ttl := fs.Duration("token-ttl", 24*time.Hour, "lifetime of issued tokens")
+	rate := fs.Int("rate", 300, "requests per OAuth client within -rate-window; 0 is unlimited")
+	window := fs.Duration("rate-window", time.Minute, "length of the sliding rate-limit window")
+	fail503 := fs.Float64("fail-503", 0, "share of API requests answered 503 (0 to 1)")
+	drop := fs.Float64("drop", 0, "share of API requests committed, then dropped unanswered (0 to 1)")
+	latency := fs.Duration("latency", 0, "delay added to every request")
+	stationDelay := fs.Duration("station-delay", 2*time.Second, "delay before a new WebRTC phone's station appears")
+	searchLag := fs.Duration("search-lag", time.Second, "delay before a user change reaches user search")
+	seed := fs.Int64("seed", 1, "seed of the random faults and generated ids")
+	verbose := fs.Bool("v", false, "log every request (method, path, status) to stderr")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	usage := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "gcsim: "+format+"\n", a...)
+		return 2
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usage("unexpected argument %q", fs.Arg(0))
+	case *fail503 < 0 || *fail503 > 1 || *drop < 0 || *drop > 1:
+		return usage("-fail-503 and -drop must be between 0 and 1")
+	case *rate < 0 || *ttl <= 0 || *window <= 0 || *latency < 0 || *stationDelay < 0 || *searchLag < 0:
+		return usage("-rate and the durations must not be negative; -token-ttl and -rate-window must be positive")
+	}
+	host, _, err := net.SplitHostPort(*addr)
+	if err != nil {
+		return usage("-addr %q: %v", *addr, err)
+	}
+	if !*allowRemote && !isLoopback(host) {
+		return usage("-addr %q is not a loopback address; the simulator has well-known credentials (use -allow-remote to insist)", *addr)
+	}
+	org, err := gcsim.LoadOrg(*orgPath)
+	if err != nil {
+		return usage("%v", err)
+	}
+
+	opts := gcsim.Options{
+		Org: org, TokenTTL: *ttl, RatePerMinute: *rate, RateWindow: *window,
+		Fail503Ratio: *fail503, DropRatio: *drop, Latency: *latency,
+		StationDelay: *stationDelay, SearchLag: *searchLag, Seed: *seed,
+	}
+	if *verbose {
+		opts.Logf = log.New(stderr, "", log.LstdFlags|log.Lmicroseconds).Printf
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "gcsim: %v\n", err)
+		return 1
+	}
+	srv := gcsim.Serve(ln, gcsim.New(opts))
+	fmt.Fprintf(stdout, "gcsim listening on %s\n", srv.URL)
+	if *urlFile != "" {
+		if err := writeFileAtomic(*urlFile, srv.URL+"\n"); err != nil {
+			srv.Close()
+			fmt.Fprintf(stderr, "gcsim: %v\n", err)
+			return 1
+		}
+		defer os.Remove(*urlFile)
+	}
+
+	<-ctx.Done()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		srv.Close()
+	}
+	fmt.Fprintln(stderr, "gcsim: stopped")
+	return 0
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// writeFileAtomic writes through a temporary file and a rename, so that a reader polling for
+// the file never sees it half written.
+func writeFileAtomic(path, content string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".gcsim-url-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.WriteString(content); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine and the test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestRunServesAndStops(t *testing.T) {
+	urlFile := filepath.Join(t.TempDir(), "url")
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"-org", "../../testdata/org.json", "-url-file", urlFile, "-v"}, &stdout, &stderr)
+	}()
+	var url string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if b, err := os.ReadFile(urlFile); err == nil {
+			url = strings.TrimSpace(string(b))
+			break
+		}
+	}
+	if url == "" {
+		cancel()
+		t.Fatalf("no url file; stderr: %s", stderr.String())
+	}
+	if first, _, _ := strings.Cut(stdout.String(), "\n"); first != "gcsim listening on "+url {
+		t.Fatalf("first stdout line %q, url file %q", first, url)
+	}
+	resp, err := http.Get(url + "/__sim/counters")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("counters: %d", resp.StatusCode)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit code %d; stderr: %s", code, stderr.String())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("run did not stop")
+	}
+	if _, err := os.Stat(urlFile); !os.IsNotExist(err) {
+		t.Errorf("url file left behind: %v", err)
+	}
+	if !strings.Contains(stderr.String(), "GET /__sim/counters 200") {
+		t.Errorf("request log missing: %s", stderr.String())
+	}
+}
+
+func TestRunRefusesBadUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"remote addr", []string{"-addr", "0.0.0.0:0"}, "not a loopback address"},
+		{"empty host", []string{"-addr", ":8080"}, "not a loopback address"},
+		{"bad ratio", []string{"-drop", "2"}, "between 0 and 1"},
+		{"missing org", []string{"-org", "no/such/org.json"}, "load org"},
+		{"argument", []string{"extra"}, "unexpected argument"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr syncBuffer
+			if code := run(context.Background(), tt.args, &stdout, &stderr); code != 2 {
+				t.Fatalf("exit code %d, want 2", code)
+			}
+			if !strings.Contains(stderr.String(), tt.want) {
+				t.Fatalf("stderr %q, want %q", stderr.String(), tt.want)
+			}
+		})
+	}
+}

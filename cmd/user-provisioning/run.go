@@ -1,0 +1,276 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/joho/godotenv"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/user-provisioning/user-provisioning/provision"
+	"github.com/user-provisioning/user-provisioning/proxies"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// Exit codes: the command-line contract (README "Exit codes").
+const (
+	exitOK          = 0
+	exitRowsFailed  = 1
+	exitUnusable    = 2
+	exitAuth        = 3
+	exitInterrupted = 130
+)
+
+type flags struct {
+	envFile     string
+	report      string
+	dryRun      bool
+	validate    bool
+	skipInvalid bool
+	workers     int
+	rate        int
+	mode        string
+	logFormat   string
+	logLevel    string
+	version     bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
+	var f flags
+	fs := flag.NewFlagSet("user-provisioning", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: user-provisioning [flags] FILE.csv\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&f.envFile, "env-file", ".env", "read credentials from this `file` (a missing default .env is fine)")
+	fs.StringVar(&f.report, "report", "", "write the per-row report to this `path` (default FILE.results.csv)")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "validate and plan with read-only calls; change nothing")
+	fs.BoolVar(&f.validate, "validate", false, "offline checks only: no credentials, no API call")
+	fs.BoolVar(&f.skipInvalid, "skip-invalid", false, "provision the valid rows even when some rows are invalid")
+	fs.IntVar(&f.workers, "workers", 4, "rows processed at once")
+	fs.IntVar(&f.rate, "rate", 300, "API requests per minute, token requests included")
+	fs.StringVar(&f.mode, "mode", "upsert", "create: leave existing users alone; upsert: also bring existing users in line")
+	fs.StringVar(&f.logFormat, "log-format", "", "json or console (default: console on a terminal, json otherwise)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.BoolVar(&f.version, "version", false, "print the version and exit")
+
+	// Flags may come before or after the file name.
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return f, nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		files = append(files, args[0])
+		args = args[1:]
+	}
+	switch {
+	case f.workers < 1 || f.workers > 64:
+		return f, nil, fmt.Errorf("--workers must be between 1 and 64")
+	case f.rate < 1:
+		return f, nil, fmt.Errorf("--rate must be at least 1 request per minute")
+	case f.mode != "create" && f.mode != "upsert":
+		return f, nil, fmt.Errorf("--mode must be create or upsert")
+	case f.logFormat != "" && f.logFormat != "json" && f.logFormat != "console":
+		return f, nil, fmt.Errorf("--log-format must be json or console")
+	case f.dryRun && f.validate:
+		return f, nil, fmt.Errorf("--dry-run and --validate do not go together: --validate makes no API call at all")
+	}
+	return f, files, nil
+}
+
+// run is the whole program; it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runWith(ctx, args, stdout, stderr, nil)
+}
+
+// runWith is run with a hook that adjusts the pipeline's options (tests shorten its waits).
+func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, tune func(*provision.Options)) int {
+	f, files, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
+		return exitUnusable
+	}
+	if f.version {
+		fmt.Fprintf(stdout, "user-provisioning %s\n", version)
+		return exitOK
+	}
+	if len(files) != 1 {
+		fmt.Fprintf(stderr, "user-provisioning: give exactly one CSV file (usage: user-provisioning [flags] FILE.csv)\n")
+		return exitUnusable
+	}
+	file := files[0]
+	log, err := newLogger(f.logFormat, f.logLevel, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
+		return exitUnusable
+	}
+	defer func() { _ = log.Sync() }()
+
+	reportPath := f.report
+	if reportPath == "" {
+		reportPath = strings.TrimSuffix(file, filepath.Ext(file)) + ".results.csv"
+	}
+	opts := provision.Options{
+		File:         file,
+		ReportPath:   reportPath,
+		Workers:      f.workers,
+		SkipInvalid:  f.skipInvalid,
+		DryRun:       f.dryRun,
+		ValidateOnly: f.validate,
+		CreateOnly:   f.mode == "create",
+		Log:          log,
+	}
+	if tune != nil {
+		tune(&opts)
+	}
+
+	var svc provision.Services
+	var client *proxies.Client
+	if !f.validate {
+		env, err := loadEnv(f.envFile, f.envFile == ".env")
+		if err != nil {
+			fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
+			return exitUnusable
+		}
+		base, err := proxies.BaseURL(env.get("GENESYS_ORG_REGION", "GENESYSCLOUD_REGION"), env.get("GENESYS_API_URL"))
+		if err != nil {
+			fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
+			return exitUnusable
+		}
+		client, err = proxies.NewClient(proxies.Config{
+			BaseURL:       base,
+			ClientID:      env.get("GENESYS_CLIENT_ID", "GENESYSCLOUD_OAUTHCLIENT_ID"),
+			ClientSecret:  env.get("GENESYS_CLIENT_SECRET", "GENESYSCLOUD_OAUTHCLIENT_SECRET"),
+			RatePerMinute: f.rate,
+			Logger:        log,
+		})
+		if err != nil {
+			fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
+			return exitUnusable
+		}
+		// Check the file's header before asking for a token, then the credentials before
+		// any row: both fail fast with nothing written.
+		if r, err := provision.OpenCSV(file); err != nil {
+			fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
+			return exitUnusable
+		} else {
+			_ = r.Close()
+		}
+		if err := client.Authenticate(ctx); err != nil {
+			return fail(ctx, stderr, err)
+		}
+		log.Info("authenticated", zap.String("api", base))
+		svc = client.Services()
+	}
+
+	sum, err := provision.Run(ctx, svc, opts)
+	if err != nil && sum.Total == 0 {
+		return fail(ctx, stderr, err)
+	}
+	line := fmt.Sprintf("%s: %s", file, sum.String())
+	if client != nil {
+		st := client.Stats()
+		line += fmt.Sprintf("; %d API requests (%d throttled, %d retried, %d tokens)", st.Requests, st.Throttled, st.Retries, st.Tokens)
+	}
+	fmt.Fprintln(stderr, line)
+	fmt.Fprintf(stderr, "report: %s\n", reportPath)
+	if err != nil {
+		return fail(ctx, stderr, err)
+	}
+	if sum.ByStatus[provision.StatusFailed] > 0 || sum.ByStatus[provision.StatusInvalid] > 0 {
+		return exitRowsFailed
+	}
+	return exitOK
+}
+
+// fail prints a fatal error on one line and picks its exit code.
+func fail(ctx context.Context, stderr io.Writer, err error) int {
+	switch {
+	case errors.Is(err, provision.ErrAuth):
+		fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
+		return exitAuth
+	case ctx.Err() != nil || errors.Is(err, context.Canceled):
+		fmt.Fprintf(stderr, "user-provisioning: interrupted\n")
+		return exitInterrupted
+	default:
+		fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
+		return exitUnusable
+	}
+}
+
+// env is the process environment over a .env file: a variable set in the environment wins.
+type env map[string]string
+
+func loadEnv(path string, optional bool) (env, error) {
+	m, err := godotenv.Read(path)
+	if err != nil {
+		if optional && errors.Is(err, fs.ErrNotExist) {
+			return env{}, nil
+		}
+		return nil, fmt.Errorf("read env file %s: %w", path, err)
+	}
+	return env(m), nil
+}
+
+// get returns the first of names that is set.
+func (e env) get(names ...string) string {
+	for _, n := range names {
+		if v, ok := os.LookupEnv(n); ok && v != "" {
+			return v
+		}
+		if v := e[n]; v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func newLogger(format, level string, w io.Writer) (*zap.Logger, error) {
+	var lvl zapcore.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	if format == "" {
+		format = "json"
+		if isTerminal(w) {
+			format = "console"
+		}
+	}
+	encCfg := zap.NewProductionEncoderConfig()
+	encCfg.EncodeTime = zapcore.ISO8601TimeEncoder
+	var enc zapcore.Encoder
+	if format == "console" {
+		encCfg.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		enc = zapcore.NewConsoleEncoder(encCfg)
+	} else {
+		enc = zapcore.NewJSONEncoder(encCfg)
+	}
+	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), lvl)), nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

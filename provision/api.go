@@ -1,0 +1,120 @@
+package provision
+
+import "context"
+
+// The interfaces below are what the pipeline needs from Genesys Cloud. Package proxies
+// implements them over the official SDK; tests implement them with fakes. Every method is
+// safe for concurrent use and returns errors classified by the vocabulary in errors.go.
+
+// Ref is a named object in the org: a role, division, group or site.
+type Ref struct {
+	ID   string
+	Name string
+}
+
+// PhoneBase is a phone base settings object with what a new WebRTC phone copies from it.
+type PhoneBase struct {
+	ID              string
+	Name            string
+	PhoneMetaBaseID string
+	LineBaseID      string // the phone base's first line base: the phone's lineBaseSettings
+	LineName        string
+}
+
+// User is a user as the pipeline compares it with a row.
+type User struct {
+	ID               string
+	Name             string
+	Email            string
+	State            string // active, inactive or deleted
+	DivisionID       string
+	Version          int
+	GroupIDs         []string // groups the user is a direct member of
+	DefaultStationID string   // "" when the user has no default station
+}
+
+// NewUser is the body of a user creation.
+type NewUser struct {
+	Name       string
+	Email      string
+	Password   string // sent only when not empty
+	DivisionID string
+}
+
+// Grant is a role granted in a division.
+type Grant struct {
+	RoleID     string
+	DivisionID string
+}
+
+// Phone is a WebRTC phone.
+type Phone struct {
+	ID     string
+	Name   string
+	UserID string // the phone's webRtcUser
+}
+
+// NewPhone is the body of a WebRTC phone creation.
+type NewPhone struct {
+	Name      string
+	Site      Ref
+	PhoneBase PhoneBase
+	User      Ref
+}
+
+// Users is the users API area.
+type Users interface {
+	// FindByEmail returns the user with this email, whatever its state (active, inactive or
+	// deleted), or nil when there is none. The email is matched case-insensitively.
+	FindByEmail(ctx context.Context, email string) (*User, error)
+	// Get reads a user with its groups and stations.
+	Get(ctx context.Context, id string) (User, error)
+	// Create creates a user. It is not idempotent: callers look the user up before retrying
+	// an ambiguous failure.
+	Create(ctx context.Context, in NewUser) (User, error)
+	// SetDefaultStation makes the station the user's default.
+	SetDefaultStation(ctx context.Context, userID, stationID string) error
+}
+
+// Authorization is the divisions and roles API area.
+type Authorization interface {
+	HomeDivision(ctx context.Context) (Ref, error)
+	ListRoles(ctx context.Context) ([]Ref, error)
+	// UserGrants lists the grants held by the user itself, not those it holds through a group.
+	UserGrants(ctx context.Context, userID string) ([]Grant, error)
+	// GrantRole grants one role in one division to many users in a single call.
+	GrantRole(ctx context.Context, roleID, divisionID string, userIDs []string) error
+}
+
+// Groups is the groups API area.
+type Groups interface {
+	ListGroups(ctx context.Context) ([]Ref, error)
+	// AddMembers adds at most MaxGroupMembersPerCall users to a group. It reads the group's
+	// version and retries on a version conflict.
+	AddMembers(ctx context.Context, groupID string, userIDs []string) error
+}
+
+// MaxGroupMembersPerCall is the API's limit on POST /api/v2/groups/{groupId}/members.
+const MaxGroupMembersPerCall = 50
+
+// Telephony is the telephony (sites, phone bases, phones) and stations API area.
+type Telephony interface {
+	ListSites(ctx context.Context) ([]Ref, error)
+	ListPhoneBases(ctx context.Context) ([]PhoneBase, error)
+	// FindPhoneByUser returns the user's WebRTC phone, or nil when there is none.
+	FindPhoneByUser(ctx context.Context, userID string) (*Phone, error)
+	// CreatePhone creates a WebRTC phone. It is not idempotent: callers look the phone up
+	// before retrying an ambiguous failure.
+	CreatePhone(ctx context.Context, in NewPhone) (Phone, error)
+	// FindStationByUser returns the id of the user's WebRTC station, or "" while the station
+	// has not appeared yet (stations appear some time after their phone).
+	FindStationByUser(ctx context.Context, userID string) (string, error)
+}
+
+// Services bundles the API areas the pipeline uses.
+type Services struct {
+	Users         Users
+	Authorization Authorization
+	Groups        Groups
+	Telephony     Telephony
+}

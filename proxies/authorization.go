@@ -1,0 +1,78 @@
+package proxies
+
+import (
+	"context"
+
+	"github.com/mypurecloud/platform-client-sdk-go/v162/platformclientv2"
+
+	"github.com/user-provisioning/user-provisioning/provision"
+)
+
+// Authorization implements provision.Authorization.
+type Authorization struct{ c *Client }
+
+var _ provision.Authorization = (*Authorization)(nil)
+
+// rolesPageSize is the page size Genesys's own Terraform provider uses for roles.
+const rolesPageSize = 100
+
+func (a *Authorization) api(ctx context.Context) platformclientv2.AuthorizationApi {
+	return platformclientv2.AuthorizationApi{Configuration: a.c.cfg(ctx)}
+}
+
+// HomeDivision calls GET /api/v2/authorization/divisions/home.
+func (a *Authorization) HomeDivision(ctx context.Context) (provision.Ref, error) {
+	d, resp, err := a.api(ctx).GetAuthorizationDivisionsHome()
+	if err := check("GET /api/v2/authorization/divisions/home", resp, err); err != nil {
+		return provision.Ref{}, err
+	}
+	return provision.Ref{ID: deref(d.Id), Name: deref(d.Name)}, nil
+}
+
+// ListRoles calls GET /api/v2/authorization/roles, every page.
+func (a *Authorization) ListRoles(ctx context.Context) ([]provision.Ref, error) {
+	const op = "GET /api/v2/authorization/roles"
+	return listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
+		l, resp, err := a.api(ctx).GetAuthorizationRoles(rolesPageSize, n, "", nil, "", "", "", nil, nil, false, nil)
+		if err := check(op, resp, err); err != nil {
+			return nil, 0, err
+		}
+		var out []provision.Ref
+		for _, r := range deref(l.Entities) {
+			out = append(out, provision.Ref{ID: deref(r.Id), Name: deref(r.Name)})
+		}
+		return out, deref(l.PageCount), nil
+	})
+}
+
+// UserGrants calls GET /api/v2/authorization/subjects/{subjectId} and keeps the grants the
+// user holds itself (a grant held through a group carries the group's id as its subject).
+func (a *Authorization) UserGrants(ctx context.Context, userID string) ([]provision.Grant, error) {
+	s, resp, err := a.api(ctx).GetAuthorizationSubject(userID, true)
+	if err := check("GET /api/v2/authorization/subjects/{id}", resp, err); err != nil {
+		return nil, err
+	}
+	var out []provision.Grant
+	for _, g := range deref(s.Grants) {
+		if sid := deref(g.SubjectId); sid != "" && sid != userID {
+			continue
+		}
+		var gr provision.Grant
+		if g.Role != nil {
+			gr.RoleID = deref(g.Role.Id)
+		}
+		if g.Division != nil {
+			gr.DivisionID = deref(g.Division.Id)
+		}
+		out = append(out, gr)
+	}
+	return out, nil
+}
+
+// GrantRole calls POST /api/v2/authorization/roles/{roleId} with subjectType PC_USER.
+// Granting is idempotent, so the transport may repeat it.
+func (a *Authorization) GrantRole(ctx context.Context, roleID, divisionID string, userIDs []string) error {
+	body := platformclientv2.Subjectdivisions{SubjectIds: &userIDs, DivisionIds: &[]string{divisionID}}
+	resp, err := a.api(ctx).PostAuthorizationRole(roleID, body, "PC_USER")
+	return check("POST /api/v2/authorization/roles/{id}", resp, err)
+}

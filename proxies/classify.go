@@ -1,0 +1,96 @@
+package proxies
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/mypurecloud/platform-client-sdk-go/v162/platformclientv2"
+
+	"github.com/user-provisioning/user-provisioning/provision"
+)
+
+// kind maps an HTTP status and Genesys error code to the behaviour it calls for. It is the
+// one place where errors are classified; it never looks at message text.
+func kind(status int, code string) error {
+	switch {
+	case status == http.StatusUnauthorized:
+		// authentication.required, bad.credentials, credentials.expired: the transport has
+		// already refreshed the token once, so this one is final.
+		return provision.ErrAuth
+	case status == http.StatusForbidden:
+		// missing.permissions and friends: this call is refused, other rows may pass.
+		return provision.ErrForbidden
+	case status == http.StatusNotFound:
+		return provision.ErrNotFound
+	case status == http.StatusConflict:
+		// general.conflict, request.conflict: duplicate or stale version.
+		return provision.ErrConflict
+	case status == http.StatusBadRequest && code == "general.conflict":
+		// The API reports some conflicts (a deleted user's email, a stale user version) as 400.
+		return provision.ErrConflict
+	case status == http.StatusRequestTimeout, status == http.StatusTooManyRequests:
+		// client.timeout and too.many.requests: not processed, try again later.
+		return provision.ErrTransient
+	case status == http.StatusNotImplemented:
+		return provision.ErrRejected
+	case status >= 500:
+		// internal.server.error, service.unavailable, request.timeout: the outcome is unknown.
+		return provision.ErrTransient
+	default:
+		// Any other 4xx: the request itself is wrong; repeating it will not help.
+		return provision.ErrRejected
+	}
+}
+
+// check turns an SDK call's outcome into nil or a classified error. op names the call
+// ("POST /api/v2/users").
+func check(op string, resp *platformclientv2.APIResponse, err error) error {
+	if resp == nil {
+		if err == nil {
+			return nil
+		}
+		// The transport's own errors (network, context, token) keep their kind.
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+			errors.Is(err, provision.ErrTransient) || errors.Is(err, provision.ErrAuth) {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		return fmt.Errorf("%s: %w: %v", op, provision.ErrTransient, err)
+	}
+	if resp.IsSuccess {
+		if err != nil {
+			// The answer was a success that the SDK could not decode.
+			return fmt.Errorf("%s: unreadable response: %w", op, err)
+		}
+		return nil
+	}
+	re := &provision.RemoteError{
+		Op:            op,
+		Status:        resp.StatusCode,
+		CorrelationID: resp.CorrelationID,
+	}
+	if resp.Error != nil {
+		re.Code = resp.Error.Code
+		re.Message = resp.Error.Message
+		if resp.Error.ContextID != "" {
+			re.CorrelationID = resp.Error.ContextID
+		}
+	}
+	if s := headerValue(resp.Header, "Retry-After"); s != "" {
+		if n, err := strconv.Atoi(s); err == nil && n >= 0 {
+			re.RetryAfter = time.Duration(n) * time.Second
+		}
+	}
+	re.Kind = kind(re.Status, re.Code)
+	return re
+}
+
+func headerValue(h map[string][]string, key string) string {
+	if v := http.Header(h).Get(key); v != "" {
+		return v
+	}
+	return ""
+}

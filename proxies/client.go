@@ -1,0 +1,129 @@
+// Package proxies talks to Genesys Cloud through the official Go SDK and implements the
+// interfaces of package provision. No SDK type leaves this package.
+//
+// Every call goes through one transport (transport.go) that owns the rate limiter, the
+// bearer token, retries and the caller's context; the SDK itself makes exactly one attempt.
+package proxies
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/mypurecloud/platform-client-sdk-go/v162/platformclientv2"
+	"go.uber.org/zap"
+	"golang.org/x/time/rate"
+
+	"github.com/user-provisioning/user-provisioning/provision"
+)
+
+// Config is what a Client needs.
+type Config struct {
+	BaseURL       string // from BaseURL
+	ClientID      string
+	ClientSecret  string
+	RatePerMinute int // shared by every request, token requests included; 0 means 300
+	Logger        *zap.Logger
+}
+
+// Client is a connection to one org. It is safe for concurrent use.
+type Client struct {
+	base *platformclientv2.Configuration // never written after NewClient
+	tr   *transport
+}
+
+// NewClient prepares a client; it makes no request (the first call fetches a token).
+func NewClient(c Config) (*Client, error) {
+	if c.BaseURL == "" {
+		return nil, errors.New("no API base URL")
+	}
+	if c.ClientID == "" || c.ClientSecret == "" {
+		return nil, errors.New("GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET must both be set")
+	}
+	perMin := c.RatePerMinute
+	if perMin <= 0 {
+		perMin = 300
+	}
+	log := c.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	// A config file path that cannot exist keeps the SDK from reading ~/.genesyscloudgo
+	// through its global viper and from starting a file watcher.
+	cfg := platformclientv2.NewConfigurationWithConfigFile(filepath.Join(os.DevNull, "none"), false)
+	cfg.BasePath = c.BaseURL
+	cfg.AutomaticTokenRefresh = false
+	cfg.ShouldRefreshAccessToken = false
+	cfg.RetryConfiguration = nil
+	cfg.LoggingConfiguration.LogLevel = platformclientv2.LNone
+
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	hc := &http.Client{
+		Timeout: requestTimeout,
+		Transport: &http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			DialContext:         dialer.DialContext,
+			MaxIdleConnsPerHost: 64,
+			IdleConnTimeout:     90 * time.Second,
+			TLSHandshakeTimeout: 10 * time.Second,
+		},
+	}
+	tr := &transport{
+		http:    hc,
+		limiter: rate.NewLimiter(rate.Limit(float64(perMin)/60), 1),
+		log:     log,
+		now:     time.Now,
+		sleep:   sleepCtx,
+		rand:    rand.Float64,
+	}
+	cl := &Client{base: cfg, tr: tr}
+	tr.tokens = &tokenSource{fetch: cl.clientCredentials(c.ClientID, c.ClientSecret), now: time.Now}
+	return cl, nil
+}
+
+// cfg returns a copy of the SDK configuration whose HTTP client carries ctx. The copy is
+// cheap (a struct copy) and keeps the shared configuration free of per-call state.
+func (c *Client) cfg(ctx context.Context) *platformclientv2.Configuration {
+	cp := *c.base
+	_ = cp.APIClient.SetHttpClient(sdkClient{t: c.tr, ctx: ctx})
+	return &cp
+}
+
+// Authenticate fetches a token now, so that wrong credentials stop the run before any row.
+func (c *Client) Authenticate(ctx context.Context) error {
+	_, _, err := c.tr.tokens.Token(ctx)
+	return err
+}
+
+// Stats reports what the client's transport did so far.
+func (c *Client) Stats() Stats { return c.tr.Stats() }
+
+// Services returns the API areas as the pipeline consumes them.
+func (c *Client) Services() provision.Services {
+	return provision.Services{
+		Users:         &Users{c},
+		Authorization: &Authorization{c},
+		Groups:        &Groups{c},
+		Telephony:     &Telephony{c},
+	}
+}
+
+var idSegment = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// route names a request for counters and logs: "POST /api/v2/users/{id}/roles".
+func route(method, path string) string {
+	parts := strings.Split(path, "/")
+	for i, p := range parts {
+		if idSegment.MatchString(p) {
+			parts[i] = "{id}"
+		}
+	}
+	return method + " " + strings.Join(parts, "/")
+}

@@ -1,0 +1,74 @@
+// Package gcsim simulates the part of a Genesys Cloud organization that the provisioning tool
+// talks to, over real HTTP, the way net/http/httptest simulates a server: tests call
+// NewServer(t, Options{...}) and point the SDK's BasePath at Server.URL; cmd/gcsim serves the
+// same simulator standalone for demos and benchmarks.
+//
+// Its behaviour follows /work/shared/reference/genesys-api.md and the SDK's swagger.json, not
+// convenience: 200 (not 201) on creation, 202 on group members and default stations, 204 on
+// grants, ErrorBody error answers with a contextId equal to the ININ-Correlation-Id header,
+// 429 with Retry-After, eventual consistency of user search and of WebRTC stations. Where the
+// real behaviour is unconfirmed, the code says "Modelling choice" next to what it does.
+//
+// # Routes
+//
+// POST /oauth/token (client credentials, Basic auth) and, with a bearer token:
+//
+//	POST   /api/v2/users                       GET /api/v2/users            POST /api/v2/users/search
+//	GET    /api/v2/users/{userId}              PATCH /api/v2/users/{userId} DELETE /api/v2/users/{userId}
+//	POST   /api/v2/users/{userId}/password     GET /api/v2/users/{userId}/station
+//	PUT    /api/v2/users/{userId}/station/defaultstation/{stationId}
+//	DELETE /api/v2/users/{userId}/station/defaultstation
+//	GET    /api/v2/authorization/divisions     GET /api/v2/authorization/divisions/home
+//	GET    /api/v2/authorization/divisions/{divisionId}
+//	GET    /api/v2/authorization/roles         POST /api/v2/authorization/roles/{roleId}
+//	GET    /api/v2/authorization/subjects/{subjectId}
+//	POST   /api/v2/authorization/subjects/{subjectId}/bulkadd
+//	GET    /api/v2/groups                      GET /api/v2/groups/{groupId} POST /api/v2/groups/search
+//	POST   /api/v2/groups/{groupId}/members
+//	GET    /api/v2/telephony/providers/edges/sites[/{siteId}]
+//	GET    /api/v2/telephony/providers/edges/phonebasesettings[/{phoneBaseId}]
+//	GET    /api/v2/telephony/providers/edges/phones[/{phoneId}]
+//	POST   /api/v2/telephony/providers/edges/phones
+//	DELETE /api/v2/telephony/providers/edges/phones/{phoneId}
+//	GET    /api/v2/stations                    GET /api/v2/stations/{stationId}
+//
+// These patterns are the keys of Counters.Requests. Anything else is 404 not.found. The
+// control routes GET /__sim/state, GET /__sim/counters and POST /__sim/revoke-tokens need no
+// token and are neither rate limited, delayed nor faulted.
+//
+// # Request pipeline
+//
+// Every API request goes through: Options.Latency (cut short if the client goes away);
+// authentication (401 authentication.required without a bearer token, 401 bad.credentials for
+// an unknown, expired or revoked one); the per-client sliding-window rate limit (429
+// too.many.requests.retry.after with Retry-After, not counted in the window; /oauth/token
+// counts in its client's window too); the 503 fault (nothing done); the handler; the drop fault
+// (the handler's effect is committed, then the connection is closed without an answer). Faults
+// come from a math/rand source seeded with Options.Seed.
+//
+// # Org file
+//
+// An org (testdata/org.json; DefaultOrg returns the same) is JSON:
+//
+//	{
+//	  "passwordPolicy": {"minLength": 8},
+//	  "oauthClients": [{"id": "demo-client", "secret": "demo-secret-not-real"}],
+//	  "homeDivision": "Home",
+//	  "divisions":  [{"id": "…", "name": "Home", "description": "…"}],
+//	  "roles":      [{"id": "…", "name": "Employee", "default": true}],
+//	  "groups":     [{"id": "…", "name": "Annuities", "type": "official", "version": 1}],
+//	  "sites":      [{"id": "…", "name": "My PCV Site"}],
+//	  "phoneBases": [{"id": "…", "name": "WebRTC_Base", "phoneMetaBaseId": "inin_webrtc_softphone.json",
+//	                  "lines": [{"id": "…", "name": "WebRTC_Base_1"}]}],
+//	  "users": [{"id": "…", "name": "Existing Agent", "email": "existing.agent@example.com",
+//	             "state": "active", "division": "Home", "groups": ["Annuities"],
+//	             "grants": [{"role": "Communicate - User", "division": "Home"}],
+//	             "phone": {"id": "…", "name": "…", "site": "My PCV Site", "phoneBase": "WebRTC_Base",
+//	                       "lineId": "…", "stationId": "…", "defaultStation": true}}]
+//	}
+//
+// Users refer to divisions, groups, roles, sites and phone bases by name; a grant's division
+// may be "*" (every division). Seed ids are fixed in the file; ids of objects created at run
+// time derive from Options.Seed and a counter, so a run is reproducible. The role marked
+// "default" is granted in the home division to every user created through the API.
+package gcsim

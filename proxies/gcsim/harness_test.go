@@ -1,0 +1,241 @@
+package gcsim
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Seed ids the tests rely on (testdata/org.json).
+const (
+	homeDivID      = "1d1a0000-0000-4000-8000-000000000001"
+	salesDivID     = "1d1a0000-0000-4000-8000-000000000002"
+	supportDivID   = "1d1a0000-0000-4000-8000-000000000003"
+	commRoleID     = "20e50000-0000-4000-8000-000000000001"
+	employeeRoleID = "20e50000-0000-4000-8000-000000000002"
+	agentRoleID    = "20e50000-0000-4000-8000-000000000003"
+	annuitiesID    = "36000000-0000-4000-8000-000000000001"
+	iraID          = "36000000-0000-4000-8000-000000000002"
+	siteID         = "5e7e0000-0000-4000-8000-000000000001"
+	webrtcBaseID   = "9b000000-0000-4000-8000-000000000001"
+	webrtcLineID   = "9b000000-0000-4000-8000-000000000011"
+	polycomBaseID  = "9b000000-0000-4000-8000-000000000002"
+	agentID        = "0e000000-0000-4000-8000-000000000001"
+	supervisorID   = "0e000000-0000-4000-8000-000000000002"
+	inactiveID     = "0e000000-0000-4000-8000-000000000003"
+	deletedID      = "0e000000-0000-4000-8000-000000000004"
+	agentStationID = "57a70000-0000-4000-8000-000000000001"
+)
+
+// client talks to a simulator with plain net/http.
+type client struct {
+	t     testing.TB
+	base  string
+	token string
+	hc    *http.Client
+}
+
+type reply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func newClient(t testing.TB, srv *Server) *client {
+	t.Helper()
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	c := &client{t: t, base: srv.URL, hc: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
+	r := c.tokenRequest("test-client", "test-secret-not-real", "client_credentials")
+	if r.status != http.StatusOK {
+		t.Fatalf("token: %d %s", r.status, r.body)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	r.decode(t, &tok)
+	c.token = tok.AccessToken
+	return c
+}
+
+// start returns a server and a client holding a token.
+func start(t testing.TB, opts Options) (*Server, *client) {
+	t.Helper()
+	srv := NewServer(t, opts)
+	return srv, newClient(t, srv)
+}
+
+func (c *client) tokenRequest(id, secret, grant string) reply {
+	c.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, c.base+"/oauth/token", strings.NewReader(url.Values{"grant_type": {grant}}.Encode()))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(id, secret)
+	r, err := c.send(req)
+	if err != nil {
+		c.t.Fatalf("token request: %v", err)
+	}
+	return r
+}
+
+// try sends a request with the client's token; body is JSON-encoded unless it is a string.
+func (c *client) try(method, path string, body any) (reply, error) {
+	c.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	return c.send(req)
+}
+
+// do is try that fails the test on a transport error.
+func (c *client) do(method, path string, body any) reply {
+	c.t.Helper()
+	r, err := c.try(method, path, body)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return r
+}
+
+func (c *client) send(req *http.Request) (reply, error) {
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return reply{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return reply{}, err
+	}
+	return reply{status: resp.StatusCode, header: resp.Header, body: b}, nil
+}
+
+func (r reply) decode(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %q: %v", r.body, err)
+	}
+}
+
+// errBody is the ErrorBody fields tests look at.
+type errBody struct {
+	Message   string `json:"message"`
+	Code      string `json:"code"`
+	Status    int    `json:"status"`
+	ContextID string `json:"contextId"`
+}
+
+// wantError checks an ErrorBody answer and its correlation header.
+func (r reply) wantError(t testing.TB, status int, code string) errBody {
+	t.Helper()
+	var e errBody
+	if r.status != status {
+		t.Fatalf("status %d, want %d; body %s", r.status, status, r.body)
+	}
+	r.decode(t, &e)
+	if e.Code != code || e.Status != status {
+		t.Fatalf("error %s/%d, want %s/%d; body %s", e.Code, e.Status, code, status, r.body)
+	}
+	if e.ContextID == "" || r.header.Get("ININ-Correlation-Id") != e.ContextID {
+		t.Fatalf("contextId %q, ININ-Correlation-Id %q: want equal and set", e.ContextID, r.header.Get("ININ-Correlation-Id"))
+	}
+	return e
+}
+
+func (r reply) want(t testing.TB, status int) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d; body %s", r.status, status, r.body)
+	}
+}
+
+// apiUserOut is the subset of User the tests read.
+type apiUserOut struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+	Username string `json:"username"`
+	State    string `json:"state"`
+	Version  int    `json:"version"`
+	Division struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"division"`
+	Groups *[]struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"groups"`
+	Station *struct {
+		DefaultStation *struct {
+			ID string `json:"id"`
+		} `json:"defaultStation"`
+	} `json:"station"`
+	Authorization *struct {
+		Roles []struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		} `json:"roles"`
+	} `json:"authorization"`
+}
+
+func newUserBody(name, email, divisionID string) map[string]any {
+	return map[string]any{"name": name, "email": email, "divisionId": divisionID, "state": "active"}
+}
+
+// createUser creates an active user in the home division and returns it.
+func (c *client) createUser(name, email string) apiUserOut {
+	c.t.Helper()
+	r := c.do("POST", "/api/v2/users", newUserBody(name, email, homeDivID))
+	r.want(c.t, http.StatusOK)
+	var u apiUserOut
+	r.decode(c.t, &u)
+	return u
+}
+
+func emailQuery(email string, states ...string) map[string]any {
+	q := []map[string]any{{"type": "EXACT", "fields": []string{"email"}, "value": email}}
+	if len(states) > 0 {
+		q = append(q, map[string]any{"type": "EXACT", "fields": []string{"state"}, "values": states})
+	}
+	return map[string]any{"query": q}
+}
+
+type searchOut struct {
+	Total   int          `json:"total"`
+	Results []apiUserOut `json:"results"`
+}
+
+func (c *client) search(body any) searchOut {
+	c.t.Helper()
+	r := c.do("POST", "/api/v2/users/search", body)
+	r.want(c.t, http.StatusOK)
+	var out searchOut
+	r.decode(c.t, &out)
+	return out
+}

@@ -1,0 +1,292 @@
+package gcsim
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// This file holds the in-memory org. Every field of world and of the objects it points to is
+// guarded by Sim.mu.
+
+type world struct {
+	minPassword int
+	clients     map[string]string // OAuth client id → secret
+	home        *division
+	defaultRole *role // nil when the org has none
+
+	divisions []*division
+	roles     []*role
+	groups    []*group
+	sites     []*site
+	bases     []*phoneBase
+	users     []*user
+	phones    []*phone
+	stations  []*station
+
+	divisionByID map[string]*division
+	roleByID     map[string]*role
+	groupByID    map[string]*group
+	siteByID     map[string]*site
+	baseByID     map[string]*phoneBase
+	userByID     map[string]*user
+	userByEmail  map[string]*user // lower-cased email; every state, deleted included
+	phoneByID    map[string]*phone
+	stationByID  map[string]*station
+}
+
+type division struct {
+	id, name, description string
+}
+
+type role struct {
+	id, name, description string
+	isDefault             bool
+}
+
+type group struct {
+	id, name, typ string
+	version       int
+	members       []string        // user ids, in the order they were added
+	isMember      map[string]bool // the same ids as a set
+	modified      time.Time
+}
+
+// add makes the user a member; it is a no-op for a member already.
+func (g *group) add(userID string) {
+	if !g.isMember[userID] {
+		g.isMember[userID] = true
+		g.members = append(g.members, userID)
+	}
+}
+
+type site struct {
+	id, name string
+}
+
+type phoneBase struct {
+	id, name, metaBase string
+	lines              []OrgLineBase
+}
+
+func (b *phoneBase) webRTC() bool { return b.metaBase == webRTCMetaBase }
+
+// userFields are the parts of a user that PATCH changes and that the search index copies.
+type userFields struct {
+	name, email, state, divisionID string
+	title, department, managerID   string
+	addresses                      []apiContact
+	version                        int
+}
+
+func (f userFields) clone() userFields {
+	f.addresses = slices.Clone(f.addresses)
+	return f
+}
+
+// indexed is what the user search index held about a user from a point in time on.
+type indexed struct {
+	at time.Time
+	f  userFields
+}
+
+type user struct {
+	id string
+	userFields
+	history          []indexed // oldest first; see searchView
+	grants           []grant
+	defaultStationID string
+}
+
+// record appends the user's current fields to the search history at now.
+func (u *user) record(now time.Time) {
+	u.history = append(u.history, indexed{at: now, f: u.userFields.clone()})
+}
+
+// searchView returns the user as the search index sees it at now: the last version recorded
+// at least lag ago. ok is false while the user has not reached the index yet.
+func (u *user) searchView(now time.Time, lag time.Duration) (f userFields, ok bool) {
+	cut := now.Add(-lag)
+	i := len(u.history) - 1
+	for i >= 0 && u.history[i].at.After(cut) {
+		i--
+	}
+	if i < 0 {
+		return userFields{}, false
+	}
+	if i > 0 { // older versions can never be seen again
+		u.history = slices.Delete(u.history, 0, i)
+	}
+	return u.history[0].f, true
+}
+
+type grant struct {
+	roleID, divisionID string // divisionID "*" means every division
+	at                 time.Time
+}
+
+type phone struct {
+	id, name, siteID, baseID string
+	lineBaseID               string
+	userID                   string // webRtcUser; "" for a phone that is not WebRTC
+	state                    string
+	lines                    []line
+	version                  int
+	stationID                string
+}
+
+type line struct {
+	id, name, lineBaseID string
+}
+
+type station struct {
+	id, name, userID, lineAppearanceID, phoneID string
+	visibleAt                                   time.Time // GET /api/v2/stations shows it from then on
+	defaultUserID                               string
+}
+
+func (st *station) visible(now time.Time) bool { return !now.Before(st.visibleAt) }
+
+// allDivisions is the divisionId that grants a role in every division, present and future.
+const allDivisions = "*"
+
+func newWorld(o *Org, now time.Time) *world {
+	w := &world{
+		minPassword:  o.PasswordPolicy.MinLength,
+		clients:      map[string]string{},
+		divisionByID: map[string]*division{},
+		roleByID:     map[string]*role{},
+		groupByID:    map[string]*group{},
+		siteByID:     map[string]*site{},
+		baseByID:     map[string]*phoneBase{},
+		userByID:     map[string]*user{},
+		userByEmail:  map[string]*user{},
+		phoneByID:    map[string]*phone{},
+		stationByID:  map[string]*station{},
+	}
+	for _, c := range o.OAuthClients {
+		w.clients[c.ID] = c.Secret
+	}
+	divByName := map[string]*division{}
+	for _, d := range o.Divisions {
+		x := &division{id: d.ID, name: d.Name, description: d.Description}
+		w.divisions = append(w.divisions, x)
+		w.divisionByID[x.id] = x
+		divByName[x.name] = x
+	}
+	w.home = divByName[o.HomeDivision]
+	roleByName := map[string]*role{}
+	for _, r := range o.Roles {
+		x := &role{id: r.ID, name: r.Name, description: r.Description, isDefault: r.Default}
+		w.roles = append(w.roles, x)
+		w.roleByID[x.id] = x
+		roleByName[x.name] = x
+		if x.isDefault {
+			w.defaultRole = x
+		}
+	}
+	groupByName := map[string]*group{}
+	for _, g := range o.Groups {
+		x := &group{id: g.ID, name: g.Name, typ: g.Type, version: g.Version, modified: now, isMember: map[string]bool{}}
+		if x.typ == "" {
+			x.typ = "official"
+		}
+		if x.version < 1 {
+			x.version = 1
+		}
+		w.groups = append(w.groups, x)
+		w.groupByID[x.id] = x
+		groupByName[x.name] = x
+	}
+	siteByName := map[string]*site{}
+	for _, s := range o.Sites {
+		x := &site{id: s.ID, name: s.Name}
+		w.sites = append(w.sites, x)
+		w.siteByID[x.id] = x
+		siteByName[x.name] = x
+	}
+	baseByName := map[string]*phoneBase{}
+	for _, b := range o.PhoneBases {
+		x := &phoneBase{id: b.ID, name: b.Name, metaBase: b.PhoneMetaBaseID, lines: slices.Clone(b.Lines)}
+		w.bases = append(w.bases, x)
+		w.baseByID[x.id] = x
+		baseByName[x.name] = x
+	}
+	for _, ou := range o.Users {
+		u := &user{id: ou.ID, userFields: userFields{
+			name: ou.Name, email: ou.Email, state: ou.State, divisionID: divByName[ou.Division].id,
+			title: ou.Title, department: ou.Department, version: 1,
+		}}
+		// Seed users are in the search index from the start.
+		u.history = []indexed{{at: time.Time{}, f: u.userFields.clone()}}
+		for _, gn := range ou.Groups {
+			groupByName[gn].add(u.id)
+		}
+		for _, og := range ou.Grants {
+			d := allDivisions
+			if og.Division != allDivisions {
+				d = divByName[og.Division].id
+			}
+			u.addGrant(roleByName[og.Role].id, d, now)
+		}
+		w.addUser(u)
+		if p := ou.Phone; p != nil {
+			b := baseByName[p.PhoneBase]
+			ph := &phone{
+				id: p.ID, name: p.Name, siteID: siteByName[p.Site].id, baseID: b.id,
+				lineBaseID: b.lines[0].ID, userID: u.id, state: "active", version: 1,
+				lines:     []line{{id: p.LineID, name: b.lines[0].Name, lineBaseID: b.lines[0].ID}},
+				stationID: p.StationID,
+			}
+			w.phones = append(w.phones, ph)
+			w.phoneByID[ph.id] = ph
+			st := &station{id: p.StationID, name: p.Name, userID: u.id, lineAppearanceID: p.LineID, phoneID: ph.id}
+			w.stations = append(w.stations, st)
+			w.stationByID[st.id] = st
+			if p.DefaultStation {
+				st.defaultUserID = u.id
+				u.defaultStationID = st.id
+			}
+		}
+	}
+	return w
+}
+
+func (w *world) addUser(u *user) {
+	w.users = append(w.users, u)
+	w.userByID[u.id] = u
+	w.userByEmail[strings.ToLower(u.email)] = u
+}
+
+// addGrant adds a grant unless the user already holds it; it reports whether it added one.
+func (u *user) addGrant(roleID, divisionID string, now time.Time) bool {
+	for _, g := range u.grants {
+		if g.roleID == roleID && g.divisionID == divisionID {
+			return false
+		}
+	}
+	u.grants = append(u.grants, grant{roleID: roleID, divisionID: divisionID, at: now})
+	return true
+}
+
+// groupsOf returns the groups the user is a direct member of, in org order.
+func (w *world) groupsOf(userID string) []*group {
+	var out []*group
+	for _, g := range w.groups {
+		if g.isMember[userID] {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// divisionName returns a division's name, "All Divisions" for "*", or "" if unknown.
+func (w *world) divisionName(id string) string {
+	if id == allDivisions {
+		return "All Divisions"
+	}
+	if d := w.divisionByID[id]; d != nil {
+		return d.name
+	}
+	return ""
+}

@@ -1,0 +1,360 @@
+package gcsim
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// Org is the seed of a simulated organization, as stored in testdata/org.json. Objects refer
+// to each other by name (a user's division, groups and roles), so that the file stays readable;
+// ids are fixed in the file so that tests can rely on them. The zero value is not a valid org:
+// use DefaultOrg or LoadOrg.
+type Org struct {
+	Name           string         `json:"name,omitempty"`
+	PasswordPolicy PasswordPolicy `json:"passwordPolicy"`
+	OAuthClients   []OrgClient    `json:"oauthClients"`
+	HomeDivision   string         `json:"homeDivision"` // name of one of Divisions
+	Divisions      []OrgDivision  `json:"divisions"`
+	Roles          []OrgRole      `json:"roles"`
+	Groups         []OrgGroup     `json:"groups"`
+	Sites          []OrgSite      `json:"sites"`
+	PhoneBases     []OrgPhoneBase `json:"phoneBases"`
+	Users          []OrgUser      `json:"users"`
+}
+
+// PasswordPolicy is the part of the org's password policy the simulator enforces.
+type PasswordPolicy struct {
+	MinLength int `json:"minLength"`
+}
+
+// OrgClient is an OAuth client allowed the client-credentials grant.
+type OrgClient struct {
+	ID     string `json:"id"`
+	Secret string `json:"secret"`
+}
+
+// OrgDivision is an authorization division.
+type OrgDivision struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+}
+
+// OrgRole is an organization role. Default marks the org's default role, which every user
+// created through POST /api/v2/users receives in the home division.
+type OrgRole struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	Default     bool   `json:"default,omitempty"`
+}
+
+// OrgGroup is a group. Version starts at 1 when omitted.
+type OrgGroup struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Type    string `json:"type,omitempty"` // official (default) or social
+	Version int    `json:"version,omitempty"`
+}
+
+// OrgSite is a telephony site.
+type OrgSite struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// OrgPhoneBase is a phone base settings object. A PhoneMetaBaseID of
+// "inin_webrtc_softphone.json" makes it a WebRTC phone base.
+type OrgPhoneBase struct {
+	ID              string        `json:"id"`
+	Name            string        `json:"name"`
+	PhoneMetaBaseID string        `json:"phoneMetaBaseId"`
+	Lines           []OrgLineBase `json:"lines"`
+}
+
+// OrgLineBase is a line base of a phone base.
+type OrgLineBase struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// OrgUser is a user present before the run. Division, Groups and the grants' Role and
+// Division are names.
+type OrgUser struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Email      string     `json:"email"`
+	State      string     `json:"state"` // active, inactive or deleted
+	Division   string     `json:"division"`
+	Title      string     `json:"title,omitempty"`
+	Department string     `json:"department,omitempty"`
+	Groups     []string   `json:"groups,omitempty"`
+	Grants     []OrgGrant `json:"grants,omitempty"`
+	Phone      *OrgPhone  `json:"phone,omitempty"`
+}
+
+// OrgGrant is a role granted in a division, both by name. Division "*" means all divisions.
+type OrgGrant struct {
+	Role     string `json:"role"`
+	Division string `json:"division"`
+}
+
+// OrgPhone is a user's WebRTC phone with its line and station. DefaultStation makes the
+// station the user's default station.
+type OrgPhone struct {
+	ID             string `json:"id"`
+	Name           string `json:"name"`
+	Site           string `json:"site"`
+	PhoneBase      string `json:"phoneBase"`
+	LineID         string `json:"lineId"`
+	StationID      string `json:"stationId"`
+	DefaultStation bool   `json:"defaultStation,omitempty"`
+}
+
+// webRTCMetaBase is the phoneMetaBase id of WebRTC phone bases.
+const webRTCMetaBase = "inin_webrtc_softphone.json"
+
+// LoadOrg reads and checks an org file in the format of testdata/org.json. Unknown fields
+// are an error, so that a typo does not silently drop part of the seed.
+func LoadOrg(path string) (*Org, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load org: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var o Org
+	if err := dec.Decode(&o); err != nil {
+		return nil, fmt.Errorf("load org %s: %w", path, err)
+	}
+	if err := o.Validate(); err != nil {
+		return nil, fmt.Errorf("load org %s: %w", path, err)
+	}
+	return &o, nil
+}
+
+// Validate reports the first inconsistency in the org: a missing id or name, a duplicate id,
+// name or email, or a reference to a name that does not exist.
+func (o *Org) Validate() error {
+	ids := map[string]string{}
+	claim := func(kind, id string) error {
+		if id == "" {
+			return fmt.Errorf("%s without id", kind)
+		}
+		if prev, ok := ids[id]; ok {
+			return fmt.Errorf("%s id %s already used by a %s", kind, id, prev)
+		}
+		ids[id] = kind
+		return nil
+	}
+	if len(o.OAuthClients) == 0 {
+		return errors.New("no oauthClients")
+	}
+	for _, c := range o.OAuthClients {
+		if c.ID == "" || c.Secret == "" {
+			return errors.New("oauth client without id or secret")
+		}
+	}
+	divs := map[string]bool{}
+	for _, d := range o.Divisions {
+		if err := claim("division", d.ID); err != nil {
+			return err
+		}
+		if d.Name == "" || divs[d.Name] {
+			return fmt.Errorf("division %s: empty or duplicate name %q", d.ID, d.Name)
+		}
+		divs[d.Name] = true
+	}
+	if !divs[o.HomeDivision] {
+		return fmt.Errorf("home division %q is not among the divisions", o.HomeDivision)
+	}
+	roles := map[string]bool{}
+	defaults := 0
+	for _, r := range o.Roles {
+		if err := claim("role", r.ID); err != nil {
+			return err
+		}
+		if r.Name == "" || roles[r.Name] {
+			return fmt.Errorf("role %s: empty or duplicate name %q", r.ID, r.Name)
+		}
+		roles[r.Name] = true
+		if r.Default {
+			defaults++
+		}
+	}
+	if defaults > 1 {
+		return errors.New("more than one default role")
+	}
+	groups := map[string]bool{}
+	for _, g := range o.Groups {
+		if err := claim("group", g.ID); err != nil {
+			return err
+		}
+		if g.Name == "" || groups[g.Name] {
+			return fmt.Errorf("group %s: empty or duplicate name %q", g.ID, g.Name)
+		}
+		if g.Type != "" && g.Type != "official" && g.Type != "social" {
+			return fmt.Errorf("group %s: type %q is not official or social", g.Name, g.Type)
+		}
+		groups[g.Name] = true
+	}
+	sites := map[string]bool{}
+	for _, s := range o.Sites {
+		if err := claim("site", s.ID); err != nil {
+			return err
+		}
+		if s.Name == "" || sites[s.Name] {
+			return fmt.Errorf("site %s: empty or duplicate name %q", s.ID, s.Name)
+		}
+		sites[s.Name] = true
+	}
+	bases := map[string]OrgPhoneBase{}
+	for _, b := range o.PhoneBases {
+		if err := claim("phone base", b.ID); err != nil {
+			return err
+		}
+		if _, dup := bases[b.Name]; b.Name == "" || dup {
+			return fmt.Errorf("phone base %s: empty or duplicate name %q", b.ID, b.Name)
+		}
+		if b.PhoneMetaBaseID == "" || len(b.Lines) == 0 {
+			return fmt.Errorf("phone base %s: needs a phoneMetaBaseId and at least one line", b.Name)
+		}
+		for _, l := range b.Lines {
+			if err := claim("line base", l.ID); err != nil {
+				return err
+			}
+			if l.Name == "" {
+				return fmt.Errorf("phone base %s: line base %s without name", b.Name, l.ID)
+			}
+		}
+		bases[b.Name] = b
+	}
+	emails := map[string]bool{}
+	for _, u := range o.Users {
+		if err := claim("user", u.ID); err != nil {
+			return err
+		}
+		key := strings.ToLower(u.Email)
+		if u.Name == "" || u.Email == "" || emails[key] {
+			return fmt.Errorf("user %s: empty name, empty or duplicate email %q", u.ID, u.Email)
+		}
+		emails[key] = true
+		switch u.State {
+		case "active", "inactive", "deleted":
+		default:
+			return fmt.Errorf("user %s: state %q is not active, inactive or deleted", u.Email, u.State)
+		}
+		if !divs[u.Division] {
+			return fmt.Errorf("user %s: unknown division %q", u.Email, u.Division)
+		}
+		for _, g := range u.Groups {
+			if !groups[g] {
+				return fmt.Errorf("user %s: unknown group %q", u.Email, g)
+			}
+		}
+		for _, g := range u.Grants {
+			if !roles[g.Role] || (g.Division != "*" && !divs[g.Division]) {
+				return fmt.Errorf("user %s: unknown role %q or division %q", u.Email, g.Role, g.Division)
+			}
+		}
+		if p := u.Phone; p != nil {
+			if err := claim("phone", p.ID); err != nil {
+				return err
+			}
+			if err := claim("line", p.LineID); err != nil {
+				return err
+			}
+			if err := claim("station", p.StationID); err != nil {
+				return err
+			}
+			b, ok := bases[p.PhoneBase]
+			if !sites[p.Site] || !ok || p.Name == "" {
+				return fmt.Errorf("user %s: phone %q: unknown site %q or phone base %q", u.Email, p.Name, p.Site, p.PhoneBase)
+			}
+			if b.PhoneMetaBaseID != webRTCMetaBase {
+				return fmt.Errorf("user %s: phone base %q is not a WebRTC phone base", u.Email, p.PhoneBase)
+			}
+		}
+	}
+	if o.PasswordPolicy.MinLength < 0 {
+		return errors.New("negative password minLength")
+	}
+	return nil
+}
+
+// DefaultOrg returns a fresh copy of the seed org that testdata/org.json holds (a test keeps
+// the two equal). Each call returns a new value that the caller may modify.
+func DefaultOrg() *Org {
+	return &Org{
+		Name:           "gcsim-demo",
+		PasswordPolicy: PasswordPolicy{MinLength: 8},
+		OAuthClients: []OrgClient{
+			{ID: "demo-client", Secret: "demo-secret-not-real"},
+			{ID: "test-client", Secret: "test-secret-not-real"},
+		},
+		HomeDivision: "Home",
+		Divisions: []OrgDivision{
+			{ID: "1d1a0000-0000-4000-8000-000000000001", Name: "Home", Description: "Home division"},
+			{ID: "1d1a0000-0000-4000-8000-000000000002", Name: "Sales", Description: "Sales division"},
+			{ID: "1d1a0000-0000-4000-8000-000000000003", Name: "Support", Description: "Support division"},
+		},
+		Roles: []OrgRole{
+			{ID: "20e50000-0000-4000-8000-000000000001", Name: "Communicate - User", Description: "Communicate user"},
+			{ID: "20e50000-0000-4000-8000-000000000002", Name: "Employee", Description: "Org default role", Default: true},
+			{ID: "20e50000-0000-4000-8000-000000000003", Name: "Agent", Description: "Contact center agent"},
+			{ID: "20e50000-0000-4000-8000-000000000004", Name: "Supervisor", Description: "Contact center supervisor"},
+			{ID: "20e50000-0000-4000-8000-000000000005", Name: "Telephony Admin", Description: "Telephony administrator"},
+		},
+		Groups: []OrgGroup{
+			{ID: "36000000-0000-4000-8000-000000000001", Name: "Annuities", Type: "official", Version: 1},
+			{ID: "36000000-0000-4000-8000-000000000002", Name: "IRA", Type: "official", Version: 1},
+			{ID: "36000000-0000-4000-8000-000000000003", Name: "Brokerage", Type: "official", Version: 1},
+		},
+		Sites: []OrgSite{
+			{ID: "5e7e0000-0000-4000-8000-000000000001", Name: "My PCV Site"},
+		},
+		PhoneBases: []OrgPhoneBase{
+			{
+				ID: "9b000000-0000-4000-8000-000000000001", Name: "WebRTC_Base", PhoneMetaBaseID: webRTCMetaBase,
+				Lines: []OrgLineBase{{ID: "9b000000-0000-4000-8000-000000000011", Name: "WebRTC_Base_1"}},
+			},
+			{
+				ID: "9b000000-0000-4000-8000-000000000002", Name: "Polycom VVX 410", PhoneMetaBaseID: "polycom_vvx410.json",
+				Lines: []OrgLineBase{{ID: "9b000000-0000-4000-8000-000000000021", Name: "Polycom VVX 410_1"}},
+			},
+		},
+		Users: []OrgUser{
+			{
+				ID: "0e000000-0000-4000-8000-000000000001", Name: "Existing Agent", Email: "existing.agent@example.com",
+				State: "active", Division: "Home", Title: "Agent", Department: "Annuities",
+				Groups: []string{"Annuities"},
+				Grants: []OrgGrant{{Role: "Employee", Division: "Home"}, {Role: "Communicate - User", Division: "Home"}},
+				Phone: &OrgPhone{
+					ID: "0f000000-0000-4000-8000-000000000001", Name: "Existing_Agent_WEBRTC_PHONE",
+					Site: "My PCV Site", PhoneBase: "WebRTC_Base",
+					LineID: "0f000000-0000-4000-8000-000000000002", StationID: "57a70000-0000-4000-8000-000000000001",
+					DefaultStation: true,
+				},
+			},
+			{
+				ID: "0e000000-0000-4000-8000-000000000002", Name: "Existing Supervisor", Email: "existing.supervisor@example.com",
+				State: "active", Division: "Support", Title: "Supervisor",
+				Grants: []OrgGrant{{Role: "Employee", Division: "Home"}, {Role: "Supervisor", Division: "Support"}},
+			},
+			{
+				ID: "0e000000-0000-4000-8000-000000000003", Name: "Inactive Agent", Email: "inactive.agent@example.com",
+				State: "inactive", Division: "Sales",
+				Grants: []OrgGrant{{Role: "Employee", Division: "Home"}},
+			},
+			{
+				ID: "0e000000-0000-4000-8000-000000000004", Name: "Deleted User", Email: "deleted.user@example.com",
+				State: "deleted", Division: "Home",
+				Grants: []OrgGrant{{Role: "Employee", Division: "Home"}},
+			},
+		},
+	}
+}

@@ -1,0 +1,189 @@
+package gcsim
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// call is one request on its way through the simulator.
+type call struct {
+	w      http.ResponseWriter
+	r      *http.Request
+	ctxID  string // contextId and ININ-Correlation-Id
+	client string // OAuth client of the token; "" before authentication
+	body   []byte
+	params map[string]string // path parameters of the matched route
+	now    time.Time
+	status int // status of the answer, for the log
+}
+
+func (c *call) param(name string) string { return c.params[name] }
+
+// errorBody is ErrorBody.
+type errorBody struct {
+	Message   string   `json:"message"`
+	Code      string   `json:"code"`
+	Status    int      `json:"status"`
+	ContextID string   `json:"contextId"`
+	Details   []detail `json:"details"`
+	Errors    []any    `json:"errors"`
+}
+
+// detail is Detail.
+type detail struct {
+	ErrorCode string `json:"errorCode,omitempty"`
+	FieldName string `json:"fieldName,omitempty"`
+}
+
+// fail answers with a Genesys error body.
+func (c *call) fail(status int, code, format string, args ...any) {
+	c.json(status, errorBody{
+		Message: fmt.Sprintf(format, args...), Code: code, Status: status, ContextID: c.ctxID,
+		Details: []detail{}, Errors: []any{},
+	})
+}
+
+func (c *call) json(status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil { // every value is a plain struct: a failure is a bug in the simulator
+		panic(fmt.Sprintf("gcsim: encode answer: %v", err))
+	}
+	c.w.Header().Set("Content-Type", "application/json")
+	c.w.WriteHeader(status)
+	c.status = status
+	_, _ = c.w.Write(b)
+}
+
+// empty answers with a status and no body.
+func (c *call) empty(status int) {
+	c.w.WriteHeader(status)
+	c.status = status
+}
+
+// decode reads the JSON body into v. On failure it answers 400 bad.request and returns false.
+func (c *call) decode(v any) bool {
+	if len(bytes.TrimSpace(c.body)) == 0 {
+		c.fail(http.StatusBadRequest, "bad.request", "The request could not be understood by the server due to malformed syntax.")
+		return false
+	}
+	if err := json.Unmarshal(c.body, v); err != nil {
+		c.fail(http.StatusBadRequest, "bad.request", "The request could not be understood by the server due to malformed syntax: %v", err)
+		return false
+	}
+	return true
+}
+
+// listParam returns every value of an array query parameter. The Go SDK joins an array into
+// one comma-separated value (expand=groups,station); other clients repeat the parameter.
+// Both forms are accepted, and may be mixed.
+func listParam(q url.Values, name string) []string {
+	var out []string
+	for _, v := range q[name] {
+		for _, part := range strings.Split(v, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, part)
+			}
+		}
+	}
+	return out
+}
+
+func expandParam(vals []string) expansions {
+	e := expansions{}
+	for _, v := range vals {
+		e[v] = true
+	}
+	return e
+}
+
+const (
+	defaultPageSize = 25
+	// maxListPageSize: SPEC states no maximum for the list endpoints; Genesys's Terraform
+	// provider pages users and groups with 500, so 500 is allowed and more is refused.
+	maxListPageSize = 500
+	// maxSearchPageSize: modelling choice; the search maximum is unconfirmed, 100 is the
+	// common Genesys search limit. Above it: 400 too.many.requested.results.
+	maxSearchPageSize = 100
+)
+
+// page is a pageSize/pageNumber pair.
+type page struct{ size, number int }
+
+// listPage reads pageSize and pageNumber from the query. The Go SDK sends 0 for both when the
+// caller leaves them unset, so 0 means the default (modelling choice). A page size above
+// maxListPageSize is answered 400 invalid.value (modelling choice: no limit is documented).
+func (c *call) listPage() (page, bool) {
+	q := c.r.URL.Query()
+	p := page{size: defaultPageSize, number: 1}
+	for _, f := range []struct {
+		name string
+		dst  *int
+	}{{"pageSize", &p.size}, {"pageNumber", &p.number}} {
+		v := q.Get(f.name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			c.fail(http.StatusBadRequest, "invalid.query.param.value", "Value [%s] is not valid for parameter [%s]. Allowable values are: positive integers", v, f.name)
+			return page{}, false
+		}
+		if n > 0 {
+			*f.dst = n
+		}
+	}
+	if p.size > maxListPageSize {
+		c.fail(http.StatusBadRequest, "invalid.value", "Value [%d] is not valid for field type [pageSize]. Allowable values are: 1-%d", p.size, maxListPageSize)
+		return page{}, false
+	}
+	return p, true
+}
+
+// paginate cuts items to the page and wraps them in an entity listing whose links keep the
+// request's other query parameters.
+func paginate[T any](c *call, items []T, p page) listing[T] {
+	total := len(items)
+	pageCount := (total + p.size - 1) / p.size
+	start := min((p.number-1)*p.size, total)
+	end := min(start+p.size, total)
+	entities := items[start:end]
+	if entities == nil {
+		entities = []T{}
+	}
+	link := func(n int) string {
+		q := c.r.URL.Query()
+		q.Set("pageSize", strconv.Itoa(p.size))
+		q.Set("pageNumber", strconv.Itoa(n))
+		return c.r.URL.Path + "?" + q.Encode()
+	}
+	l := listing[T]{
+		Entities: entities, PageSize: p.size, PageNumber: p.number, Total: total,
+		FirstURI: link(1), SelfURI: link(p.number), LastURI: link(max(pageCount, 1)), PageCount: pageCount,
+	}
+	if p.number < pageCount {
+		l.NextURI = link(p.number + 1)
+	}
+	if p.number > 1 {
+		l.PreviousURI = link(p.number - 1)
+	}
+	return l
+}
+
+// newUUID returns a random version-4 UUID.
+func newUUID() string {
+	var b [16]byte
+	randRead(b[:])
+	return formatUUID(b)
+}
+
+func formatUUID(b [16]byte) string {
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

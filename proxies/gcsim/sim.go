@@ -1,0 +1,482 @@
+package gcsim
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	mrand "math/rand"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configures a Sim. The zero value is a fault-free, unlimited simulator of
+// DefaultOrg with 24-hour tokens.
+type Options struct {
+	Org           *Org          // seed org; nil means DefaultOrg()
+	TokenTTL      time.Duration // lifetime of issued tokens; 0 means 24h (expires_in 86399)
+	RatePerMinute int           // accepted requests per OAuth client within RateWindow; 0 means unlimited
+	RateWindow    time.Duration // length of the sliding rate window; 0 means 60s
+	Fail503Ratio  float64       // share of API requests answered 503 before doing anything
+	DropRatio     float64       // share of API requests whose effect is committed, then the connection closed unanswered
+	Latency       time.Duration // added to every request but /__sim ones
+	StationDelay  time.Duration // a WebRTC phone's station appears this long after the phone
+	SearchLag     time.Duration // a user change reaches POST /api/v2/users/search this long after it is made
+	Seed          int64         // seeds the random faults and the generated ids
+	Logf          func(format string, args ...any)
+}
+
+// Sim is a simulated Genesys Cloud organization: an http.Handler serving the login endpoint
+// (/oauth/token), the Platform API routes the provisioning tool calls (/api/v2/...), and the
+// simulator's own control routes (/__sim/...). It is safe for concurrent use.
+type Sim struct {
+	opts   Options
+	routes []route
+
+	faultMu  sync.Mutex // guards rng, fail503 and drop
+	rng      *mrand.Rand
+	fail503  float64
+	drop     float64
+	idSeqMu  sync.Mutex
+	idSeq    uint64
+	mu       sync.Mutex // guards everything below
+	w        *world
+	tokens   map[string]token
+	windows  map[string][]time.Time // per OAuth client: times of accepted requests, oldest first
+	counts   Counters
+	scripts  map[string][]Fault // per route key, see Script
+	inFlight int                // /oauth/token requests being served
+}
+
+type token struct {
+	client  string
+	expires time.Time
+}
+
+// New returns a simulator seeded with opts.Org. It panics if the org is not valid (see
+// Org.Validate): LoadOrg has already checked a loaded org.
+func New(opts Options) *Sim {
+	if opts.Org == nil {
+		opts.Org = DefaultOrg()
+	}
+	if err := opts.Org.Validate(); err != nil {
+		panic("gcsim: invalid org: " + err.Error())
+	}
+	if opts.TokenTTL <= 0 {
+		opts.TokenTTL = 24 * time.Hour
+	}
+	if opts.RateWindow <= 0 {
+		opts.RateWindow = time.Minute
+	}
+	s := &Sim{
+		opts:    opts,
+		rng:     mrand.New(mrand.NewSource(opts.Seed)),
+		fail503: opts.Fail503Ratio,
+		drop:    opts.DropRatio,
+		w:       newWorld(opts.Org, time.Now()),
+		tokens:  map[string]token{},
+		windows: map[string][]time.Time{},
+		scripts: map[string][]Fault{},
+		counts: Counters{
+			Requests: map[string]int{}, CreateAttempts: map[string]int{}, CreateConflicts: map[string]int{}, PhoneCreateAttempts: map[string]int{},
+		},
+	}
+	s.routes = apiRoutes()
+	return s
+}
+
+// SetFaults changes the share of API requests answered 503 and the share dropped after being
+// committed. Tests turn faults on after their setup calls.
+func (s *Sim) SetFaults(fail503, drop float64) {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	s.fail503, s.drop = fail503, drop
+}
+
+// RevokeTokens makes every token issued so far invalid: later API calls with them are
+// answered 401 bad.credentials.
+func (s *Sim) RevokeTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.tokens)
+}
+
+// drawFaults decides the faults of one API request. It always draws twice, so that the
+// sequence of decisions depends only on the seed and the number of requests.
+func (s *Sim) drawFaults() (fail503, drop bool) {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	a, b := s.rng.Float64(), s.rng.Float64()
+	return a < s.fail503, b < s.drop
+}
+
+// newID returns a UUID-looking id derived from the seed and a counter, so that a run with the
+// same seed and the same sequence of creations gets the same ids.
+func (s *Sim) newID() string {
+	s.idSeqMu.Lock()
+	s.idSeq++
+	n := s.idSeq
+	s.idSeqMu.Unlock()
+	sum := sha256.Sum256([]byte(fmt.Sprintf("gcsim/%d/%d", s.opts.Seed, n)))
+	var b [16]byte
+	copy(b[:], sum[:16])
+	return formatUUID(b)
+}
+
+func randRead(b []byte) { _, _ = rand.Read(b) } // crypto/rand.Read never fails (Go 1.24+)
+
+func (s *Sim) logf(format string, args ...any) {
+	if s.opts.Logf != nil {
+		s.opts.Logf(format, args...)
+	}
+}
+
+// maxBody bounds request bodies; larger ones are answered 413.
+const maxBody = 1 << 20
+
+// ServeHTTP serves one request. Every answer carries an ININ-Correlation-Id header equal to
+// the contextId of its error body. API requests go through, in order: the configured latency,
+// authentication, the rate limit, the 503 fault, the route's handler, and the drop fault.
+func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	c := &call{w: w, r: r, ctxID: newUUID(), now: start}
+	w.Header().Set("ININ-Correlation-Id", c.ctxID)
+	outcome := ""
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/__sim/"):
+		s.serveControl(c)
+	case r.URL.Path == "/oauth/token":
+		s.serveToken(c)
+	default:
+		outcome = s.serveAPI(w, c)
+	}
+	if outcome == "" {
+		outcome = strconv.Itoa(c.status)
+	}
+	// Only the method and path are logged: never headers (Authorization), query strings or bodies.
+	s.logf("gcsim: %s %s %s %s", r.Method, r.URL.Path, outcome, time.Since(start).Round(time.Millisecond))
+}
+
+// sleep waits d, or less if ctx ends first; it reports whether the full wait elapsed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// readBody reads the request body into c.body; on failure it answers and returns false.
+func (c *call) readBody() bool {
+	b, err := io.ReadAll(io.LimitReader(c.r.Body, maxBody+1))
+	if err != nil {
+		c.fail(http.StatusBadRequest, "client.failed.request", "The client did not produce a request with valid end of stream signaling.")
+		return false
+	}
+	if len(b) > maxBody {
+		c.fail(http.StatusRequestEntityTooLarge, "request.entity.too.large", "The request entity is too large.")
+		return false
+	}
+	c.body = b
+	return true
+}
+
+// serveAPI serves an /api/v2 request and returns a log outcome ("" to log the status).
+func (s *Sim) serveAPI(w http.ResponseWriter, c *call) string {
+	if !sleep(c.r.Context(), s.opts.Latency) {
+		return "client-gone"
+	}
+	if !c.readBody() {
+		return ""
+	}
+	rt, params := s.match(c.r.Method, c.r.URL.Path)
+	c.params = params
+	c.now = time.Now()
+	s.count(c, rt)
+	if !strings.HasPrefix(c.r.URL.Path, "/api/v2/") {
+		c.fail(http.StatusNotFound, "not.found", "The requested resource was not found.")
+		return ""
+	}
+	if !s.authenticate(c) {
+		return ""
+	}
+	scripted, isScripted := Fault{}, false
+	if rt != nil {
+		scripted, isScripted = s.nextScripted(rt.key)
+	}
+	if isScripted && !scripted.Drop {
+		s.answerScripted(c, scripted)
+		return "scripted-" + strconv.Itoa(c.status)
+	}
+	if !isScripted && !s.admit(c, c.client) {
+		return ""
+	}
+	fail, drop := s.drawFaults()
+	if isScripted {
+		fail, drop = false, true
+	}
+	if fail {
+		s.mu.Lock()
+		s.counts.Fail503++
+		s.mu.Unlock()
+		c.fail(http.StatusServiceUnavailable, "service.unavailable", "Service Unavailable - The server is currently unavailable (because it is overloaded or down for maintenance).")
+		return ""
+	}
+	if rt == nil {
+		c.fail(http.StatusNotFound, "not.found", "The requested resource was not found.")
+		return ""
+	}
+	buf := &bufferedWriter{header: http.Header{}}
+	c.w = buf
+	rt.handle(s, c)
+	if drop {
+		s.mu.Lock()
+		s.counts.Dropped++
+		s.mu.Unlock()
+		closeUnanswered(w)
+		return strconv.Itoa(c.status) + "-dropped"
+	}
+	for k, v := range buf.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(buf.status)
+	_, _ = w.Write(buf.body.Bytes())
+	return ""
+}
+
+// closeUnanswered closes the client's connection without writing a byte.
+func closeUnanswered(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler) // the server closes the connection without an answer
+}
+
+// bufferedWriter holds a handler's answer until the drop fault has been decided.
+type bufferedWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedWriter) Header() http.Header { return b.header }
+func (b *bufferedWriter) WriteHeader(status int) {
+	if b.status == 0 {
+		b.status = status
+	}
+}
+
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.body.Write(p)
+}
+
+// authenticate checks the bearer token and sets c.client. On failure it answers 401 and
+// returns false.
+func (s *Sim) authenticate(c *call) bool {
+	h := c.r.Header.Get("Authorization")
+	scheme, tok, _ := strings.Cut(h, " ")
+	if h == "" || !strings.EqualFold(scheme, "bearer") || strings.TrimSpace(tok) == "" {
+		s.mu.Lock()
+		s.counts.Unauthorized++
+		s.mu.Unlock()
+		c.fail(http.StatusUnauthorized, "authentication.required", "No authentication bearer token specified in authorization header.")
+		return false
+	}
+	s.mu.Lock()
+	t, ok := s.tokens[strings.TrimSpace(tok)]
+	// Modelling choice: an expired token gets bad.credentials like an unknown one (the code
+	// for expiry, bad.credentials or credentials.expired, is unconfirmed).
+	if !ok || !c.now.Before(t.expires) {
+		s.counts.Unauthorized++
+		s.mu.Unlock()
+		c.fail(http.StatusUnauthorized, "bad.credentials", "Invalid login credentials.")
+		return false
+	}
+	s.mu.Unlock()
+	c.client = t.client
+	return true
+}
+
+// admit applies the per-client sliding-window rate limit. A refused request is answered 429
+// with Retry-After and does not count in the window.
+func (s *Sim) admit(c *call, client string) bool {
+	limit := s.opts.RatePerMinute
+	if limit <= 0 {
+		return true
+	}
+	now := time.Now()
+	s.mu.Lock()
+	win := s.windows[client]
+	cut := now.Add(-s.opts.RateWindow)
+	i := 0
+	for i < len(win) && !win[i].After(cut) {
+		i++
+	}
+	win = win[i:]
+	if len(win) >= limit {
+		s.windows[client] = win
+		s.counts.TooMany++
+		wait := win[0].Add(s.opts.RateWindow).Sub(now)
+		s.mu.Unlock()
+		secs := max(1, int(math.Ceil(wait.Seconds())))
+		c.w.Header().Set("Retry-After", strconv.Itoa(secs))
+		c.fail(http.StatusTooManyRequests, "too.many.requests.retry.after", "Rate limit exceeded the maximum. Retry the request in [%d] seconds", secs)
+		return false
+	}
+	s.windows[client] = append(win, now)
+	s.mu.Unlock()
+	return true
+}
+
+// count records a request in the counters before anything can refuse it.
+func (s *Sim) count(c *call, rt *route) {
+	key := c.r.Method + " (unmatched)"
+	if rt != nil {
+		key = rt.key
+	}
+	var email, webRTCUser string
+	if rt != nil && rt.key == "POST /api/v2/users" {
+		var b struct {
+			Email string `json:"email"`
+		}
+		if json.Unmarshal(c.body, &b) == nil {
+			email = strings.ToLower(strings.TrimSpace(b.Email))
+		}
+	}
+	if rt != nil && rt.key == "POST /api/v2/telephony/providers/edges/phones" {
+		var b struct {
+			WebRtcUser *struct {
+				ID string `json:"id"`
+			} `json:"webRtcUser"`
+		}
+		if json.Unmarshal(c.body, &b) == nil && b.WebRtcUser != nil {
+			webRTCUser = b.WebRtcUser.ID
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.counts.Requests[key]++
+	if rt != nil && rt.write {
+		s.counts.Writes++
+	}
+	if email != "" {
+		s.counts.CreateAttempts[email]++
+	}
+	if webRTCUser != "" {
+		s.counts.PhoneCreateAttempts[webRTCUser]++
+	}
+}
+
+// serveToken serves POST /oauth/token (client-credentials grant). Its errors follow the
+// OAuth shape, not ErrorBody, except the 429, which is the platform's.
+func (s *Sim) serveToken(c *call) {
+	s.mu.Lock()
+	s.counts.Requests["POST /oauth/token"]++
+	s.inFlight++
+	s.counts.MaxConcurrentTokenRequests = max(s.counts.MaxConcurrentTokenRequests, s.inFlight)
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.inFlight--
+		s.mu.Unlock()
+	}()
+	if !sleep(c.r.Context(), s.opts.Latency) {
+		return
+	}
+	if c.r.Method != http.MethodPost {
+		c.fail(http.StatusNotFound, "not.found", "The requested resource was not found.")
+		return
+	}
+	if !c.readBody() {
+		return
+	}
+	if f, ok := s.nextScripted("POST /oauth/token"); ok && !f.Drop {
+		s.answerScripted(c, f)
+		return
+	}
+	oauthErr := func(code, desc string) {
+		c.json(http.StatusBadRequest, map[string]string{"error": code, "description": desc, "error_description": desc})
+	}
+	id, secret, ok := c.r.BasicAuth()
+	if !ok {
+		// Modelling choice: no Basic credentials is treated like a wrong secret.
+		oauthErr("invalid_client", "authentication failed")
+		return
+	}
+	s.mu.Lock()
+	want, known := s.w.clients[id]
+	s.mu.Unlock()
+	if !known {
+		oauthErr("invalid_client", "client not found")
+		return
+	}
+	if !s.admit(c, id) {
+		return
+	}
+	if secret != want {
+		oauthErr("invalid_client", "authentication failed")
+		return
+	}
+	form, err := url.ParseQuery(string(c.body))
+	if err != nil || form.Get("grant_type") != "client_credentials" {
+		oauthErr("unsupported_grant_type", "grant type not supported")
+		return
+	}
+	var raw [32]byte
+	randRead(raw[:])
+	tok := base64.RawURLEncoding.EncodeToString(raw[:])
+	ttl := s.opts.TokenTTL
+	s.mu.Lock()
+	s.tokens[tok] = token{client: id, expires: time.Now().Add(ttl)}
+	s.counts.TokensIssued++
+	s.mu.Unlock()
+	c.json(http.StatusOK, map[string]any{"access_token": tok, "token_type": "bearer", "expires_in": expiresIn(ttl)})
+}
+
+// expiresIn is the expires_in of a token living ttl. Genesys reports one second less than
+// the lifetime (86399 for 24 h), the second that passed while the token was issued. Lives
+// under a minute exist only in tests; they are reported whole (at least 1), so that a test
+// can reason about refreshes in whole seconds.
+func expiresIn(ttl time.Duration) int {
+	if ttl < time.Minute {
+		return max(1, int(math.Ceil(ttl.Seconds())))
+	}
+	return int(ttl/time.Second) - 1
+}
+
+// serveControl serves the simulator's own routes. They need no token and are neither rate
+// limited nor faulted.
+func (s *Sim) serveControl(c *call) {
+	switch c.r.Method + " " + c.r.URL.Path {
+	case "GET /__sim/state":
+		c.json(http.StatusOK, s.State())
+	case "GET /__sim/counters":
+		c.json(http.StatusOK, s.Counters())
+	case "POST /__sim/revoke-tokens":
+		s.RevokeTokens()
+		c.empty(http.StatusNoContent)
+	default:
+		c.fail(http.StatusNotFound, "not.found", "The requested resource was not found.")
+	}
+}

@@ -1,0 +1,366 @@
+package gcsim
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+const (
+	msgUserNotFound = "Unable to find a user with that userId"
+	msgConflict     = "The request could not be completed by the server due to a conflict"
+	msgBadVersion   = "Resource conflict - Unexpected version was provided"
+)
+
+// validEmail is a deliberately loose check: something@something.
+func validEmail(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && local != "" && domain != "" && !strings.ContainsAny(s, " \t\r\n,;")
+}
+
+// createUser serves POST /api/v2/users (body CreateUser).
+func (s *Sim) createUser(c *call) {
+	var b struct {
+		Name       string       `json:"name"`
+		Email      string       `json:"email"`
+		DivisionID string       `json:"divisionId"`
+		Password   string       `json:"password"`
+		State      string       `json:"state"`
+		Title      string       `json:"title"`
+		Department string       `json:"department"`
+		Addresses  []apiContact `json:"addresses"`
+	}
+	if !c.decode(&b) {
+		return
+	}
+	name, email := strings.TrimSpace(b.Name), strings.TrimSpace(b.Email)
+	// Modelling choice: a missing required field (SPEC: name, email, divisionId) is a 400
+	// bad.request naming the field; whether the server defaults divisionId is unconfirmed.
+	for _, f := range []struct{ field, value string }{{"name", name}, {"email", email}, {"divisionId", b.DivisionID}} {
+		if f.value == "" {
+			c.json(http.StatusBadRequest, errorBody{
+				Message: "Missing required field [" + f.field + "]", Code: "bad.request", Status: http.StatusBadRequest,
+				ContextID: c.ctxID, Details: []detail{{ErrorCode: "required", FieldName: f.field}}, Errors: []any{},
+			})
+			return
+		}
+	}
+	if !validEmail(email) {
+		c.fail(http.StatusBadRequest, "invalid.value", "Value [%s] is not valid for field type [email]", email)
+		return
+	}
+	state := b.State
+	switch state {
+	case "":
+		// SPEC: "If not specified, state will be Active if invites are sent, otherwise
+		// Inactive". Modelling choice: the simulated org sends no invites.
+		state = "inactive"
+	case "active", "inactive":
+	default:
+		// Modelling choice: creating a user directly in state deleted is refused.
+		c.fail(http.StatusBadRequest, "invalid.value", "Value [%s] is not valid for field type [state]. Allowable values are: active, inactive", state)
+		return
+	}
+	s.mu.Lock()
+	w := s.w
+	if w.divisionByID[b.DivisionID] == nil {
+		s.mu.Unlock()
+		c.fail(http.StatusBadRequest, "invalid.value", "Value [%s] is not valid for field type [divisionId]", b.DivisionID)
+		return
+	}
+	if old := w.userByEmail[strings.ToLower(email)]; old != nil {
+		s.counts.CreateConflicts[strings.ToLower(email)]++
+		s.mu.Unlock()
+		// The code is general.conflict either way. UPG says 400 when the email belongs to a
+		// deleted user; for an active or inactive one the status is unconfirmed (SPEC lists the
+		// code under 400 and 409). Modelling choice: 409 for active and inactive users.
+		status := http.StatusConflict
+		if old.state == "deleted" {
+			status = http.StatusBadRequest
+		}
+		c.fail(status, "general.conflict", msgConflict)
+		return
+	}
+	u := &user{id: s.newID(), userFields: userFields{
+		name: name, email: email, state: state, divisionID: b.DivisionID,
+		title: b.Title, department: b.Department, addresses: slices.Clone(b.Addresses), version: 1,
+	}}
+	u.record(c.now)
+	if w.defaultRole != nil {
+		u.addGrant(w.defaultRole.id, w.home.id, c.now) // the org default role, as a real org grants it
+	}
+	w.addUser(u)
+	out := w.renderUser(u, u.userFields, nil)
+	short := b.Password != "" && len([]rune(b.Password)) < w.minPassword
+	s.mu.Unlock()
+	if short {
+		c.fail(http.StatusBadRequest, "invalid.password", "The user was created successfully but the provided password does not meet the password policy requirements")
+		return
+	}
+	c.json(http.StatusOK, out)
+}
+
+// getUser serves GET /api/v2/users/{userId}. Query state is active (the default: active and
+// inactive users) or deleted.
+func (s *Sim) getUser(c *call) {
+	q := c.r.URL.Query()
+	state := q.Get("state")
+	if state != "" && state != "active" && state != "deleted" {
+		c.fail(http.StatusBadRequest, "invalid.query.param.value", "Value [%s] is not valid for parameter [state]. Allowable values are: active, deleted", state)
+		return
+	}
+	exp := expandParam(listParam(q, "expand"))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.w.userByID[c.param("userId")]
+	// Modelling choice: state=deleted returns the user whatever its state; the default hides
+	// deleted users and shows inactive ones (unconfirmed).
+	if u == nil || (u.state == "deleted" && state != "deleted") {
+		c.fail(http.StatusNotFound, "general.resource.not.found", msgUserNotFound)
+		return
+	}
+	c.json(http.StatusOK, s.w.renderUser(u, u.userFields, exp))
+}
+
+// listUsers serves GET /api/v2/users: paging, id (at most 100), state (active by default,
+// inactive, deleted or any) and expand.
+func (s *Sim) listUsers(c *call) {
+	q := c.r.URL.Query()
+	p, ok := c.listPage()
+	if !ok {
+		return
+	}
+	ids := listParam(q, "id")
+	if len(ids) > 100 {
+		c.fail(http.StatusBadRequest, "max.user.ids", "Only 100 users can be requested at a time.")
+		return
+	}
+	state := q.Get("state")
+	switch state {
+	case "":
+		state = "active"
+	case "active", "inactive", "deleted", "any":
+	default:
+		c.fail(http.StatusBadRequest, "invalid.query.param.value", "Value [%s] is not valid for parameter [state]. Allowable values are: active, inactive, deleted, any", state)
+		return
+	}
+	exp := expandParam(listParam(q, "expand"))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []apiUser
+	for _, u := range s.w.users {
+		// Modelling choice: state filters id lookups too, and paging applies to them
+		// (both unconfirmed); ask for state=any and pageSize=100.
+		if state != "any" && u.state != state {
+			continue
+		}
+		if len(ids) > 0 && !slices.Contains(ids, u.id) {
+			continue
+		}
+		out = append(out, s.w.renderUser(u, u.userFields, exp))
+	}
+	c.json(http.StatusOK, paginate(c, out, p))
+}
+
+// patchUser serves PATCH /api/v2/users/{userId} (body UpdateUser).
+func (s *Sim) patchUser(c *call) {
+	var raw map[string]json.RawMessage
+	if !c.decode(&raw) {
+		return
+	}
+	vraw, ok := raw["version"]
+	var version int
+	if !ok || string(vraw) == "null" || json.Unmarshal(vraw, &version) != nil {
+		c.fail(http.StatusBadRequest, "bad.request", "Missing required field [version]")
+		return
+	}
+	_, hasState := raw["state"]
+	if hasState {
+		for k := range raw {
+			if k != "version" && k != "state" && k != "id" {
+				c.fail(http.StatusBadRequest, "bad.request", "If state is specified, it is the only modifiable field; found [%s]", k)
+				return
+			}
+		}
+	}
+	var b struct {
+		Name       *string       `json:"name"`
+		Email      *string       `json:"email"`
+		Title      *string       `json:"title"`
+		Department *string       `json:"department"`
+		State      *string       `json:"state"`
+		Manager    *string       `json:"manager"`
+		Addresses  *[]apiContact `json:"addresses"`
+	}
+	if err := json.Unmarshal(c.body, &b); err != nil {
+		c.fail(http.StatusBadRequest, "bad.request", "The request could not be understood by the server due to malformed syntax: %v", err)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := s.w
+	u := w.userByID[c.param("userId")]
+	// Modelling choice: a deleted user can only be restored (PATCH with state); any other
+	// change finds no user.
+	if u == nil || (u.state == "deleted" && !hasState) {
+		c.fail(http.StatusNotFound, "general.resource.not.found", msgUserNotFound+".")
+		return
+	}
+	if version != u.version {
+		c.fail(http.StatusConflict, "general.conflict", msgBadVersion)
+		return
+	}
+	f := u.userFields.clone()
+	if b.State != nil {
+		switch *b.State {
+		case "active", "inactive", "deleted":
+			f.state = *b.State
+		default:
+			c.fail(http.StatusBadRequest, "invalid.value", "Value [%s] is not valid for field type [state]. Allowable values are: active, inactive, deleted", *b.State)
+			return
+		}
+	}
+	if b.Name != nil {
+		if strings.TrimSpace(*b.Name) == "" {
+			c.fail(http.StatusBadRequest, "invalid.value", "Value [] is not valid for field type [name]")
+			return
+		}
+		f.name = strings.TrimSpace(*b.Name)
+	}
+	if b.Email != nil {
+		email := strings.TrimSpace(*b.Email)
+		if !validEmail(email) {
+			c.fail(http.StatusBadRequest, "invalid.value", "Value [%s] is not valid for field type [email]", email)
+			return
+		}
+		if other := w.userByEmail[strings.ToLower(email)]; other != nil && other != u {
+			c.fail(http.StatusConflict, "general.conflict", msgConflict)
+			return
+		}
+		f.email = email
+	}
+	if b.Title != nil {
+		f.title = *b.Title
+	}
+	if b.Department != nil {
+		f.department = *b.Department
+	}
+	if b.Manager != nil {
+		m := *b.Manager
+		if m != "" && (m == u.id || w.userByID[m] == nil || w.userByID[m].state == "deleted") {
+			c.fail(http.StatusBadRequest, "invalid.value", "Value [%s] is not valid for field type [manager]", m)
+			return
+		}
+		f.managerID = m
+	}
+	if b.Addresses != nil {
+		f.addresses = slices.Clone(*b.Addresses)
+	}
+	// Other UpdateUser fields (locations, employerInfo, ...) are accepted and ignored.
+	if !strings.EqualFold(f.email, u.email) {
+		delete(w.userByEmail, strings.ToLower(u.email))
+		w.userByEmail[strings.ToLower(f.email)] = u
+	}
+	f.version++
+	u.userFields = f
+	u.record(c.now)
+	c.json(http.StatusOK, w.renderUser(u, u.userFields, nil))
+}
+
+// deleteUser serves DELETE /api/v2/users/{userId}: a soft delete.
+func (s *Sim) deleteUser(c *call) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.w.userByID[c.param("userId")]
+	if u == nil || u.state == "deleted" {
+		c.fail(http.StatusNotFound, "general.resource.not.found", msgUserNotFound+". ")
+		return
+	}
+	u.state = "deleted"
+	u.version++
+	u.record(c.now)
+	c.json(http.StatusOK, struct{}{})
+}
+
+// setPassword serves POST /api/v2/users/{userId}/password (body ChangePasswordRequest).
+func (s *Sim) setPassword(c *call) {
+	var b struct {
+		NewPassword string `json:"newPassword"`
+	}
+	if !c.decode(&b) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.w.userByID[c.param("userId")]
+	switch {
+	case u == nil || u.state == "deleted":
+		c.fail(http.StatusNotFound, "general.resource.not.found", msgUserNotFound)
+	case b.NewPassword == "":
+		c.fail(http.StatusBadRequest, "password.empty", "The password is empty.")
+	case len([]rune(b.NewPassword)) < s.w.minPassword:
+		c.fail(http.StatusBadRequest, "password.too.short", "The password is too short.")
+	default:
+		c.empty(http.StatusNoContent) // the password itself is never stored
+	}
+}
+
+// searchableUserFields are the user fields EXACT criteria may name.
+var searchableUserFields = map[string]func(u *user, f userFields) string{
+	"id":         func(u *user, _ userFields) string { return u.id },
+	"email":      func(_ *user, f userFields) string { return f.email },
+	"username":   func(_ *user, f userFields) string { return f.email },
+	"name":       func(_ *user, f userFields) string { return f.name },
+	"state":      func(_ *user, f userFields) string { return f.state },
+	"divisionId": func(_ *user, f userFields) string { return f.divisionID },
+	"title":      func(_ *user, f userFields) string { return f.title },
+	"department": func(_ *user, f userFields) string { return f.department },
+}
+
+// foldUserFields are matched case-insensitively.
+var foldUserFields = map[string]bool{"email": true, "username": true}
+
+// searchUsers serves POST /api/v2/users/search (body UserSearchRequest). It sees the search
+// index, which lags Options.SearchLag behind the users.
+func (s *Sim) searchUsers(c *call) {
+	var req searchRequest
+	if !c.decode(&req) {
+		return
+	}
+	p, ok := c.searchPage(req)
+	if !ok {
+		return
+	}
+	if !c.checkCriteria(req.Query, func(f string) bool { return searchableUserFields[f] != nil }) {
+		return
+	}
+	hasState := false
+	for _, q := range req.Query {
+		if slices.Contains(q.Fields, "state") {
+			hasState = true
+		}
+	}
+	exp := expandParam(req.Expand)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var results []apiUser
+	for _, u := range s.w.users {
+		f, visible := u.searchView(c.now, s.opts.SearchLag)
+		if !visible {
+			continue
+		}
+		// Modelling choice: without a state criterion only active users match (TF adds an
+		// explicit state criterion to find deleted users; inactive ones are hidden too).
+		if !hasState && f.state != "active" {
+			continue
+		}
+		if !matchAll(req.Query, func(field string) string { return searchableUserFields[field](u, f) }, foldUserFields) {
+			continue
+		}
+		results = append(results, s.w.renderUser(u, f, exp))
+	}
+	// Modelling choice: no match is 200 with total 0 and no results (SPEC also lists 404
+	// resource.not.found, which real clients do not report seeing).
+	c.json(http.StatusOK, searchPageOf(results, p, "users"))
+}

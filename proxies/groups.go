@@ -1,0 +1,68 @@
+package proxies
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/mypurecloud/platform-client-sdk-go/v162/platformclientv2"
+
+	"github.com/user-provisioning/user-provisioning/provision"
+)
+
+// Groups implements provision.Groups.
+type Groups struct{ c *Client }
+
+var _ provision.Groups = (*Groups)(nil)
+
+const (
+	// groupsPageSize is the page size Genesys's own Terraform provider uses for groups.
+	groupsPageSize = 500
+	// versionAttempts bounds re-reads of a group's version: each conflict means another
+	// writer won a race, which settles within a few tries.
+	versionAttempts = 6
+)
+
+func (g *Groups) api(ctx context.Context) platformclientv2.GroupsApi {
+	return platformclientv2.GroupsApi{Configuration: g.c.cfg(ctx)}
+}
+
+// ListGroups calls GET /api/v2/groups, every page (the API has no name filter).
+func (g *Groups) ListGroups(ctx context.Context) ([]provision.Ref, error) {
+	const op = "GET /api/v2/groups"
+	return listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
+		l, resp, err := g.api(ctx).GetGroups(groupsPageSize, n, nil, nil, "")
+		if err := check(op, resp, err); err != nil {
+			return nil, 0, err
+		}
+		var out []provision.Ref
+		for _, e := range deref(l.Entities) {
+			out = append(out, provision.Ref{ID: deref(e.Id), Name: deref(e.Name)})
+		}
+		return out, deref(l.PageCount), nil
+	})
+}
+
+// AddMembers reads the group's version (GET /api/v2/groups/{groupId}) and calls
+// POST /api/v2/groups/{groupId}/members, re-reading the version after a conflict.
+func (g *Groups) AddMembers(ctx context.Context, groupID string, userIDs []string) error {
+	if len(userIDs) > provision.MaxGroupMembersPerCall {
+		return fmt.Errorf("add %d members to group %s: %w: at most %d per call", len(userIDs), groupID, provision.ErrRejected, provision.MaxGroupMembersPerCall)
+	}
+	var err error
+	for range versionAttempts {
+		var grp *platformclientv2.Group
+		var resp *platformclientv2.APIResponse
+		grp, resp, err = g.api(ctx).GetGroup(groupID)
+		if err = check("GET /api/v2/groups/{id}", resp, err); err != nil {
+			return err
+		}
+		body := platformclientv2.Groupmembersupdate{MemberIds: &userIDs, Version: grp.Version}
+		_, resp, err = g.api(ctx).PostGroupMembers(groupID, body)
+		err = check("POST /api/v2/groups/{id}/members", resp, err)
+		if !errors.Is(err, provision.ErrConflict) {
+			return err
+		}
+	}
+	return err
+}

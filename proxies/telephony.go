@@ -1,0 +1,154 @@
+package proxies
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+
+	"github.com/mypurecloud/platform-client-sdk-go/v162/platformclientv2"
+
+	"github.com/user-provisioning/user-provisioning/provision"
+)
+
+// Telephony implements provision.Telephony.
+type Telephony struct{ c *Client }
+
+var _ provision.Telephony = (*Telephony)(nil)
+
+// telephonyPageSize is the page size Genesys's own Terraform provider uses for sites and phones.
+const telephonyPageSize = 100
+
+func (t *Telephony) edges(ctx context.Context) platformclientv2.TelephonyProvidersEdgeApi {
+	return platformclientv2.TelephonyProvidersEdgeApi{Configuration: t.c.cfg(ctx)}
+}
+
+// ListSites calls GET /api/v2/telephony/providers/edges/sites, every page, for unmanaged
+// and managed sites (the SDK always sends the managed filter).
+func (t *Telephony) ListSites(ctx context.Context) ([]provision.Ref, error) {
+	const op = "GET /api/v2/telephony/providers/edges/sites"
+	var all []provision.Ref
+	for _, managed := range []bool{false, true} {
+		sites, err := listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
+			l, resp, err := t.edges(ctx).GetTelephonyProvidersEdgesSites(telephonyPageSize, n, "", "", "", "", managed, nil)
+			if err := check(op, resp, err); err != nil {
+				return nil, 0, err
+			}
+			var out []provision.Ref
+			for _, s := range deref(l.Entities) {
+				if deref(s.State) == "deleted" {
+					continue
+				}
+				out = append(out, provision.Ref{ID: deref(s.Id), Name: deref(s.Name)})
+			}
+			return out, deref(l.PageCount), nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, sites...)
+	}
+	return all, nil
+}
+
+// ListPhoneBases calls GET /api/v2/telephony/providers/edges/phonebasesettings with lines
+// expanded, every page.
+func (t *Telephony) ListPhoneBases(ctx context.Context) ([]provision.PhoneBase, error) {
+	const op = "GET /api/v2/telephony/providers/edges/phonebasesettings"
+	return listAll(ctx, op, func(n int) ([]provision.PhoneBase, int, error) {
+		l, resp, err := t.edges(ctx).GetTelephonyProvidersEdgesPhonebasesettings(telephonyPageSize, n, "", "", []string{"lines"}, "")
+		if err := check(op, resp, err); err != nil {
+			return nil, 0, err
+		}
+		var out []provision.PhoneBase
+		for _, b := range deref(l.Entities) {
+			if deref(b.State) == "deleted" {
+				continue
+			}
+			pb := provision.PhoneBase{ID: deref(b.Id), Name: deref(b.Name)}
+			if b.PhoneMetaBase != nil {
+				pb.PhoneMetaBaseID = deref(b.PhoneMetaBase.Id)
+			}
+			if lines := deref(b.Lines); len(lines) > 0 {
+				pb.LineBaseID = deref(lines[0].Id)
+				pb.LineName = deref(lines[0].Name)
+			}
+			out = append(out, pb)
+		}
+		return out, deref(l.PageCount), nil
+	})
+}
+
+// FindPhoneByUser calls GET /api/v2/telephony/providers/edges/phones filtered by
+// webRtcUser.id and returns the first phone that is not deleted. The SDK's method sends the
+// filter as "webRtcUserId", which the API does not know, so this call is built by hand.
+func (t *Telephony) FindPhoneByUser(ctx context.Context, userID string) (*provision.Phone, error) {
+	const op = "GET /api/v2/telephony/providers/edges/phones"
+	cfg := t.c.cfg(ctx)
+	query := map[string]string{
+		"webRtcUser.id": userID,
+		"fields":        "webRtcUser",
+		"sortBy":        "id",
+		"pageSize":      strconv.Itoa(telephonyPageSize),
+		"pageNumber":    "1",
+	}
+	headers := map[string]string{"Accept": "application/json"}
+	resp, err := cfg.APIClient.CallAPI(cfg.BasePath+"/api/v2/telephony/providers/edges/phones", "GET", nil, headers, query, url.Values{}, "", nil, "other")
+	if err := check(op, resp, err); err != nil {
+		return nil, err
+	}
+	var l platformclientv2.Phoneentitylisting
+	if err := json.Unmarshal(resp.RawBody, &l); err != nil {
+		return nil, fmt.Errorf("%s: unreadable response: %w", op, err)
+	}
+	for _, p := range deref(l.Entities) {
+		if deref(p.State) == "deleted" || p.WebRtcUser == nil || deref(p.WebRtcUser.Id) != userID {
+			continue
+		}
+		return &provision.Phone{ID: deref(p.Id), Name: deref(p.Name), UserID: userID}, nil
+	}
+	return nil, nil
+}
+
+// CreatePhone calls POST /api/v2/telephony/providers/edges/phones with the body the
+// starting guide and Genesys's Terraform provider send for a WebRTC phone. It is never
+// retried after an ambiguous failure: the caller looks the phone up first.
+func (t *Telephony) CreatePhone(ctx context.Context, in provision.NewPhone) (provision.Phone, error) {
+	lineBase := &platformclientv2.Domainentityref{Id: ptr(in.PhoneBase.LineBaseID)}
+	body := platformclientv2.Phone{
+		Name:              ptr(in.Name),
+		Site:              &platformclientv2.Domainentityref{Id: ptr(in.Site.ID)},
+		PhoneBaseSettings: &platformclientv2.Phonebasesettings{Id: ptr(in.PhoneBase.ID)},
+		LineBaseSettings:  lineBase,
+		PhoneMetaBase:     &platformclientv2.Domainentityref{Id: ptr(in.PhoneBase.PhoneMetaBaseID)},
+		Lines:             &[]platformclientv2.Line{{Name: ptr(in.PhoneBase.LineName), LineBaseSettings: lineBase}},
+		WebRtcUser:        &platformclientv2.Domainentityref{Id: ptr(in.User.ID)},
+		Capabilities: &platformclientv2.Phonecapabilities{
+			Provisions: ptr(false), Registers: ptr(false), DualRegisters: ptr(false),
+			HardwareIdType: ptr("mac"), AllowReboot: ptr(false), NoRebalance: ptr(false),
+			NoCloudProvisioning: ptr(false), MediaCodecs: &[]string{"audio/opus"},
+		},
+	}
+	p, resp, err := t.edges(notIdempotent(ctx)).PostTelephonyProvidersEdgesPhones(body)
+	if err := check("POST /api/v2/telephony/providers/edges/phones", resp, err); err != nil {
+		return provision.Phone{}, err
+	}
+	return provision.Phone{ID: deref(p.Id), Name: deref(p.Name), UserID: in.User.ID}, nil
+}
+
+// FindStationByUser calls GET /api/v2/stations?webRtcUserId=; "" while the station has not
+// been indexed yet.
+func (t *Telephony) FindStationByUser(ctx context.Context, userID string) (string, error) {
+	api := platformclientv2.StationsApi{Configuration: t.c.cfg(ctx)}
+	l, resp, err := api.GetStations(telephonyPageSize, 1, "", "", "", userID, "", "")
+	if err := check("GET /api/v2/stations", resp, err); err != nil {
+		return "", err
+	}
+	for _, s := range deref(l.Entities) {
+		if deref(s.WebRtcUserId) == userID {
+			return deref(s.Id), nil
+		}
+	}
+	return "", nil
+}

@@ -1,0 +1,298 @@
+package proxies
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"github.com/mypurecloud/platform-client-sdk-go/v162/platformclientv2"
+	"go.uber.org/zap"
+	"golang.org/x/time/rate"
+
+	"github.com/user-provisioning/user-provisioning/provision"
+)
+
+// Retry constants.
+const (
+	// maxAttempts bounds retries of 429, 5xx and network errors: with the backoff below it
+	// spans about a minute, longer than a typical Genesys blip.
+	maxAttempts = 8
+	// backoffBase and backoffCap shape exponential backoff with full jitter.
+	backoffBase = 500 * time.Millisecond
+	backoffCap  = 30 * time.Second
+	// requestTimeout bounds one attempt, like the SDK's own 16 s client timeout, with room
+	// for a slow search.
+	requestTimeout = 30 * time.Second
+)
+
+// transport is the one place where HTTP requests leave the program. It waits on the shared
+// rate limiter before every attempt, injects the bearer token, refreshes it once on a 401,
+// pauses everyone on a 429 for Retry-After, and backs off on 5xx and network errors. It is
+// safe for concurrent use.
+type transport struct {
+	http    *http.Client
+	limiter *rate.Limiter
+	tokens  *tokenSource
+	log     *zap.Logger
+
+	mu          sync.Mutex
+	pausedUntil time.Time // set by a 429: no request starts before it
+	stats       Stats
+
+	// Injected for tests.
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+	rand  func() float64
+}
+
+// Stats counts what the transport did.
+type Stats struct {
+	Requests     int            // attempts sent, token requests included
+	ByRoute      map[string]int // attempts by "METHOD /path" with ids replaced
+	Throttled    int            // 429 answers
+	Retries      int            // attempts repeated after 429, 5xx or network errors
+	Unauthorized int            // 401 answers
+	Tokens       int            // token requests
+}
+
+type ctxKey int
+
+const (
+	keyNoRetry ctxKey = iota // the call is not idempotent: never repeat it after an ambiguous failure
+	keyLogin                 // the call is the token request itself
+)
+
+// notIdempotent marks ctx so that a call made with it is never repeated after a failure
+// whose outcome is unknown (5xx, timeout, dropped connection). 429 and 401 are still retried:
+// the server did not act on those.
+func notIdempotent(ctx context.Context) context.Context {
+	return context.WithValue(ctx, keyNoRetry, true)
+}
+
+func (t *transport) do(ctx context.Context, method string, u *url.URL, header http.Header, body []byte) (*http.Response, error) {
+	login := ctx.Value(keyLogin) != nil
+	noRetry := ctx.Value(keyNoRetry) != nil
+	refreshed := false
+	for attempt := 1; ; attempt++ {
+		if err := t.waitTurn(ctx); err != nil {
+			return nil, err
+		}
+		req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", provision.ErrRejected, err)
+		}
+		for k, v := range header {
+			req.Header[k] = v
+		}
+		var gen uint64
+		if !login {
+			var tok string
+			tok, gen, err = t.tokens.Token(ctx)
+			if err != nil {
+				return nil, err
+			}
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		t.count(method, u.Path)
+		resp, err := t.http.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			err = fmt.Errorf("%w: %s %s: %v", provision.ErrTransient, method, u.Path, redactURLError(err))
+			if noRetry || attempt >= maxAttempts {
+				return nil, err
+			}
+			if err := t.backoff(ctx, attempt, 0); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		switch {
+		case resp.StatusCode == http.StatusUnauthorized && !login:
+			t.note(func(s *Stats) { s.Unauthorized++ })
+			if refreshed {
+				return resp, nil // a 401 on a fresh token: the caller reports ErrAuth
+			}
+			refreshed = true
+			drain(resp)
+			t.tokens.Invalidate(gen)
+			attempt-- // a token refresh is not a retry
+			continue
+		case resp.StatusCode == http.StatusTooManyRequests:
+			t.note(func(s *Stats) { s.Throttled++ })
+			wait := retryAfter(resp.Header)
+			t.pause(wait)
+			if attempt >= maxAttempts {
+				return resp, nil
+			}
+			t.log.Debug("throttled", zap.String("route", route(method, u.Path)), zap.Duration("retry_after", wait))
+			drain(resp)
+			if err := t.backoff(ctx, attempt, wait); err != nil {
+				return nil, err
+			}
+			continue
+		case retryableStatus(resp.StatusCode):
+			if noRetry || attempt >= maxAttempts {
+				return resp, nil
+			}
+			drain(resp)
+			if err := t.backoff(ctx, attempt, retryAfter(resp.Header)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		return resp, nil
+	}
+}
+
+// retryableStatus reports the statuses worth repeating an idempotent call for.
+func retryableStatus(code int) bool {
+	// 408 client.timeout; 5xx except 501 (not implemented will stay so).
+	return code == http.StatusRequestTimeout || (code >= 500 && code != http.StatusNotImplemented)
+}
+
+// waitTurn waits out a 429 pause, then for the shared limiter.
+func (t *transport) waitTurn(ctx context.Context) error {
+	for {
+		t.mu.Lock()
+		d := t.pausedUntil.Sub(t.now())
+		t.mu.Unlock()
+		if d <= 0 {
+			break
+		}
+		if err := t.sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+	return t.limiter.Wait(ctx)
+}
+
+// pause holds every request back for d: a 429 to one worker slows them all.
+func (t *transport) pause(d time.Duration) {
+	until := t.now().Add(d)
+	t.mu.Lock()
+	if until.After(t.pausedUntil) {
+		t.pausedUntil = until
+	}
+	t.mu.Unlock()
+}
+
+// backoff waits before attempt+1: exponential with full jitter, and at least floor.
+func (t *transport) backoff(ctx context.Context, attempt int, floor time.Duration) error {
+	t.note(func(s *Stats) { s.Retries++ })
+	return t.sleep(ctx, backoffDelay(attempt, floor, t.rand()))
+}
+
+// backoffDelay is max(floor, r × min(cap, base × 2^(attempt-1))) for r in [0,1).
+func backoffDelay(attempt int, floor time.Duration, r float64) time.Duration {
+	d := backoffCap
+	if attempt < 16 {
+		d = min(backoffCap, backoffBase<<(attempt-1))
+	}
+	return max(floor, time.Duration(r*float64(d)))
+}
+
+// retryAfter reads Retry-After in seconds; 1 s when absent or unreadable.
+func retryAfter(h http.Header) time.Duration {
+	if n, err := strconv.Atoi(h.Get("Retry-After")); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	return time.Second
+}
+
+func (t *transport) count(method, path string) {
+	r := route(method, path)
+	t.note(func(s *Stats) {
+		s.Requests++
+		if s.ByRoute == nil {
+			s.ByRoute = map[string]int{}
+		}
+		s.ByRoute[r]++
+	})
+}
+
+func (t *transport) note(f func(*Stats)) {
+	t.mu.Lock()
+	f(&t.stats)
+	t.mu.Unlock()
+}
+
+// Stats returns a snapshot of the counters.
+func (t *transport) Stats() Stats {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := t.stats
+	s.ByRoute = make(map[string]int, len(t.stats.ByRoute))
+	for k, v := range t.stats.ByRoute {
+		s.ByRoute[k] = v
+	}
+	return s
+}
+
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	_ = resp.Body.Close()
+}
+
+// redactURLError drops the URL from a *url.Error: the message keeps the cause only.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+// sdkClient adapts the transport to the SDK's AbstractHttpClient for one call, carrying
+// that call's context. The SDK's retry settings are ignored: it makes one attempt and every
+// retry is the transport's.
+type sdkClient struct {
+	t   *transport
+	ctx context.Context
+}
+
+var _ platformclientv2.AbstractHttpClient = sdkClient{}
+
+func (c sdkClient) Do(o *platformclientv2.HTTPRequestOptions) (*http.Response, error) {
+	rr, err := o.ToRetryableRequest()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", provision.ErrRejected, err)
+	}
+	body, err := rr.BodyBytes()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", provision.ErrRejected, err)
+	}
+	return c.t.do(c.ctx, o.GetMethod(), o.GetUrl(), http.Header(o.GetHeaders()), body)
+}
+
+func (sdkClient) SetRetryMax(int)                                                          {}
+func (sdkClient) SetRetryWaitMax(time.Duration)                                            {}
+func (sdkClient) SetRetryWaitMin(time.Duration)                                            {}
+func (sdkClient) SetPreHook(func(retryablehttp.Logger, *http.Request, int))                {}
+func (sdkClient) SetPostHook(func(retryablehttp.Logger, *http.Response))                   {}
+func (sdkClient) SetCheckRetry(func(context.Context, *http.Response, error) (bool, error)) {}
+func (sdkClient) SetTransport(*http.Transport)                                             {}
+func (sdkClient) SetHttpsAgent(*platformclientv2.ProxyAgent)                               {}
