@@ -1,0 +1,45 @@
+# user-provisioning: see README.md.
+GO      ?= go
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+DEMO    := bin/demo
+
+.PHONY: build test demo lint fmt clean
+
+## build: bin/user-provisioning and bin/gcsim
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
+
+## test: vet, gofmt check and every test under the race detector
+test:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) test -race -count=1 ./...
+
+## demo: start the simulator, provision testdata/userdata.csv, show the report, stop
+demo: build
+	@rm -rf $(DEMO) && mkdir -p $(DEMO) && cp testdata/userdata.csv $(DEMO)/userdata.csv
+	@bin/gcsim -org testdata/org.json -url-file $(DEMO)/gcsim.url -station-delay 1s > $(DEMO)/gcsim.log 2>&1 & \
+	  pid=$$!; trap 'kill $$pid 2>/dev/null' EXIT; \
+	  for i in $$(seq 50); do [ -s $(DEMO)/gcsim.url ] && break; sleep 0.1; done; \
+	  [ -s $(DEMO)/gcsim.url ] || { echo "gcsim did not start:"; cat $(DEMO)/gcsim.log; exit 1; }; \
+	  echo "simulator at $$(cat $(DEMO)/gcsim.url)"; \
+	  GENESYS_API_URL=$$(cat $(DEMO)/gcsim.url) GENESYS_CLIENT_ID=demo-client GENESYS_CLIENT_SECRET=demo-secret-not-real \
+	    bin/user-provisioning --env-file /dev/null --log-format console $(DEMO)/userdata.csv; code=$$?; \
+	  echo; echo "--- $(DEMO)/userdata.results.csv"; column -s, -t < $(DEMO)/userdata.results.csv 2>/dev/null || cat $(DEMO)/userdata.results.csv; \
+	  echo; echo "exit code $$code"; exit $$code
+
+## lint: vet, gofmt and staticcheck
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK) ./...
+
+STATICCHECK ?= v0.8.2
+
+fmt:
+	gofmt -w .
+
+clean:
+	rm -rf bin
