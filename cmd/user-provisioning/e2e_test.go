@@ -427,3 +427,43 @@ func checkInvalid(t *testing.T, rep []map[string]string, want map[string]string,
 		}
 	}
 }
+
+func TestRefusedPasswordAndDeletedUser(t *testing.T) {
+	e := newEnv(t, gcsim.Options{})
+	in := e.file("pw.csv",
+		"Short Pw,short.pw@example.com,abc,Annuities,Communicate - User,My PCV Site,WebRTC_Base",
+		"Gone User,deleted.user@example.com,"+password+",IRA,Communicate - User,,",
+		"Fine User,fine@example.com,"+password+",IRA,Communicate - User,,",
+	)
+	r := e.run("--report", e.report("pw.results.csv"), in)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	byLine := map[string]map[string]string{}
+	for _, row := range r.report {
+		byLine[row["line"]] = row
+	}
+	st := e.srv.Sim.State()
+	short, ok := st.User("short.pw@example.com")
+	if !ok {
+		t.Fatal("the user with the refused password does not exist")
+	}
+	if got := byLine["2"]; got["status"] != "failed" || got["user_id"] != short.ID || !strings.Contains(got["error"], "password") {
+		t.Errorf("refused password row = %v, want failed with the user id %s and a password message", got, short.ID)
+	}
+	if n := e.srv.Sim.Counters().CreateAttempts["short.pw@example.com"]; n != 1 {
+		t.Errorf("%d create attempts for the refused password, want 1", n)
+	}
+	if !containsStr(short.Groups, "Annuities") || short.DefaultStationID == "" {
+		t.Errorf("the user with the refused password was not finished: %+v", short)
+	}
+	if got := byLine["3"]; got["status"] != "failed" || !strings.Contains(got["error"], "deleted user") {
+		t.Errorf("deleted user row = %v, want failed naming the deleted user", got)
+	}
+	if n := e.srv.Sim.Counters().CreateAttempts["deleted.user@example.com"]; n != 0 {
+		t.Errorf("%d create attempts for a deleted user's email, want 0", n)
+	}
+	if got := byLine["4"]; got["status"] != "ok" || got["action"] != "create" {
+		t.Errorf("valid row = %v, want create/ok", got)
+	}
+}

@@ -1,0 +1,212 @@
+package provision
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// fakeOrg is a hand-written stand-in for the API areas, with Func fields to script
+// failures. It is safe for concurrent use.
+type fakeOrg struct {
+	mu         sync.Mutex
+	users      map[string]*User // by lower-cased email
+	grants     map[string][]Grant
+	phones     map[string]Phone // by user id
+	stations   map[string]string
+	nextID     int
+	writes     int
+	creates    map[string]int
+	groupCalls [][]string
+	roleCalls  [][]string
+	hidden     map[string]int // email → searches that still miss it (search lag)
+
+	CreateFunc     func(in NewUser) error          // runs before a create; an error with commit=true still creates
+	CreateCommits  func(in NewUser) bool           // whether CreateFunc's error happens after the commit
+	AddMembersFunc func(ids []string) error        // runs before an add
+	GrantFunc      func(ids []string) error        // runs before a grant
+	FindFunc       func(email string) error        // runs before a lookup
+	PhoneFunc      func(in NewPhone) (bool, error) // (committed, err)
+}
+
+func newFakeOrg() *fakeOrg {
+	return &fakeOrg{users: map[string]*User{}, grants: map[string][]Grant{}, phones: map[string]Phone{},
+		stations: map[string]string{}, creates: map[string]int{}, hidden: map[string]int{}}
+}
+
+func (f *fakeOrg) services() Services {
+	return Services{Users: fakeUsers{f}, Authorization: fakeAuthz{f}, Groups: fakeGroups{f}, Telephony: fakeTel{f}}
+}
+
+func (f *fakeOrg) id() string { f.nextID++; return fmt.Sprintf("id-%d", f.nextID) }
+
+type fakeUsers struct{ f *fakeOrg }
+
+func (u fakeUsers) FindByEmail(_ context.Context, email string) (*User, error) {
+	f := u.f
+	if f.FindFunc != nil {
+		if err := f.FindFunc(email); err != nil {
+			return nil, err
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	key := strings.ToLower(email)
+	if f.hidden[key] > 0 {
+		f.hidden[key]--
+		return nil, nil
+	}
+	if usr, ok := f.users[key]; ok {
+		cp := *usr
+		cp.GroupIDs = append([]string(nil), usr.GroupIDs...)
+		return &cp, nil
+	}
+	return nil, nil
+}
+
+func (u fakeUsers) Get(ctx context.Context, id string) (User, error) { panic("unused") }
+
+func (u fakeUsers) Create(_ context.Context, in NewUser) (User, error) {
+	f := u.f
+	var ferr error
+	if f.CreateFunc != nil {
+		ferr = f.CreateFunc(in)
+		if ferr != nil && (f.CreateCommits == nil || !f.CreateCommits(in)) {
+			f.mu.Lock()
+			f.writes++
+			f.creates[strings.ToLower(in.Email)]++
+			f.mu.Unlock()
+			return User{}, ferr
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.writes++
+	key := strings.ToLower(in.Email)
+	f.creates[key]++
+	if _, ok := f.users[key]; ok {
+		return User{}, &RemoteError{Status: 409, Code: "general.conflict", Kind: ErrConflict}
+	}
+	usr := &User{ID: f.id(), Name: in.Name, Email: in.Email, State: "active", DivisionID: in.DivisionID, Version: 1}
+	f.users[key] = usr
+	if ferr != nil {
+		return User{}, ferr
+	}
+	return *usr, nil
+}
+
+func (u fakeUsers) SetDefaultStation(_ context.Context, userID, stationID string) error {
+	f := u.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.writes++
+	for _, usr := range f.users {
+		if usr.ID == userID {
+			usr.DefaultStationID = stationID
+		}
+	}
+	return nil
+}
+
+type fakeAuthz struct{ f *fakeOrg }
+
+func (a fakeAuthz) HomeDivision(context.Context) (Ref, error) {
+	return Ref{ID: "home", Name: "Home"}, nil
+}
+func (a fakeAuthz) ListRoles(context.Context) ([]Ref, error) {
+	return []Ref{{ID: "r1", Name: "Communicate - User"}, {ID: "r2", Name: "Agent"}}, nil
+}
+func (a fakeAuthz) UserGrants(_ context.Context, userID string) ([]Grant, error) {
+	a.f.mu.Lock()
+	defer a.f.mu.Unlock()
+	return append([]Grant(nil), a.f.grants[userID]...), nil
+}
+func (a fakeAuthz) GrantRole(_ context.Context, roleID, divisionID string, ids []string) error {
+	f := a.f
+	if f.GrantFunc != nil {
+		if err := f.GrantFunc(ids); err != nil {
+			return err
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.writes++
+	f.roleCalls = append(f.roleCalls, append([]string(nil), ids...))
+	for _, id := range ids {
+		f.grants[id] = append(f.grants[id], Grant{RoleID: roleID, DivisionID: divisionID})
+	}
+	return nil
+}
+
+type fakeGroups struct{ f *fakeOrg }
+
+func (g fakeGroups) ListGroups(context.Context) ([]Ref, error) {
+	return []Ref{{ID: "g1", Name: "Annuities"}, {ID: "g2", Name: "IRA"}}, nil
+}
+func (g fakeGroups) AddMembers(_ context.Context, groupID string, ids []string) error {
+	f := g.f
+	if f.AddMembersFunc != nil {
+		if err := f.AddMembersFunc(ids); err != nil {
+			return err
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.writes++
+	f.groupCalls = append(f.groupCalls, append([]string(nil), ids...))
+	for _, usr := range f.users {
+		for _, id := range ids {
+			if usr.ID == id {
+				usr.GroupIDs = append(usr.GroupIDs, groupID)
+			}
+		}
+	}
+	return nil
+}
+
+type fakeTel struct{ f *fakeOrg }
+
+func (t fakeTel) ListSites(context.Context) ([]Ref, error) {
+	return []Ref{{ID: "s1", Name: "Site"}}, nil
+}
+func (t fakeTel) ListPhoneBases(context.Context) ([]PhoneBase, error) {
+	return []PhoneBase{{ID: "pb1", Name: "WebRTC", LineBaseID: "lb1", LineName: "l", PhoneMetaBaseID: "m"}}, nil
+}
+func (t fakeTel) FindPhoneByUser(_ context.Context, userID string) (*Phone, error) {
+	t.f.mu.Lock()
+	defer t.f.mu.Unlock()
+	if p, ok := t.f.phones[userID]; ok {
+		return &p, nil
+	}
+	return nil, nil
+}
+func (t fakeTel) CreatePhone(_ context.Context, in NewPhone) (Phone, error) {
+	f := t.f
+	var ferr error
+	if f.PhoneFunc != nil {
+		var committed bool
+		committed, ferr = f.PhoneFunc(in)
+		if ferr != nil && !committed {
+			return Phone{}, ferr
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.writes++
+	p := Phone{ID: f.id(), Name: in.Name, UserID: in.User.ID}
+	if _, dup := f.phones[in.User.ID]; dup {
+		panic("a second phone for " + in.User.ID)
+	}
+	f.phones[in.User.ID] = p
+	f.stations[in.User.ID] = "st-" + p.ID
+	if ferr != nil {
+		return Phone{}, ferr
+	}
+	return p, nil
+}
+func (t fakeTel) FindStationByUser(_ context.Context, userID string) (string, error) {
+	t.f.mu.Lock()
+	defer t.f.mu.Unlock()
+	return t.f.stations[userID], nil
+}

@@ -1,0 +1,247 @@
+package provision
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const header = "NAME,EMAIL,PASSWORD,GROUP,ROLE,SITENAME,PHONEBASE"
+
+func writeCSV(t *testing.T, rows ...string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "users.csv")
+	if err := os.WriteFile(p, []byte(header+"\n"+strings.Join(rows, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func quick(file string) Options {
+	return Options{
+		File: file, ReportPath: file + ".report.csv", Workers: 4,
+		BatchLinger:  20 * time.Millisecond,
+		StationWait:  Backoff{First: time.Millisecond, Max: 5 * time.Millisecond, Total: time.Second},
+		CreateWait:   Backoff{First: time.Millisecond, Max: 5 * time.Millisecond, Total: time.Second},
+		SearchSettle: 20 * time.Millisecond,
+	}
+}
+
+func readReport(t *testing.T, o Options) map[string]map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(o.ReportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(strings.NewReader(string(b))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]map[string]string{}
+	for _, rec := range recs[1:] {
+		m := map[string]string{}
+		for i, h := range recs[0] {
+			m[h] = rec[i]
+		}
+		out[m["email"]] = m
+	}
+	return out
+}
+
+func row(name string, extra string) string {
+	return fmt.Sprintf("%s,%s@example.com,Passw0rd!x,%s", name, strings.ToLower(name), extra)
+}
+
+func TestConflictMeansExists(t *testing.T) {
+	f := newFakeOrg()
+	// Someone else created the user moments ago: search misses it twice, create conflicts.
+	f.users["ann@example.com"] = &User{ID: "u-ann", Email: "ann@example.com", State: "active"}
+	f.hidden["ann@example.com"] = 3
+	o := quick(writeCSV(t, row("Ann", "Annuities,,,")))
+	sum, err := Run(context.Background(), f.services(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readReport(t, o)["ann@example.com"]
+	if got["status"] != "ok" || got["action"] != "update" || got["user_id"] != "u-ann" {
+		t.Errorf("row = %v, want update/ok for the existing user", got)
+	}
+	if f.creates["ann@example.com"] != 1 || sum.ByStatus[StatusOK] != 1 {
+		t.Errorf("%d creates, summary %v", f.creates["ann@example.com"], sum)
+	}
+}
+
+func TestAmbiguousCreateLooksFirst(t *testing.T) {
+	transient := &RemoteError{Status: 503, Code: "service.unavailable", Kind: ErrTransient}
+	tests := []struct {
+		name        string
+		commits     bool
+		hidden      int // searches that miss the committed user
+		wantCreates int
+	}{
+		{"committed and visible", true, 0, 1},
+		{"committed, index lags", true, 2, 1},
+		{"not committed", false, 0, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeOrg()
+			first := true
+			f.CreateFunc = func(NewUser) error {
+				if first {
+					first = false
+					return transient
+				}
+				return nil
+			}
+			f.CreateCommits = func(NewUser) bool {
+				f.hidden["bo@example.com"] = tt.hidden + 1 // +1: the lookup before the create
+				return tt.commits
+			}
+			o := quick(writeCSV(t, row("Bo", "IRA,Agent,Site,WebRTC")))
+			if _, err := Run(context.Background(), f.services(), o); err != nil {
+				t.Fatal(err)
+			}
+			got := readReport(t, o)["bo@example.com"]
+			if got["status"] != "ok" || got["action"] != "create" {
+				t.Errorf("row = %v, want create/ok", got)
+			}
+			if n := f.creates["bo@example.com"]; n != tt.wantCreates {
+				t.Errorf("%d create calls, want %d", n, tt.wantCreates)
+			}
+			if len(f.phones) != 1 {
+				t.Errorf("%d phones, want 1", len(f.phones))
+			}
+		})
+	}
+}
+
+func TestAmbiguousPhoneCreateLooksFirst(t *testing.T) {
+	f := newFakeOrg()
+	calls := 0
+	f.PhoneFunc = func(NewPhone) (bool, error) {
+		calls++
+		if calls == 1 {
+			return true, fmt.Errorf("dropped: %w", ErrTransient)
+		}
+		return false, nil
+	}
+	o := quick(writeCSV(t, row("Cy", ",,Site,WebRTC")))
+	if _, err := Run(context.Background(), f.services(), o); err != nil {
+		t.Fatal(err)
+	}
+	if got := readReport(t, o)["cy@example.com"]; got["status"] != "ok" {
+		t.Errorf("row = %v", got)
+	}
+	if calls != 1 {
+		t.Errorf("%d phone creations, want 1: the committed phone was created again", calls)
+	}
+	if u := f.users["cy@example.com"]; u.DefaultStationID == "" {
+		t.Errorf("no default station")
+	}
+}
+
+func TestMembershipsBatchedAcrossRows(t *testing.T) {
+	f := newFakeOrg()
+	var rows []string
+	for i := range 120 {
+		rows = append(rows, row(fmt.Sprintf("U%03d", i), "Annuities,Agent,,"))
+	}
+	o := quick(writeCSV(t, rows...))
+	o.BatchLinger = time.Hour // only full batches and the final flush send
+	o.Workers = 8
+	sum, err := Run(context.Background(), f.services(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.ByStatus[StatusOK] != 120 {
+		t.Fatalf("summary %v", sum)
+	}
+	for _, calls := range [][][]string{f.groupCalls, f.roleCalls} {
+		if len(calls) != 3 {
+			t.Errorf("%d calls, want 3 (50+50+20)", len(calls))
+		}
+		for _, c := range calls {
+			if len(c) > MaxGroupMembersPerCall {
+				t.Errorf("a call carried %d ids", len(c))
+			}
+		}
+	}
+}
+
+func TestRejectedBatchFailsOnlyTheBadRow(t *testing.T) {
+	f := newFakeOrg()
+	f.AddMembersFunc = func(ids []string) error {
+		for _, id := range ids {
+			if f.users["bad@example.com"] != nil && id == f.users["bad@example.com"].ID {
+				return &RemoteError{Status: 400, Code: "general.resource.not.found", Message: "Group members were not found.", Kind: ErrRejected}
+			}
+		}
+		return nil
+	}
+	o := quick(writeCSV(t, row("Good", "IRA,,,"), row("Bad", "IRA,,,"), row("Fine", "IRA,,,")))
+	o.BatchLinger = time.Hour
+	if _, err := Run(context.Background(), f.services(), o); err != nil {
+		t.Fatal(err)
+	}
+	rep := readReport(t, o)
+	if rep["bad@example.com"]["status"] != "failed" || !strings.Contains(rep["bad@example.com"]["error"], "add to group 'IRA'") {
+		t.Errorf("bad row = %v", rep["bad@example.com"])
+	}
+	if rep["good@example.com"]["status"] != "ok" || rep["fine@example.com"]["status"] != "ok" {
+		t.Errorf("good rows = %v, %v", rep["good@example.com"], rep["fine@example.com"])
+	}
+}
+
+func TestDryRunWritesNothing(t *testing.T) {
+	f := newFakeOrg()
+	f.users["old@example.com"] = &User{ID: "u-old", Email: "old@example.com", State: "active", GroupIDs: []string{"g1"}}
+	f.grants["u-old"] = []Grant{{RoleID: "r2", DivisionID: "home"}}
+	o := quick(writeCSV(t, row("New", "IRA,Agent,Site,WebRTC"), row("Old", "Annuities,Agent,,")))
+	o.DryRun = true
+	if _, err := Run(context.Background(), f.services(), o); err != nil {
+		t.Fatal(err)
+	}
+	if f.writes != 0 {
+		t.Errorf("%d writes in a dry run", f.writes)
+	}
+	rep := readReport(t, o)
+	if got := rep["new@example.com"]; got["action"] != "create" || got["status"] != "planned" {
+		t.Errorf("new row = %v", got)
+	}
+	if got := rep["old@example.com"]; got["action"] != "none" || got["status"] != "planned" {
+		t.Errorf("unchanged row = %v", got)
+	}
+}
+
+func TestAuthFailureStopsTheRun(t *testing.T) {
+	f := newFakeOrg()
+	f.FindFunc = func(email string) error {
+		if email == "c@example.com" {
+			return &RemoteError{Status: 401, Code: "bad.credentials", Kind: ErrAuth}
+		}
+		return nil
+	}
+	var rows []string
+	for _, n := range []string{"A", "B", "C", "D", "E", "F", "G", "H"} {
+		rows = append(rows, row(n, ",,,"))
+	}
+	o := quick(writeCSV(t, rows...))
+	o.Workers = 1
+	sum, err := Run(context.Background(), f.services(), o)
+	if !errors.Is(err, ErrAuth) {
+		t.Fatalf("err = %v, want ErrAuth", err)
+	}
+	if sum.Total != len(rows) {
+		t.Errorf("%d rows reported, want %d: every row is accounted for", sum.Total, len(rows))
+	}
+	if sum.ByStatus[StatusSkipped] == 0 {
+		t.Errorf("no row skipped after the credentials were rejected: %v", sum)
+	}
+}

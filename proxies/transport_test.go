@@ -1,0 +1,307 @@
+package proxies
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/user-provisioning/user-provisioning/provision"
+	"github.com/user-provisioning/user-provisioning/proxies/gcsim"
+)
+
+const (
+	testClient = "test-client"
+	testSecret = "test-secret-not-real"
+)
+
+// setup starts a simulator and a client for it.
+func setup(t *testing.T, opts gcsim.Options) (*Client, *gcsim.Sim) {
+	t.Helper()
+	srv := gcsim.NewServer(t, opts)
+	c, err := NewClient(Config{BaseURL: srv.URL, ClientID: testClient, ClientSecret: testSecret, RatePerMinute: 60000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Tests keep backoff short; the schedule itself is TestBackoffDelay's business.
+	c.tr.rand = func() float64 { return 0.01 }
+	return c, srv.Sim
+}
+
+func TestBackoffDelay(t *testing.T) {
+	tests := []struct {
+		attempt int
+		floor   time.Duration
+		r       float64
+		want    time.Duration
+	}{
+		{1, 0, 0.5, 250 * time.Millisecond},
+		{2, 0, 1, time.Second},
+		{3, 0, 0.5, time.Second},
+		{10, 0, 0.999, time.Duration(0.999 * float64(backoffCap))},
+		{40, 0, 0.5, backoffCap / 2},
+		{1, 3 * time.Second, 0.5, 3 * time.Second}, // Retry-After wins over a shorter backoff
+		{6, time.Second, 0.9, time.Duration(0.9 * float64(16*time.Second))},
+	}
+	for _, tt := range tests {
+		if got := backoffDelay(tt.attempt, tt.floor, tt.r); got != tt.want {
+			t.Errorf("backoffDelay(%d, %s, %v) = %s, want %s", tt.attempt, tt.floor, tt.r, got, tt.want)
+		}
+	}
+}
+
+func TestRetriesIdempotentCalls(t *testing.T) {
+	c, sim := setup(t, gcsim.Options{})
+	sim.Script("GET /api/v2/authorization/divisions/home",
+		gcsim.Fault{Status: 503}, gcsim.Fault{Status: 500}, gcsim.Fault{Drop: true})
+	home, err := c.Services().Authorization.HomeDivision(context.Background())
+	if err != nil || home.ID == "" {
+		t.Fatalf("HomeDivision = %+v, %v; want success after three faults", home, err)
+	}
+	if n := sim.Counters().Requests["GET /api/v2/authorization/divisions/home"]; n != 4 {
+		t.Errorf("%d attempts, want 4", n)
+	}
+}
+
+func TestNeverRepeatsCreateAfterAmbiguousFailure(t *testing.T) {
+	for _, f := range []gcsim.Fault{{Status: 503}, {Drop: true}} {
+		t.Run(f.Code+map[bool]string{true: "drop", false: "503"}[f.Drop], func(t *testing.T) {
+			c, sim := setup(t, gcsim.Options{})
+			sim.Script("POST /api/v2/users", f)
+			_, err := c.Services().Users.Create(context.Background(), provision.NewUser{
+				Name: "A", Email: "a@example.com", DivisionID: "1d1a0000-0000-4000-8000-000000000001",
+			})
+			if !errors.Is(err, provision.ErrTransient) {
+				t.Fatalf("Create err = %v, want ErrTransient", err)
+			}
+			if n := sim.Counters().CreateAttempts["a@example.com"]; n != 1 {
+				t.Errorf("%d create attempts, want 1", n)
+			}
+		})
+	}
+}
+
+func TestCreateRetriedAfter429(t *testing.T) {
+	c, sim := setup(t, gcsim.Options{})
+	sim.Script("POST /api/v2/users", gcsim.Fault{Status: 429, RetryAfter: time.Second})
+	u, err := c.Services().Users.Create(context.Background(), provision.NewUser{
+		Name: "B", Email: "b@example.com", DivisionID: "1d1a0000-0000-4000-8000-000000000001",
+	})
+	if err != nil || u.ID == "" {
+		t.Fatalf("Create = %+v, %v; a 429 was not processed and may be repeated", u, err)
+	}
+	if st := c.Stats(); st.Throttled != 1 {
+		t.Errorf("Throttled = %d, want 1", st.Throttled)
+	}
+}
+
+func TestPauseHoldsEveryRequest(t *testing.T) {
+	now := time.Unix(1000, 0)
+	var mu sync.Mutex
+	var slept []time.Duration
+	tr := &transport{
+		limiter: nil,
+		now:     func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
+		sleep: func(ctx context.Context, d time.Duration) error {
+			mu.Lock()
+			slept = append(slept, d)
+			now = now.Add(d)
+			mu.Unlock()
+			return nil
+		},
+	}
+	tr.pause(3 * time.Second)
+	tr.pause(time.Second) // a shorter pause does not cut the longer one short
+	c, _ := setup(t, gcsim.Options{})
+	tr.limiter = c.tr.limiter
+	if err := tr.waitTurn(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(slept) != 1 || slept[0] != 3*time.Second {
+		t.Errorf("waitTurn slept %v, want [3s]", slept)
+	}
+}
+
+func TestTokenRefreshOn401IsSingleFlight(t *testing.T) {
+	c, sim := setup(t, gcsim.Options{})
+	ctx := context.Background()
+	if err := c.Authenticate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sim.RevokeTokens()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.Services().Authorization.HomeDivision(ctx)
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("call after revocation: %v", err)
+		}
+	}
+	cn := sim.Counters()
+	if cn.TokensIssued != 2 {
+		t.Errorf("%d tokens issued, want 2 (one before, one after the revocation)", cn.TokensIssued)
+	}
+	if cn.MaxConcurrentTokenRequests != 1 {
+		t.Errorf("%d token requests at once, want 1", cn.MaxConcurrentTokenRequests)
+	}
+}
+
+func Test401OnFreshTokenIsFatal(t *testing.T) {
+	c, sim := setup(t, gcsim.Options{})
+	sim.Script("GET /api/v2/authorization/divisions/home", gcsim.Fault{Status: 401}, gcsim.Fault{Status: 401})
+	_, err := c.Services().Authorization.HomeDivision(context.Background())
+	if !errors.Is(err, provision.ErrAuth) {
+		t.Fatalf("err = %v, want ErrAuth", err)
+	}
+	if n := sim.Counters().TokensIssued; n != 2 {
+		t.Errorf("%d tokens issued, want 2: the first 401 must trigger one refresh", n)
+	}
+}
+
+func TestWrongSecret(t *testing.T) {
+	srv := gcsim.NewServer(t, gcsim.Options{})
+	const wrong = "wrong-secret-value"
+	c, err := NewClient(Config{BaseURL: srv.URL, ClientID: testClient, ClientSecret: wrong})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Authenticate(context.Background())
+	var ae *AuthError
+	if !errors.As(err, &ae) || !errors.Is(err, provision.ErrAuth) || ae.Code != "invalid_client" {
+		t.Fatalf("err = %v, want an invalid_client AuthError", err)
+	}
+	if strings.Contains(err.Error(), wrong) {
+		t.Errorf("error shows the secret: %v", err)
+	}
+	// Later calls fail the same way without asking again.
+	_, err = c.Services().Authorization.HomeDivision(context.Background())
+	if !errors.Is(err, provision.ErrAuth) || srv.Sim.Counters().TokensIssued != 0 || srv.Sim.Counters().Requests["POST /oauth/token"] != 1 {
+		t.Errorf("second call: %v, token requests %d", err, srv.Sim.Counters().Requests["POST /oauth/token"])
+	}
+}
+
+func TestTokenRefreshedBeforeExpiry(t *testing.T) {
+	now := time.Unix(0, 0)
+	fetches := 0
+	s := &tokenSource{
+		now: func() time.Time { return now },
+		fetch: func(context.Context) (string, time.Duration, error) {
+			fetches++
+			return "tok", 40 * time.Minute, nil
+		},
+	}
+	ctx := context.Background()
+	for _, step := range []struct {
+		at   time.Duration
+		want int
+	}{{0, 1}, {34 * time.Minute, 1}, {35*time.Minute + time.Second, 2}, {69 * time.Minute, 2}, {71 * time.Minute, 3}} {
+		now = time.Unix(0, 0).Add(step.at)
+		if _, _, err := s.Token(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if fetches != step.want {
+			t.Errorf("at %s: %d fetches, want %d", step.at, fetches, step.want)
+		}
+	}
+	if m := refreshMargin(48 * time.Hour); m != 5*time.Minute {
+		t.Errorf("margin for 48 h = %s, want 5m", m)
+	}
+	if m := refreshMargin(2 * time.Second); m != 500*time.Millisecond {
+		t.Errorf("margin for 2 s = %s, want 500ms", m)
+	}
+}
+
+func TestCancelStopsRequestsInFlight(t *testing.T) {
+	c, _ := setup(t, gcsim.Options{Latency: 10 * time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Services().Authorization.HomeDivision(ctx)
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("err = %v, want context.Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the call did not stop when its context was cancelled")
+	}
+}
+
+func TestServices(t *testing.T) {
+	c, sim := setup(t, gcsim.Options{})
+	ctx := context.Background()
+	svc := c.Services()
+	roles, err := svc.Authorization.ListRoles(ctx)
+	if err != nil || len(roles) < 5 {
+		t.Fatalf("ListRoles = %d roles, %v", len(roles), err)
+	}
+	groups, err := svc.Groups.ListGroups(ctx)
+	if err != nil || len(groups) < 3 {
+		t.Fatalf("ListGroups = %d, %v", len(groups), err)
+	}
+	bases, err := svc.Telephony.ListPhoneBases(ctx)
+	if err != nil || len(bases) == 0 || bases[0].LineBaseID == "" || bases[0].PhoneMetaBaseID == "" {
+		t.Fatalf("ListPhoneBases = %+v, %v", bases, err)
+	}
+	u, err := svc.Users.FindByEmail(ctx, "EXISTING.agent@example.com")
+	if err != nil || u == nil || u.DefaultStationID == "" || len(u.GroupIDs) != 1 {
+		t.Fatalf("FindByEmail = %+v, %v", u, err)
+	}
+	del, err := svc.Users.FindByEmail(ctx, "deleted.user@example.com")
+	if err != nil || del == nil || del.State != "deleted" {
+		t.Fatalf("FindByEmail(deleted) = %+v, %v", del, err)
+	}
+	ph, err := svc.Telephony.FindPhoneByUser(ctx, u.ID)
+	if err != nil || ph == nil {
+		t.Fatalf("FindPhoneByUser = %+v, %v", ph, err)
+	}
+	none, err := svc.Telephony.FindPhoneByUser(ctx, del.ID)
+	if err != nil || none != nil {
+		t.Fatalf("FindPhoneByUser(no phone) = %+v, %v", none, err)
+	}
+	// A stale group version is re-read and the add goes through.
+	var annuities provision.Ref
+	for _, g := range groups {
+		if g.Name == "Annuities" {
+			annuities = g
+		}
+	}
+	sup, err := svc.Users.FindByEmail(ctx, "existing.supervisor@example.com")
+	if err != nil || sup == nil {
+		t.Fatalf("FindByEmail(supervisor) = %+v, %v", sup, err)
+	}
+	sim.Script("POST /api/v2/groups/{groupId}/members", gcsim.Fault{Status: 409, Code: "general.conflict"})
+	if err := svc.Groups.AddMembers(ctx, annuities.ID, []string{sup.ID}); err != nil {
+		t.Fatalf("AddMembers after a conflict: %v", err)
+	}
+	if g, _ := sim.State().Group("Annuities"); !containsID(g.Members, sup.ID) {
+		t.Errorf("member not added: %v", g.Members)
+	}
+	if err := svc.Groups.AddMembers(ctx, annuities.ID, []string{del.ID}); !errors.Is(err, provision.ErrRejected) {
+		t.Errorf("adding a deleted user: %v, want ErrRejected", err)
+	}
+}
+
+func containsID(list []string, id string) bool {
+	for _, v := range list {
+		if v == id {
+			return true
+		}
+	}
+	return false
+}
