@@ -112,7 +112,9 @@ func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
 		role, div := splitKey(key)
 		return svc.Authorization.GrantRole(ctx, role, div, ids)
 	})
-	p.groups = newBatcher(apiCtx, MaxGroupMembersPerCall, o.BatchLinger, svc.Groups.AddMembers)
+	p.groups = newBatcher(apiCtx, MaxGroupMembersPerCall, o.BatchLinger, func(ctx context.Context, group string, ids []string) error {
+		return svc.Groups.AddMembers(ctx, group, ids)
+	})
 
 	writeErr := make(chan error, 1)
 	go func() { writeErr <- p.write(report, &sum) }()

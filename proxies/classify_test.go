@@ -46,7 +46,7 @@ func TestKind(t *testing.T) {
 func TestBaseURL(t *testing.T) {
 	tests := []struct {
 		region, apiURL, want string
-		wantErr             bool
+		wantErr              bool
 	}{
 		{region: "", want: "https://api.mypurecloud.com"},
 		{region: "us_east_1", want: "https://api.mypurecloud.com"},

@@ -39,7 +39,7 @@ func newEnv(t *testing.T, opts gcsim.Options) *harness {
 	srv := gcsim.NewServer(t, opts)
 	e := &harness{t: t, srv: srv, dir: t.TempDir()}
 	e.envFile = e.writeEnv(testSecret)
-	t.Cleanup(func() { checkNoSecrets(t, e.outputs) })
+	t.Cleanup(func() { checkNoSecrets(t, e.outputs, srv.Sim.IssuedTokens()) })
 	return e
 }
 
@@ -68,7 +68,8 @@ type result struct {
 	took   time.Duration
 }
 
-// run runs the program with --env-file and --log-level debug added.
+// run runs the program with --env-file, --log-level debug and a high --rate added; a test's
+// own --rate comes later and wins.
 func (e *harness) run(args ...string) result {
 	e.t.Helper()
 	return e.runCtx(context.Background(), args...)
@@ -77,7 +78,7 @@ func (e *harness) run(args ...string) result {
 func (e *harness) runCtx(ctx context.Context, args ...string) result {
 	e.t.Helper()
 	var out, errb bytes.Buffer
-	full := append([]string{"--env-file", e.envFile, "--log-level", "debug", "--log-format", "json"}, args...)
+	full := append([]string{"--env-file", e.envFile, "--log-level", "debug", "--log-format", "json", "--rate", "12000"}, args...)
 	start := time.Now()
 	code := runWith(ctx, full, &out, &errb, fast)
 	r := result{code: code, stdout: out.String(), stderr: errb.String(), took: time.Since(start)}
@@ -193,10 +194,11 @@ func statuses(rep []map[string]string) map[string]int {
 }
 
 // checkNoSecrets fails if a secret, a password or a token shows in any output.
-func checkNoSecrets(t *testing.T, outputs []string) {
+func checkNoSecrets(t *testing.T, outputs, tokens []string) {
 	t.Helper()
+	bads := append([]string{testSecret, "wrong-secret-not-real", password, "Bearer ", "access_token", "Basic "}, tokens...)
 	for _, o := range outputs {
-		for _, bad := range []string{testSecret, password, "Bearer ", "access_token", "Basic "} {
+		for _, bad := range bads {
 			if strings.Contains(o, bad) {
 				t.Errorf("output contains %q:\n%s", bad, o)
 			}
@@ -316,6 +318,10 @@ func TestServerLimitBelowRate(t *testing.T) {
 func TestFaults(t *testing.T) {
 	e := newEnv(t, gcsim.Options{Seed: 7, SearchLag: 200 * time.Millisecond})
 	e.srv.Sim.SetFaults(0.10, 0.05)
+	// Make sure some committed user and phone creations lose their answer.
+	drop := gcsim.Fault{Drop: true}
+	e.srv.Sim.Script("POST /api/v2/users", drop, drop, drop)
+	e.srv.Sim.Script("POST /api/v2/telephony/providers/edges/phones", drop, drop, drop)
 	rows := users(40, "fault")
 	in := e.file("fault.csv", rows...)
 	r := e.run("--rate", "6000", "--report", e.report("fault.results.csv"), in)
@@ -465,5 +471,57 @@ func TestRefusedPasswordAndDeletedUser(t *testing.T) {
 	}
 	if got := byLine["4"]; got["status"] != "ok" || got["action"] != "create" {
 		t.Errorf("valid row = %v, want create/ok", got)
+	}
+}
+
+func TestValidateMakesNoCall(t *testing.T) {
+	e := newEnv(t, gcsim.Options{})
+	e.envFile = filepath.Join(e.dir, "no-such.env") // --validate needs no credentials
+	good := e.run("--validate", "--report", e.report("good.csv"), filepath.Join("..", "..", "testdata", "userdata.csv"))
+	if good.code != 0 {
+		t.Errorf("valid file: exit %d\n%s", good.code, good.stderr)
+	}
+	bad := e.run("--validate", "--report", e.report("bad.csv"), filepath.Join("..", "..", "testdata", "bad_rows.csv"))
+	if bad.code != 1 {
+		t.Errorf("invalid file: exit %d\n%s", bad.code, bad.stderr)
+	}
+	if s := statuses(bad.report); s["none/invalid"] != 3 {
+		t.Errorf("report %v, want the 3 offline errors (the unknown role needs the org)", s)
+	}
+	if n := len(e.srv.Sim.Counters().Requests); n != 0 {
+		t.Errorf("--validate made requests: %v", e.srv.Sim.Counters().Requests)
+	}
+}
+
+func TestDryRunPlansWhatTheRunDoes(t *testing.T) {
+	e := newEnv(t, gcsim.Options{})
+	in := e.file("plan.csv", append(users(3, "plan"),
+		"Existing Agent,existing.agent@example.com,,Annuities,Communicate - User,My PCV Site,WebRTC_Base",
+		"Existing Supervisor,existing.supervisor@example.com,,IRA,,,")...)
+	plan := e.run("--dry-run", "--report", e.report("plan.results.csv"), in)
+	if plan.code != 0 {
+		t.Fatalf("dry run: exit %d\n%s", plan.code, plan.stderr)
+	}
+	if w := e.srv.Sim.Counters().Writes; w != 0 {
+		t.Errorf("dry run made %d write calls", w)
+	}
+	real := e.run("--report", e.report("real.results.csv"), in)
+	if real.code != 0 {
+		t.Fatalf("run: exit %d\n%s", real.code, real.stderr)
+	}
+	planned := map[string]string{}
+	for _, r := range plan.report {
+		if r["status"] != "planned" {
+			t.Errorf("dry-run row %v, want status planned", r)
+		}
+		planned[r["line"]] = r["action"]
+	}
+	for _, r := range real.report {
+		if planned[r["line"]] != r["action"] {
+			t.Errorf("line %s: planned %s, did %s", r["line"], planned[r["line"]], r["action"])
+		}
+	}
+	if s := statuses(real.report); s["create/ok"] != 3 || s["none/ok"] != 1 || s["update/ok"] != 1 {
+		t.Errorf("run report %v, want 3 create, 1 none, 1 update", s)
 	}
 }

@@ -51,6 +51,7 @@ type Sim struct {
 	mu       sync.Mutex // guards everything below
 	w        *world
 	tokens   map[string]token
+	issued   []string               // every token ever issued, for tests that check no token leaks
 	windows  map[string][]time.Time // per OAuth client: times of accepted requests, oldest first
 	counts   Counters
 	scripts  map[string][]Fault // per route key, see Script
@@ -449,6 +450,7 @@ func (s *Sim) serveToken(c *call) {
 	ttl := s.opts.TokenTTL
 	s.mu.Lock()
 	s.tokens[tok] = token{client: id, expires: time.Now().Add(ttl)}
+	s.issued = append(s.issued, tok)
 	s.counts.TokensIssued++
 	s.mu.Unlock()
 	c.json(http.StatusOK, map[string]any{"access_token": tok, "token_type": "bearer", "expires_in": expiresIn(ttl)})

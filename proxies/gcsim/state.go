@@ -2,6 +2,7 @@ package gcsim
 
 import (
 	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -42,6 +43,14 @@ func (s *Sim) Counters() Counters {
 	c.CreateConflicts = maps.Clone(c.CreateConflicts)
 	c.PhoneCreateAttempts = maps.Clone(c.PhoneCreateAttempts)
 	return c
+}
+
+// IssuedTokens returns every access token issued so far, revoked ones included, so that a
+// test can check that none leaked into a log or a report.
+func (s *Sim) IssuedTokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.issued)
 }
 
 // State is a snapshot of the simulated org, for assertions. Slices are in creation order.
