@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 DEMO    := bin/demo
 
-.PHONY: build test demo lint fmt clean
+.PHONY: build test demo lint fmt clean fuzz
 
 ## build: bin/user-provisioning and bin/gcsim
 build:
@@ -37,6 +37,14 @@ lint:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK) ./...
 
 STATICCHECK ?= v0.8.2
+
+## fuzz: run each fuzz target of ./provision for FUZZTIME (default 60s), one after another
+FUZZTIME ?= 60s
+fuzz:
+	@set -e; for t in FuzzCSVReader FuzzHeader FuzzSplitList FuzzRoleSpec FuzzProficiency FuzzDate FuzzPhone; do \
+	  echo "--- $$t ($(FUZZTIME))"; \
+	  $(GO) test ./provision -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME); \
+	done
 
 fmt:
 	gofmt -w .

@@ -29,8 +29,31 @@ type User struct {
 	State            string // active, inactive or deleted
 	DivisionID       string
 	Version          int
-	GroupIDs         []string // groups the user is a direct member of
-	DefaultStationID string   // "" when the user has no default station
+	Title            string
+	Department       string
+	ManagerID        string
+	LocationIDs      []string
+	Employer         EmployerInfo
+	Addresses        []Contact
+	GroupIDs         []string           // groups the user is a direct member of
+	DefaultStationID string             // "" when the user has no default station
+	Skills           map[string]float64 // skill id → proficiency
+	Languages        map[string]float64 // language id → proficiency
+}
+
+// Contact is an entry of a user's addresses: a phone number or an internal extension.
+type Contact struct {
+	MediaType string // PHONE, EMAIL or SMS
+	Type      string // WORK, WORK2, MOBILE, …
+	Address   string // the number; "" for an extension
+	Extension string // the internal extension; "" for a number
+}
+
+// EmployerInfo is a user's employer information.
+type EmployerInfo struct {
+	EmployeeID   string
+	EmployeeType string
+	DateHire     string // YYYY-MM-DD
 }
 
 // NewUser is the body of a user creation.
@@ -39,6 +62,33 @@ type NewUser struct {
 	Email      string
 	Password   string // sent only when not empty
 	DivisionID string
+	State      string // active or inactive
+	Title      string
+	Department string
+	Addresses  []Contact
+}
+
+// UserPatch holds the fields of a user update; nil fields are left as they are.
+type UserPatch struct {
+	Name        *string
+	Title       *string
+	Department  *string
+	Addresses   []Contact // the whole list, when not nil
+	Manager     *string   // a user id
+	LocationIDs []string  // the whole list, when not nil
+	Employer    *EmployerInfo
+}
+
+// Empty reports whether the patch changes nothing.
+func (p UserPatch) Empty() bool {
+	return p.Name == nil && p.Title == nil && p.Department == nil && p.Addresses == nil &&
+		p.Manager == nil && p.LocationIDs == nil && p.Employer == nil
+}
+
+// Level is a skill or language with a proficiency from 0 to 5.
+type Level struct {
+	ID          string
+	Proficiency float64
 }
 
 // Grant is a role granted in a division.
@@ -74,11 +124,17 @@ type Users interface {
 	Create(ctx context.Context, in NewUser) (User, error)
 	// SetDefaultStation makes the station the user's default.
 	SetDefaultStation(ctx context.Context, userID, stationID string) error
+	// Update patches the user. version is the user's version as last read (0: read it
+	// first); on a version conflict the user is read again and the patch retried.
+	Update(ctx context.Context, id string, version int, p UserPatch) error
+	// Invite sends the activation email.
+	Invite(ctx context.Context, id string) error
 }
 
 // Authorization is the divisions and roles API area.
 type Authorization interface {
 	HomeDivision(ctx context.Context) (Ref, error)
+	ListDivisions(ctx context.Context) ([]Ref, error)
 	ListRoles(ctx context.Context) ([]Ref, error)
 	// UserGrants lists the grants held by the user itself, not those it holds through a group.
 	UserGrants(ctx context.Context, userID string) ([]Grant, error)
@@ -111,10 +167,38 @@ type Telephony interface {
 	FindStationByUser(ctx context.Context, userID string) (string, error)
 }
 
+// Routing is the routing API area: queues, skills and languages.
+type Routing interface {
+	ListQueues(ctx context.Context) ([]Ref, error)
+	// QueueMembers lists the ids of the users who are members of the queue.
+	QueueMembers(ctx context.Context, queueID string) ([]string, error)
+	// AddQueueMembers adds at most MaxQueueMembersPerCall users to a queue.
+	AddQueueMembers(ctx context.Context, queueID string, userIDs []string) error
+	ListSkills(ctx context.Context) ([]Ref, error)
+	ListLanguages(ctx context.Context) ([]Ref, error)
+	// AddSkills and AddLanguages add or update the user's proficiencies, in calls of at
+	// most MaxLevelsPerCall.
+	AddSkills(ctx context.Context, userID string, levels []Level) error
+	AddLanguages(ctx context.Context, userID string, levels []Level) error
+}
+
+// Locations is the locations API area.
+type Locations interface {
+	ListLocations(ctx context.Context) ([]Ref, error)
+}
+
+// Per-call limits of the API.
+const (
+	MaxQueueMembersPerCall = 100 // POST /api/v2/routing/queues/{queueId}/members
+	MaxLevelsPerCall       = 50  // PATCH /api/v2/users/{userId}/routingskills|routinglanguages/bulk
+)
+
 // Services bundles the API areas the pipeline uses.
 type Services struct {
 	Users         Users
 	Authorization Authorization
 	Groups        Groups
 	Telephony     Telephony
+	Routing       Routing
+	Locations     Locations
 }

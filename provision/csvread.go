@@ -19,17 +19,40 @@ import (
 )
 
 // Row is one record of the input file, cells trimmed of surrounding spaces. A column the
-// file does not have reads as "".
+// file does not have reads as "". Check parses the cells that have a syntax of their own.
 //
 // The csv tags are the canonical column names (see csvColumns); the reader maps the file's
-// columns to the fields through them, and gocsv decodes each record into a Row.
+// columns to the fields through them, aliases included, and gocsv decodes each record into a
+// Row.
 type Row struct {
-	Line      int    `csv:"-"` // physical line where the record starts (header = line 1)
-	Name      string `csv:"name"`
-	Email     string `csv:"email"`
-	Password  string `csv:"password"`
-	Group     string `csv:"group"`
-	Role      string `csv:"role"`
+	Line int `csv:"-"` // physical line where the record starts (header = line 1)
+
+	Name       string `csv:"name"`
+	Email      string `csv:"email"`
+	Password   string `csv:"password"`
+	Title      string `csv:"title"`
+	Department string `csv:"department"`
+
+	PhoneWork   string `csv:"phone_work"`
+	Extension   string `csv:"extension"`
+	PhoneMobile string `csv:"phone_mobile"`
+
+	EmailManager string `csv:"email_manager"`
+	LocationWork string `csv:"location_work"`
+	Division     string `csv:"division"`
+
+	// Multi-value cells, as written; Check splits them.
+	Roles     string `csv:"roles"`  // also ROLE and ROLES_DIVISIONS
+	Groups    string `csv:"groups"` // also GROUP
+	Queues    string `csv:"queues"`
+	Skills    string `csv:"skills"`
+	Languages string `csv:"languages"`
+
+	HireDate     string `csv:"hire_date"`
+	EmployeeID   string `csv:"employee_id"`
+	EmployeeType string `csv:"employee_type"`
+	State        string `csv:"state"`
+
 	SiteName  string `csv:"sitename"`
 	PhoneBase string `csv:"phonebase"`
 }
@@ -81,21 +104,55 @@ func (e *InputError) Detail() string {
 
 // csvColumn is one column the reader knows.
 type csvColumn struct {
-	name     string // canonical name: normalised (see normalizeHeader) and the Row field's csv tag
+	name     string   // canonical name: as documented, and the Row field's csv tag
+	aliases  []string // other names a header may give it
 	required bool
 }
 
-// csvColumns is every column the reader accepts, in the order the starting guide writes them.
-// A new column is one entry here and one tagged field in Row.
+// csvColumns is every column the reader accepts: the starting guide's, the Admin UI
+// import's and the full set, in the order expectedHeader shows them. A new column is one
+// entry here and one tagged field in Row.
 var csvColumns = []csvColumn{
 	{name: "name", required: true},
 	{name: "email", required: true},
 	{name: "password"},
-	{name: "group"},
-	{name: "role"},
+	{name: "phone_work"},
+	{name: "extension"},
+	{name: "phone_mobile"},
+	{name: "title"},
+	{name: "department"},
+	{name: "email_manager"},
+	{name: "location_work"},
+	{name: "division"},
+	{name: "roles", aliases: []string{"role", "roles_divisions"}},
+	{name: "groups", aliases: []string{"group"}},
+	{name: "queues"},
+	{name: "skills"},
+	{name: "languages"},
+	{name: "hire_date"},
+	{name: "employee_id"},
+	{name: "employee_type"},
+	{name: "state"},
 	{name: "sitename"},
 	{name: "phonebase"},
 }
+
+// headerName is one name a header cell may have.
+type headerName struct {
+	spelled string // as documented: "roles_divisions"
+	col     int    // index in csvColumns
+}
+
+// headerNames maps every name and alias, normalised (see normalizeHeader), to its column.
+var headerNames = func() map[string]headerName {
+	m := make(map[string]headerName)
+	for i, c := range csvColumns {
+		for _, n := range append([]string{c.name}, c.aliases...) {
+			m[normalizeHeader(n)] = headerName{spelled: n, col: i}
+		}
+	}
+	return m
+}()
 
 // maxRecordBytes bounds the bytes read for one record. Beyond it the reader gives up on the
 // file: a quote that opens a cell and is never closed would otherwise make encoding/csv read
@@ -106,13 +163,16 @@ const maxRecordBytes = 1 << 20
 var errRecordTooLong = errors.New("record too long")
 
 // CSVReader streams the rows of a user file: it holds one record at a time, whatever the size
-// of the file. It is not safe for concurrent use, except Check and Column, which only read
-// the header and may be called from any goroutine once the reader is open.
+// of the file. It is not safe for concurrent use, except Check, Column, Has and Delimiter,
+// which only read the header and the settings, and may be called from any goroutine once the
+// reader is open and set up.
 type CSVReader struct {
 	name     string
 	closer   io.Closer // the file OpenCSV opened; nil for NewCSVReader
 	limit    *recordLimiter
 	cr       *csv.Reader
+	delim    rune           // ',' or ';', detected from the header line
+	listSep  string         // "" (both), "," or ";": see SetListSeparator
 	header   []string       // header cells as written, trimmed
 	names    []string       // canonical name of each column, in file order
 	index    map[string]int // canonical name → 0-based column
@@ -150,11 +210,16 @@ func NewCSVReader(r io.Reader, name string) (*CSVReader, error) {
 	if err := skipBOM(br, name); err != nil {
 		return nil, err
 	}
+	delim, err := detectDelimiter(br, name)
+	if err != nil {
+		return nil, err
+	}
 	cr := csv.NewReader(br)
+	cr.Comma = delim
 	cr.FieldsPerRecord = -1 // a wrong cell count is the record's error, reported by Next
 	cr.LazyQuotes = false
 	cr.ReuseRecord = true
-	c := &CSVReader{name: name, limit: limit, cr: cr, out: make([]Row, 1)}
+	c := &CSVReader{name: name, limit: limit, cr: cr, delim: delim, out: make([]Row, 1)}
 	if err := c.readHeader(); err != nil {
 		return nil, err
 	}
@@ -177,6 +242,55 @@ func skipBOM(br *bufio.Reader, name string) error {
 	return nil
 }
 
+// detectDelimiter chooses the field delimiter from the header line: ';' when it has more
+// ';' than ',' outside quotes, ',' otherwise (a header of one column included). Blank lines
+// before the header are skipped, as encoding/csv skips them.
+func detectDelimiter(br *bufio.Reader, name string) (rune, error) {
+	// Read no more than the header line needs: a read error past it is for Next to report.
+	for n := br.Buffered(); ; n = br.Buffered() + 1 {
+		buf, err := br.Peek(min(n, br.Size()))
+		commas, semis, whole := countDelimiters(buf)
+		if !whole && err != nil && err != io.EOF {
+			return 0, readError(name, err)
+		}
+		if whole || err != nil || len(buf) == br.Size() {
+			if semis > commas {
+				return ';', nil
+			}
+			return ',', nil
+		}
+	}
+}
+
+// countDelimiters counts the ',' and ';' outside quotes on the first non-blank line of buf;
+// whole reports whether that line ends within buf.
+func countDelimiters(buf []byte) (commas, semis int, whole bool) {
+	i := 0
+	for i < len(buf) && (buf[i] == '\n' || buf[i] == '\r') {
+		i++
+	}
+	quoted := false
+	for ; i < len(buf); i++ {
+		switch buf[i] {
+		case '"':
+			quoted = !quoted // a doubled "" inside a quoted cell toggles twice
+		case ',':
+			if !quoted {
+				commas++
+			}
+		case ';':
+			if !quoted {
+				semis++
+			}
+		case '\n':
+			if !quoted {
+				return commas, semis, true
+			}
+		}
+	}
+	return commas, semis, false
+}
+
 func (r *CSVReader) readHeader() error {
 	r.limit.reset()
 	rec, err := r.cr.Read()
@@ -186,7 +300,7 @@ func (r *CSVReader) readHeader() error {
 	case err != nil:
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return &InputError{File: r.name, Line: pe.Line, Column: len(rec) + 1, Msg: parseErrorMsg(pe)}
+			return &InputError{File: r.name, Line: pe.Line, Column: len(rec) + 1, Msg: parseErrorMsg(pe, r.delim)}
 		}
 		if errors.Is(err, errRecordTooLong) {
 			return r.headerError("the header line is longer than 1 MiB; is this a CSV file?")
@@ -203,9 +317,14 @@ func (r *CSVReader) readHeader() error {
 	r.header = make([]string, len(rec))
 	r.names = make([]string, len(rec))
 	r.index = make(map[string]int, len(rec))
+	spelled := make(map[string]string, len(rec)) // canonical → the name its column matched
 	for i, cell := range rec {
 		if !utf8.ValidString(cell) {
 			add(i+1, "", "the header is not valid UTF-8; save the file as CSV UTF-8")
+			continue
+		}
+		if strings.ContainsRune(cell, 0) {
+			add(i+1, "", "the header contains NUL characters: the file is probably UTF-16 or not text; save it as CSV UTF-8")
 			continue
 		}
 		cell = strings.TrimSpace(cell)
@@ -215,17 +334,28 @@ func (r *CSVReader) readHeader() error {
 			add(i+1, "", "empty header cell; every column needs a name, e.g. "+expectedHeader())
 			continue
 		}
-		col, ok := lookupColumn(norm)
+		hn, ok := headerNames[norm]
 		if !ok {
-			add(i+1, cell, unknownColumnMsg(cell, norm))
+			msg := unknownColumnMsg(cell, norm)
+			if strings.ContainsAny(cell, ",;") {
+				msg = fmt.Sprintf("unknown column; the header line mixes ',' and ';' between cells, and this file is read with %s as the delimiter: use one delimiter throughout", quoteValue(string(r.delim)))
+			}
+			add(i+1, cell, msg)
 			continue
 		}
+		col := csvColumns[hn.col]
 		if first, dup := r.index[col.name]; dup {
-			add(i+1, cell, fmt.Sprintf("column %s appears twice (columns %d and %d); keep one", strings.ToUpper(col.name), first+1, i+1))
+			if prev := spelled[col.name]; prev == hn.spelled {
+				add(i+1, cell, fmt.Sprintf("column %s appears twice (columns %d and %d); keep one", strings.ToUpper(prev), first+1, i+1))
+			} else {
+				add(i+1, cell, fmt.Sprintf("%s and %s are two names for the same column, %s (columns %d and %d); keep one",
+					strings.ToUpper(prev), strings.ToUpper(hn.spelled), strings.ToUpper(col.name), first+1, i+1))
+			}
 			continue
 		}
 		r.index[col.name] = i
 		r.names[i] = col.name
+		spelled[col.name] = hn.spelled
 	}
 	for _, col := range csvColumns {
 		if _, ok := r.index[col.name]; col.required && !ok {
@@ -273,7 +403,7 @@ func (r *CSVReader) Next() (Row, error) {
 				continue
 			}
 			return Row{Line: line}, &InputError{File: r.name, Line: line, Msg: fmt.Sprintf(
-				"the record has %d cells but the header has %d; quote a cell that contains a comma", len(rec), len(r.header))}
+				"the record has %d cells but the header has %d; quote a cell that contains %s", len(rec), len(r.header), delimName(r.delim))}
 		}
 		var errs RowErrors
 		for i, cell := range rec {
@@ -318,7 +448,7 @@ func (r *CSVReader) recordError(rec []string, err error) (Row, error) {
 		// encoding/csv has consumed the whole physical line holding the error, and the next
 		// Read starts on the line after it. rec holds the cells before the broken one.
 		r.prevLine = pe.Line
-		ie := &InputError{File: r.name, Line: pe.StartLine, Column: len(rec) + 1, Msg: parseErrorMsg(pe)}
+		ie := &InputError{File: r.name, Line: pe.StartLine, Column: len(rec) + 1, Msg: parseErrorMsg(pe, r.delim)}
 		if len(rec) < len(r.header) {
 			ie.Field = r.header[len(rec)]
 		}
@@ -338,13 +468,42 @@ func (r *CSVReader) recordError(rec []string, err error) (Row, error) {
 }
 
 // Column locates a column for error messages: its 1-based number and its header cell as
-// written. It returns 0, "" when the file has no such column.
+// written. canonical is a column's canonical name (see csvColumns); an alias, or any spelling
+// the header matcher takes, finds the same column. It returns 0, "" when the file has no
+// such column.
 func (r *CSVReader) Column(canonical string) (index int, header string) {
-	i, ok := r.index[canonical]
+	hn, ok := headerNames[normalizeHeader(canonical)]
+	if !ok {
+		return 0, ""
+	}
+	i, ok := r.index[csvColumns[hn.col].name]
 	if !ok {
 		return 0, ""
 	}
 	return i + 1, r.header[i]
+}
+
+// Has reports whether the file has the column; canonical is taken as by Column. A column
+// the file does not have leaves that part of every user as it is.
+func (r *CSVReader) Has(canonical string) bool {
+	i, _ := r.Column(canonical)
+	return i > 0
+}
+
+// Delimiter is the field delimiter, ',' or ';', detected from the header line.
+func (r *CSVReader) Delimiter() rune { return r.delim }
+
+// SetListSeparator chooses what separates the items of a multi-value cell (roles, groups,
+// queues, skills, languages): "" for both ',' and ';' (the default), "," or ";" for that one
+// only, so that names may contain the other. Call it before Check; any other value is an
+// error.
+func (r *CSVReader) SetListSeparator(sep string) error {
+	switch sep {
+	case "", ",", ";":
+		r.listSep = sep
+		return nil
+	}
+	return fmt.Errorf(`list separator %q: want "," or ";" (or nothing for both)`, sep)
 }
 
 // Close closes the file OpenCSV opened; for a reader from NewCSVReader it does nothing.
@@ -429,40 +588,61 @@ func normalizeHeader(s string) string {
 	}, strings.ToLower(strings.TrimSpace(s)))
 }
 
-func lookupColumn(norm string) (csvColumn, bool) {
-	for _, c := range csvColumns {
-		if c.name == norm {
-			return c, true
-		}
-	}
-	return csvColumn{}, false
-}
-
+// unknownColumnMsg explains a header cell that names no column, suggesting the nearest
+// names: within two edits of it, or else containing it ("manager" for EMAIL_MANAGER).
 func unknownColumnMsg(cell, norm string) string {
-	if strings.Contains(cell, ";") {
-		return "unknown column; the file seems to use ';' between cells, but only ',' is supported"
+	upper := cell == strings.ToUpper(cell)
+	show := func(s string) string {
+		if upper {
+			return strings.ToUpper(s)
+		}
+		return s
 	}
 	best, bestDist := "", 3
+	var within []string
 	for _, c := range csvColumns {
-		if d := editDistance(norm, c.name); d < bestDist {
-			best, bestDist = c.name, d
+		for _, n := range append([]string{c.name}, c.aliases...) {
+			nn := normalizeHeader(n)
+			if d := editDistance(norm, nn); d < bestDist {
+				best, bestDist = n, d
+			}
+			if len(norm) >= 4 && strings.Contains(nn, norm) {
+				within = append(within, show(n))
+			}
 		}
 	}
-	if best != "" {
-		if cell == strings.ToUpper(cell) {
-			best = strings.ToUpper(best)
-		}
-		return fmt.Sprintf("unknown column; did you mean %s?", best)
+	switch {
+	case best != "":
+		return fmt.Sprintf("unknown column; did you mean %s?", show(best))
+	case len(within) > 0 && len(within) <= 3:
+		return fmt.Sprintf("unknown column; did you mean %s?", orList(within))
 	}
-	return "unknown column; the columns are " + expectedHeader()
+	return "unknown column; the columns are " + expectedHeader() + " (GROUP is another name for GROUPS, ROLE and ROLES_DIVISIONS for ROLES)"
 }
 
+// orList joins "a", "b", "c" as "a, b or c".
+func orList(items []string) string {
+	if len(items) == 1 {
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
+}
+
+// expectedHeader is every canonical column name, upper-cased, comma-separated.
 func expectedHeader() string {
 	names := make([]string, len(csvColumns))
 	for i, c := range csvColumns {
 		names[i] = strings.ToUpper(c.name)
 	}
 	return strings.Join(names, ",")
+}
+
+// delimName words a field delimiter for messages.
+func delimName(d rune) string {
+	if d == ';' {
+		return "a semicolon (;)"
+	}
+	return "a comma"
 }
 
 // editDistance is the Levenshtein distance between a and b, counted in runes.
@@ -489,7 +669,7 @@ func editDistance(a, b string) int {
 
 // parseErrorMsg explains an encoding/csv error to someone editing the file in a spreadsheet
 // or a text editor.
-func parseErrorMsg(pe *csv.ParseError) string {
+func parseErrorMsg(pe *csv.ParseError, delim rune) string {
 	where := fmt.Sprintf("at line %d, character %d", pe.Line, pe.Column)
 	switch {
 	case errors.Is(pe.Err, csv.ErrBareQuote):
@@ -498,7 +678,7 @@ func parseErrorMsg(pe *csv.ParseError) string {
 		if pe.Line != pe.StartLine {
 			return fmt.Sprintf(`a quoted cell is not closed properly (%s); a quoted cell that spans lines probably lacks its closing "`, where)
 		}
-		return fmt.Sprintf(`a quoted cell is not closed properly (%s); after the closing " only a comma or the end of the line may follow, and a " inside the cell must be doubled ("")`, where)
+		return fmt.Sprintf(`a quoted cell is not closed properly (%s); after the closing " only %s or the end of the line may follow, and a " inside the cell must be doubled ("")`, where, delimName(delim))
 	default:
 		return fmt.Sprintf("%v (%s)", pe.Err, where)
 	}

@@ -210,3 +210,37 @@ func (t fakeTel) FindStationByUser(_ context.Context, userID string) (string, er
 	defer t.f.mu.Unlock()
 	return t.f.stations[userID], nil
 }
+
+func (u fakeUsers) Update(_ context.Context, id string, _ int, p UserPatch) error {
+	f := u.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.writes++
+	for _, usr := range f.users {
+		if usr.ID != id {
+			continue
+		}
+		if p.Manager != nil {
+			usr.ManagerID = *p.Manager
+		}
+		if p.LocationIDs != nil {
+			usr.LocationIDs = append([]string(nil), p.LocationIDs...)
+		}
+		if p.Employer != nil {
+			usr.Employer = *p.Employer
+		}
+		usr.Version++
+	}
+	return nil
+}
+
+func (u fakeUsers) Invite(context.Context, string) error {
+	u.f.mu.Lock()
+	defer u.f.mu.Unlock()
+	u.f.writes++
+	return nil
+}
+
+func (a fakeAuthz) ListDivisions(context.Context) ([]Ref, error) {
+	return []Ref{{ID: "home", Name: "Home"}, {ID: "d2", Name: "Sales"}}, nil
+}

@@ -1,9 +1,12 @@
 package provision
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -13,10 +16,10 @@ import (
 // batched memberships and the station wait finish later, on other goroutines, and the last
 // part to finish reports the row.
 type task struct {
-	p     *pipeline
-	row   Row
-	names resolved
-	res   Result
+	p      *pipeline
+	row    Row
+	target target
+	res    Result
 
 	mu      sync.Mutex
 	pending int
@@ -88,10 +91,10 @@ func (p *pipeline) process(t *task) {
 	t.end(step, err)
 }
 
-// provisionRow finds or creates the user, then queues the role grant and group membership
-// and starts the phone. It returns the failing step and its error.
+// provisionRow finds or creates the user, brings its fields in line, queues its batched
+// memberships and starts its phone. It returns the failing step and its error.
 func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
-	row := t.row
+	row, want := t.row, t.target
 	if err := context.Cause(ctx); err != nil {
 		return "not attempted", err
 	}
@@ -109,10 +112,11 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 		return "", nil
 	case u == nil && p.o.DryRun:
 		t.res.Action = ActionCreate
-		return "", nil
+		u = &User{DivisionID: p.divisionOf(want)}
+		created = true
 	case u == nil:
 		var pwErr error
-		u, ours, pwErr, err = p.createUser(ctx, row)
+		u, ours, pwErr, err = p.createUser(ctx, t)
 		if err != nil {
 			return "create user", err
 		}
@@ -128,37 +132,95 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 	if created {
 		t.res.Action = ActionCreate
 	}
-
 	changed := false
-	if r := t.names.role; r.ID != "" {
-		has := false
-		if !created {
-			grants, err := p.svc.Authorization.UserGrants(ctx, u.ID)
-			if err != nil {
-				return "read role grants", err
-			}
-			for _, g := range grants {
-				has = has || (g.RoleID == r.ID && g.DivisionID == p.home.ID)
-			}
-		}
-		if !has {
-			changed = true
-			if !p.o.DryRun {
-				t.begin()
-				p.roles.add(r.ID+"|"+p.home.ID, u.ID, func(err error) { t.end("grant role '"+r.Name+"'", err) })
+	write := !p.o.DryRun
+
+	if patch := p.fieldPatch(*u, want, created); !patch.Empty() {
+		changed = true
+		if write {
+			if err := p.svc.Users.Update(ctx, u.ID, u.Version, patch); err != nil {
+				return "update user", err
 			}
 		}
 	}
-	if g := t.names.group; g.ID != "" && (created || !contains(u.GroupIDs, g.ID)) {
+	if created && ours && p.o.SendInvite && write {
+		if err := p.svc.Users.Invite(ctx, u.ID); err != nil {
+			return "send invite", err
+		}
+	}
+
+	// Role grants, batched per role and division across rows.
+	if len(want.grants) > 0 {
+		var have []Grant
+		if !created {
+			if have, err = p.svc.Authorization.UserGrants(ctx, u.ID); err != nil {
+				return "read role grants", err
+			}
+		}
+		for _, g := range want.grants {
+			div := g.division
+			if div.ID == "" {
+				div = Ref{ID: u.DivisionID}
+			}
+			if slices.Contains(have, Grant{RoleID: g.role.ID, DivisionID: div.ID}) {
+				continue
+			}
+			changed = true
+			if write {
+				step := fmt.Sprintf("grant role '%s'", g.role.Name)
+				if div.Name != "" {
+					step += fmt.Sprintf(" in '%s'", div.Name)
+				}
+				t.begin()
+				p.roles.add(g.role.ID+"|"+div.ID, u.ID, func(err error) { t.end(step, err) })
+			}
+		}
+	}
+	for _, g := range want.groups {
+		if !created && slices.Contains(u.GroupIDs, g.ID) {
+			continue
+		}
 		changed = true
-		if !p.o.DryRun {
+		if write {
 			t.begin()
 			p.groups.add(g.ID, u.ID, func(err error) { t.end("add to group '"+g.Name+"'", err) })
 		}
 	}
-	if t.names.site.ID != "" && u.DefaultStationID == "" {
+	for _, q := range want.queues {
+		if !created {
+			members, err := p.names.queueMembers(q.ID)
+			if err != nil {
+				return "read queue members", err
+			}
+			if members[u.ID] {
+				continue
+			}
+		}
 		changed = true
-		if !p.o.DryRun {
+		if write {
+			t.begin()
+			p.queues.add(q.ID, u.ID, func(err error) { t.end("add to queue '"+q.Name+"'", err) })
+		}
+	}
+	if add := missingLevels(u.Skills, want.skills); len(add) > 0 {
+		changed = true
+		if write {
+			if err := p.svc.Routing.AddSkills(ctx, u.ID, add); err != nil {
+				return "add skills", err
+			}
+		}
+	}
+	if add := missingLevels(u.Languages, roundLevels(want.languages)); len(add) > 0 {
+		changed = true
+		if write {
+			if err := p.svc.Routing.AddLanguages(ctx, u.ID, add); err != nil {
+				return "add languages", err
+			}
+		}
+	}
+	if want.site.ID != "" && u.DefaultStationID == "" {
+		changed = true
+		if write {
 			if err := p.startPhone(ctx, t, *u, created && ours); err != nil {
 				return "phone", err
 			}
@@ -170,12 +232,84 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 	return "", nil
 }
 
+// divisionOf is the division a new user is created in.
+func (p *pipeline) divisionOf(want target) string {
+	if want.division.ID != "" {
+		return want.division.ID
+	}
+	return p.home.ID
+}
+
+// fieldPatch is what a PATCH must change for the user to match the row: for a user this
+// run created, what the create call cannot carry; for an existing one, every field the row
+// sets that differs. A blank cell leaves its field alone. A manager who is only in the
+// file is set in the managers pass, once every row has run.
+func (p *pipeline) fieldPatch(u User, want target, created bool) UserPatch {
+	s := want.spec
+	var patch UserPatch
+	if !created {
+		if s.Name != "" && s.Name != u.Name {
+			patch.Name = &s.Name
+		}
+		if s.Title != "" && s.Title != u.Title {
+			patch.Title = &s.Title
+		}
+		if s.Department != "" && s.Department != u.Department {
+			patch.Department = &s.Department
+		}
+		patch.Addresses = mergeContacts(u.Addresses, contacts(s))
+	}
+	if id, ok := p.orgManagers[s.Manager]; ok && id != u.ManagerID {
+		patch.Manager = &id
+	}
+	if l := want.location.ID; l != "" && !slices.Contains(u.LocationIDs, l) {
+		patch.LocationIDs = append(slices.Clone(u.LocationIDs), l)
+	}
+	e := u.Employer
+	next := EmployerInfo{
+		EmployeeID:   cmp.Or(s.EmployeeID, e.EmployeeID),
+		EmployeeType: cmp.Or(s.EmployeeType, e.EmployeeType),
+		DateHire:     cmp.Or(s.HireDate, e.DateHire),
+	}
+	if next != e {
+		patch.Employer = &next
+	}
+	return patch
+}
+
+// roundLevels rounds language proficiencies to whole numbers, as Genesys stores them (its
+// Terraform provider notes that the backend rounds), so that a re-run of 3.5 compares
+// with the 4 the org holds.
+func roundLevels(in []Level) []Level {
+	out := make([]Level, len(in))
+	for i, l := range in {
+		out[i] = Level{ID: l.ID, Proficiency: math.Round(l.Proficiency)}
+	}
+	return out
+}
+
+// missingLevels returns the wanted skills or languages the user lacks or holds at another
+// proficiency.
+func missingLevels(have map[string]float64, want []Level) []Level {
+	var out []Level
+	for _, l := range want {
+		if p, ok := have[l.ID]; !ok || p != l.Proficiency {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 // createUser creates the user, never twice. After an ambiguous failure (timeout, dropped
 // connection, 5xx) or a conflict it looks the email up before trying again. ours reports
 // whether this run created the user; pwErr is set when the user was created but the
 // password was refused.
-func (p *pipeline) createUser(ctx context.Context, row Row) (u *User, ours bool, pwErr error, err error) {
-	in := NewUser{Name: row.Name, Email: row.Email, Password: row.Password, DivisionID: p.home.ID}
+func (p *pipeline) createUser(ctx context.Context, t *task) (u *User, ours bool, pwErr error, err error) {
+	row, s := t.row, t.target.spec
+	in := NewUser{
+		Name: s.Name, Email: s.Email, Password: s.Password, DivisionID: p.divisionOf(t.target),
+		State: cmp.Or(s.State, "active"), Title: s.Title, Department: s.Department, Addresses: contacts(s),
+	}
 	ambiguous := false
 	for wait := newPoll(p.o.CreateWait); ; {
 		nu, err := p.svc.Users.Create(ctx, in)
@@ -309,7 +443,7 @@ func phoneName(row Row) string {
 // createPhone creates the phone, never twice: after an ambiguous failure or a conflict it
 // looks for the user's phone before trying again.
 func (p *pipeline) createPhone(ctx context.Context, t *task, u User) (*Phone, error) {
-	in := NewPhone{Name: phoneName(t.row), Site: t.names.site, PhoneBase: t.names.phoneBase, User: Ref{ID: u.ID, Name: u.Name}}
+	in := NewPhone{Name: phoneName(t.row), Site: t.target.site, PhoneBase: t.target.phoneBase, User: Ref{ID: u.ID, Name: u.Name}}
 	for wait := newPoll(p.o.CreateWait); ; {
 		ph, err := p.svc.Telephony.CreatePhone(ctx, in)
 		if err == nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +20,9 @@ type Options struct {
 	SkipInvalid bool // provision the valid rows even when some rows are invalid
 	DryRun      bool // read-only calls only; the report shows the plan
 	CreateOnly  bool // --mode create: existing users are left as they are
+	SendInvite  bool // send the activation email to the users the run creates
+	// ListSeparator restricts the splitting of multi-value cells to "," or ";" ("" = both).
+	ListSeparator string
 	// ValidateOnly runs the offline checks alone: no API call, no name resolution.
 	ValidateOnly bool
 	Log          *zap.Logger
@@ -71,6 +75,10 @@ func (o *Options) defaults() {
 // error when the run could not start (unreadable file, bad header, unwritable report: the
 // caller exits 2), when the credentials were rejected (ErrAuth), or when ctx was cancelled.
 // Row failures are in the report and the summary, not in the error.
+//
+// A run reads the file three times, holding one row at a time: pass 1 validates every row
+// and resolves every name, pass 2 provisions, and pass 3 sets the managers who are
+// themselves in the file, once both people exist.
 func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
 	o.defaults()
 	p := &pipeline{o: o, svc: svc, log: o.Log}
@@ -80,14 +88,15 @@ func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
 	apiCtx, cancelAPI := context.WithCancelCause(ctx)
 	defer cancelAPI(nil)
 	p.cancelAPI = cancelAPI
-	p.dir = newDirectory(apiCtx, svc)
+	p.apiCtx = apiCtx
+	p.names = newNames(apiCtx, svc)
 	invalid, err := p.validate()
 	if err != nil {
 		return sum, err
 	}
 
 	// Pass 2: report the invalid rows and provision the others.
-	r, err := OpenCSV(o.File)
+	r, err := p.openCSV()
 	if err != nil {
 		return sum, err
 	}
@@ -96,24 +105,25 @@ func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	var home Ref
-	blocked := o.ValidateOnly || (len(invalid) > 0 && !o.SkipInvalid)
+	blocked := o.ValidateOnly || ((len(invalid) > 0 || len(p.badManagers) > 0) && !o.SkipInvalid)
 	if !blocked {
-		if home, err = p.dir.home(); err != nil {
+		if p.home, err = p.names.home(); err != nil {
 			_ = report.Close()
 			return sum, fmt.Errorf("read the home division: %w", err)
 		}
 	}
-	p.home = home
 	p.results = make(chan Result)
 	p.inflight = make(chan struct{}, o.MaxInFlight)
-	p.apiCtx = apiCtx
+	p.failed = map[int]bool{}
 	p.roles = newBatcher(apiCtx, MaxGroupMembersPerCall, o.BatchLinger, func(ctx context.Context, key string, ids []string) error {
 		role, div := splitKey(key)
 		return svc.Authorization.GrantRole(ctx, role, div, ids)
 	})
 	p.groups = newBatcher(apiCtx, MaxGroupMembersPerCall, o.BatchLinger, func(ctx context.Context, group string, ids []string) error {
 		return svc.Groups.AddMembers(ctx, group, ids)
+	})
+	p.queues = newBatcher(apiCtx, MaxQueueMembersPerCall, o.BatchLinger, func(ctx context.Context, queue string, ids []string) error {
+		return svc.Routing.AddQueueMembers(ctx, queue, ids)
 	})
 
 	writeErr := make(chan error, 1)
@@ -135,11 +145,14 @@ func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
 	workers.Wait()
 	// Every row has done its own calls: send what is left in the batches, then wait for
 	// the rows still waiting on a batch or a station.
-	p.roles.flushAll()
-	p.groups.flushAll()
+	batchers := []*batcher{p.roles, p.groups, p.queues}
+	for _, b := range batchers {
+		b.flushAll()
+	}
 	p.open.Wait()
-	p.roles.wait()
-	p.groups.wait()
+	for _, b := range batchers {
+		b.wait()
+	}
 	close(p.results)
 	werr := <-writeErr
 	if cerr := report.Close(); werr == nil && cerr != nil {
@@ -150,6 +163,22 @@ func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
 		return sum, werr
 	case readErr != nil:
 		return sum, readErr
+	}
+
+	// Pass 3: managers who are in the file.
+	if !blocked && !o.DryRun && len(p.fileManagers) > 0 && context.Cause(apiCtx) == nil {
+		for line := range invalid {
+			p.failed[line] = true
+		}
+		changes, err := p.setManagers(apiCtx, p.failed)
+		if err != nil {
+			return sum, err
+		}
+		if len(changes) > 0 {
+			if sum, err = mergeReport(o.ReportPath, changes); err != nil {
+				return sum, fmt.Errorf("write report %s: %w", o.ReportPath, err)
+			}
+		}
 	}
 	if cause := context.Cause(apiCtx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return sum, cause
@@ -162,30 +191,52 @@ type pipeline struct {
 	o         Options
 	svc       Services
 	log       *zap.Logger
-	dir       *directory
+	names     *names
 	home      Ref
 	apiCtx    context.Context
 	cancelAPI context.CancelCauseFunc
 
-	roles, groups *batcher
-	results       chan Result
-	inflight      chan struct{}  // one token per row between dispatch and report
-	open          sync.WaitGroup // rows dispatched and not yet reported
+	// Managers named in the file, by lower-cased email: one entry per manager, not per row.
+	orgManagers  map[string]string // in the org before the run → user id
+	fileManagers map[string]bool   // only in the file: set in pass 3
+	badManagers  map[string]bool   // in neither: the rows naming them are invalid
+
+	roles, groups, queues *batcher
+	results               chan Result
+	inflight              chan struct{}  // one token per row between dispatch and report
+	open                  sync.WaitGroup // rows dispatched and not yet reported
+	failed                map[int]bool   // lines that did not end ok; the writer's, then pass 3's
 }
 
-// validate is pass 1: it returns the invalid rows by line, with their errors.
-func (p *pipeline) validate() (map[int]string, error) {
+// openCSV opens the file with the run's list separator.
+func (p *pipeline) openCSV() (*CSVReader, error) {
 	r, err := OpenCSV(p.o.File)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.SetListSeparator(p.o.ListSeparator); err != nil {
+		_ = r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// validate is pass 1: it returns the invalid rows by line, with their errors, and sorts
+// the managers the file names into those in the org, those only in the file, and those in
+// neither.
+func (p *pipeline) validate() (map[int]string, error) {
+	r, err := p.openCSV()
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
 	invalid := map[int]string{}
 	seen := NewSeen()
+	managers := map[string]bool{}
 	for {
 		row, err := r.Next()
 		if err == io.EOF {
-			return invalid, nil
+			break
 		}
 		if err != nil {
 			if isRecordError(err) {
@@ -194,14 +245,14 @@ func (p *pipeline) validate() (map[int]string, error) {
 			}
 			return nil, err
 		}
-		errs := r.Check(row)
+		spec, errs := r.Check(row)
 		if row.Email != "" {
 			if first, dup := seen.Add(row.Email, row.Line); dup {
 				errs = append(errs, r.DuplicateError(row, first))
 			}
 		}
 		if len(errs) == 0 && !p.o.ValidateOnly {
-			_, bad, err := p.dir.resolve(r, row)
+			_, bad, err := p.names.resolve(r, row, spec)
 			if err != nil {
 				return nil, err
 			}
@@ -209,8 +260,36 @@ func (p *pipeline) validate() (map[int]string, error) {
 		}
 		if len(errs) > 0 {
 			invalid[row.Line] = errs.Detail()
+			continue
+		}
+		if spec.Manager != "" {
+			managers[spec.Manager] = true
 		}
 	}
+	if p.o.ValidateOnly {
+		return invalid, nil
+	}
+	return invalid, p.sortManagers(managers, seen)
+}
+
+// sortManagers looks up each manager once.
+func (p *pipeline) sortManagers(managers map[string]bool, seen *Seen) error {
+	p.orgManagers, p.fileManagers, p.badManagers = map[string]string{}, map[string]bool{}, map[string]bool{}
+	for email := range managers {
+		u, err := p.svc.Users.FindByEmail(p.apiCtx, email)
+		if err != nil {
+			return fmt.Errorf("look up manager %s: %w", email, err)
+		}
+		switch {
+		case u != nil && u.State != "deleted":
+			p.orgManagers[email] = u.ID
+		case seen.Has(email):
+			p.fileManagers[email] = true
+		default:
+			p.badManagers[email] = true
+		}
+	}
+	return nil
 }
 
 func isRecordError(err error) bool {
@@ -236,6 +315,13 @@ func (p *pipeline) dispatch(r *CSVReader, invalid map[int]string, blocked bool, 
 			p.emitNow(res)
 			continue
 		}
+		if m := strings.ToLower(row.EmailManager); p.badManagers[m] {
+			col, field := r.Column("email_manager")
+			e := &InputError{Line: row.Line, Column: col, Field: field, Msg: fmt.Sprintf("manager '%s' is neither in the org nor in this file", m)}
+			res.Status, res.Err = StatusInvalid, e.Detail()
+			p.emitNow(res)
+			continue
+		}
 		if blocked {
 			res.Status = StatusSkipped
 			if !p.o.ValidateOnly {
@@ -249,14 +335,15 @@ func (p *pipeline) dispatch(r *CSVReader, invalid map[int]string, blocked bool, 
 			p.emitNow(res)
 			continue
 		}
-		names, bad, err := p.dir.resolve(r, row)
-		if err != nil || len(bad) > 0 {
-			// The names resolved in pass 1, from the same cached lists.
-			return fmt.Errorf("line %d: names changed between passes: %v", row.Line, err)
+		spec, errs := r.Check(row)
+		want, bad, err := p.names.resolve(r, row, spec)
+		if err != nil || len(errs)+len(bad) > 0 {
+			// The row passed both in pass 1, against the same cached lists.
+			return fmt.Errorf("line %d: the row changed between passes: %v", row.Line, err)
 		}
 		p.inflight <- struct{}{}
 		p.open.Add(1)
-		t := &task{p: p, row: row, names: names, res: res}
+		t := &task{p: p, row: row, target: want, res: res}
 		jobs <- t
 	}
 }
@@ -279,6 +366,9 @@ func (p *pipeline) write(w *ReportWriter, sum *Summary) error {
 			}
 		}
 		sum.Add(res)
+		if res.Status != StatusOK && res.Status != StatusPlanned && res.Line > 0 {
+			p.failed[res.Line] = true
+		}
 		p.open.Done()
 		<-p.inflight
 	}

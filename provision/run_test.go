@@ -201,7 +201,7 @@ func TestRejectedBatchFailsOnlyTheBadRow(t *testing.T) {
 
 func TestDryRunWritesNothing(t *testing.T) {
 	f := newFakeOrg()
-	f.users["old@example.com"] = &User{ID: "u-old", Email: "old@example.com", State: "active", GroupIDs: []string{"g1"}}
+	f.users["old@example.com"] = &User{ID: "u-old", Name: "Old", Email: "old@example.com", State: "active", DivisionID: "home", GroupIDs: []string{"g1"}}
 	f.grants["u-old"] = []Grant{{RoleID: "r2", DivisionID: "home"}}
 	o := quick(writeCSV(t, row("New", "IRA,Agent,Site,WebRTC"), row("Old", "Annuities,Agent,,")))
 	o.DryRun = true

@@ -1,10 +1,12 @@
 package provision
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -68,11 +70,32 @@ func ErrorDetail(err error) string {
 	return err.Error()
 }
 
-// Check makes the offline checks of one row's cells: NAME and EMAIL present, EMAIL a bare
-// well-formed address, no control characters anywhere, SITENAME and PHONEBASE both present
-// or both absent. It returns nil when the row passes. Every error names its column; no error
-// shows a password. Check only reads the header and is safe for concurrent use.
-func (r *CSVReader) Check(row Row) RowErrors {
+// Spec is what a row asks for, parsed and normalised. A blank cell, or a column the file
+// does not have, leaves its field zero: "leave as it is".
+type Spec struct {
+	Name, Email, Password, Title, Department string
+	PhoneWork, Extension, PhoneMobile        string // normalised: see ParsePhone, ParseExtension
+	Manager                                  string // lower-cased email, "" if none
+	Location, Division                       string
+	Roles                                    []RoleSpec
+	Groups, Queues                           []string
+	Skills, Languages                        []Proficiency
+	HireDate                                 string // YYYY-MM-DD
+	EmployeeID, EmployeeType                 string
+	State                                    string // "", "active" or "inactive"
+	Site, PhoneBase                          string
+}
+
+// Check makes the offline checks of one row and parses its cells into a Spec: NAME and EMAIL
+// present, EMAIL and EMAIL_MANAGER bare well-formed addresses and not the same, no control
+// characters anywhere, phones, extension, dates, state, roles, skills and languages in their
+// formats, SITENAME and PHONEBASE both present or both absent. Multi-value cells are split
+// as SetListSeparator says.
+//
+// It reports every problem of the row at once, each naming its column, in the order of the
+// columns; no error shows a password. The Spec is complete only when there is no error.
+// Check only reads the header and the settings and is safe for concurrent use.
+func (r *CSVReader) Check(row Row) (Spec, RowErrors) {
 	var errs RowErrors
 	add := func(canonical, msg string) {
 		col, field := r.Column(canonical)
@@ -81,38 +104,154 @@ func (r *CSVReader) Check(row Row) RowErrors {
 		}
 		errs = append(errs, &InputError{File: r.name, Line: row.Line, Column: col, Field: field, Msg: msg})
 	}
+	spec := Spec{
+		Name: row.Name, Email: row.Email, Password: row.Password, Title: row.Title, Department: row.Department,
+		Location: row.LocationWork, Division: row.Division,
+		EmployeeID: row.EmployeeID, EmployeeType: row.EmployeeType,
+		Site: row.SiteName, PhoneBase: row.PhoneBase,
+	}
 
-	switch {
-	case row.Name == "":
+	// Control characters first: a cell that has one is not parsed further. The password's
+	// value never appears in a message.
+	cells := []struct{ canonical, value string }{
+		{"name", row.Name}, {"email", row.Email}, {"password", row.Password}, {"title", row.Title},
+		{"department", row.Department}, {"phone_work", row.PhoneWork}, {"extension", row.Extension},
+		{"phone_mobile", row.PhoneMobile}, {"email_manager", row.EmailManager},
+		{"location_work", row.LocationWork}, {"division", row.Division}, {"roles", row.Roles},
+		{"groups", row.Groups}, {"queues", row.Queues}, {"skills", row.Skills},
+		{"languages", row.Languages}, {"hire_date", row.HireDate}, {"employee_id", row.EmployeeID},
+		{"employee_type", row.EmployeeType}, {"state", row.State}, {"sitename", row.SiteName},
+		{"phonebase", row.PhoneBase},
+	}
+	bad := make(map[string]bool)
+	for _, c := range cells {
+		if hasControl(c.value) {
+			add(c.canonical, "contains a control character (a line break or a tab); remove it")
+			bad[c.canonical] = true
+		}
+	}
+	// parse runs a cell's parser when the cell is neither blank nor already reported.
+	parse := func(canonical, value string, parser func(string) (string, error)) string {
+		if value == "" || bad[canonical] {
+			return ""
+		}
+		v, err := parser(value)
+		if err != nil {
+			add(canonical, err.Error())
+		}
+		return v
+	}
+
+	if row.Name == "" {
 		add("name", "empty; every user needs a name")
-	case hasControl(row.Name):
-		add("name", "contains a control character (a line break or a tab); remove it")
 	}
 	if row.Email == "" {
 		add("email", "empty; every user needs an email address")
-	} else if msg := checkEmail(row.Email); msg != "" {
+	} else if msg := checkEmail(row.Email); msg != "" && !bad["email"] {
 		add("email", msg)
 	}
-	// The password's value never appears in a message.
-	for _, c := range []struct{ canonical, value string }{
-		{"password", row.Password},
-		{"group", row.Group},
-		{"role", row.Role},
-		{"sitename", row.SiteName},
-		{"phonebase", row.PhoneBase},
-	} {
-		if hasControl(c.value) {
-			add(c.canonical, "contains a control character (a line break or a tab); remove it")
+	spec.PhoneWork = parse("phone_work", row.PhoneWork, ParsePhone)
+	spec.Extension = parse("extension", row.Extension, ParseExtension)
+	spec.PhoneMobile = parse("phone_mobile", row.PhoneMobile, ParsePhone)
+	spec.Manager = parse("email_manager", row.EmailManager, func(s string) (string, error) {
+		if msg := checkEmail(s); msg != "" {
+			return "", errors.New(msg)
+		}
+		if strings.EqualFold(s, row.Email) {
+			return "", fmt.Errorf("%s is the user's own email; a user cannot be their own manager", quoteValue(s))
+		}
+		return strings.ToLower(s), nil
+	})
+	if row.Division == "*" {
+		add("division", "'*' is not a division; a user belongs to one division ('*' means all divisions only in a role, e.g. 'Supervisor:*')")
+	}
+	if row.Roles != "" && !bad["roles"] {
+		var seen firstSeen[RoleSpec]
+		for _, item := range SplitList(row.Roles, r.listSep) {
+			rs, err := ParseRoleSpec(item)
+			if err != nil {
+				add("roles", err.Error())
+			} else if _, dup := seen.add(rs, len(spec.Roles)); !dup {
+				spec.Roles = append(spec.Roles, rs)
+			}
 		}
 	}
+	if !bad["groups"] {
+		spec.Groups = SplitList(row.Groups, r.listSep)
+	}
+	if !bad["queues"] {
+		spec.Queues = SplitList(row.Queues, r.listSep)
+	}
+	if !bad["skills"] {
+		spec.Skills = r.proficiencies("skill", row.Skills, func(msg string) { add("skills", msg) })
+	}
+	if !bad["languages"] {
+		spec.Languages = r.proficiencies("language", row.Languages, func(msg string) { add("languages", msg) })
+	}
+	spec.HireDate = parse("hire_date", row.HireDate, ParseDate)
+	spec.State = parse("state", row.State, ParseState)
 	switch {
 	case row.SiteName != "" && row.PhoneBase == "":
 		add("phonebase", fmt.Sprintf("empty while SITENAME is %s; a phone needs both a site and a phone base", quoteValue(row.SiteName)))
 	case row.SiteName == "" && row.PhoneBase != "":
 		add("sitename", fmt.Sprintf("empty while PHONEBASE is %s; a phone needs both a site and a phone base", quoteValue(row.PhoneBase)))
 	}
-	return errs
+
+	// In column order; errors about a column the file does not have last.
+	slices.SortStableFunc(errs, func(a, b *InputError) int {
+		return cmp.Compare(columnOrder(a.Column), columnOrder(b.Column))
+	})
+	return spec, errs
 }
+
+func columnOrder(col int) int {
+	if col == 0 {
+		return math.MaxInt
+	}
+	return col
+}
+
+// proficiencies parses a skills or languages cell; kind ("skill", "language") words the
+// errors, which go to report. An item repeated with the same level is kept once; with
+// different levels it is an error.
+func (r *CSVReader) proficiencies(kind, cell string, report func(msg string)) []Proficiency {
+	var out []Proficiency
+	var seen firstSeen[string]
+	var prevRaw string // the raw piece before, when it was a valid NAME:DIGITS
+	splitItems(cell, r.listSep, func(raw string, before byte) {
+		item := strings.TrimSpace(raw)
+		afterLevel := prevRaw
+		prevRaw = ""
+		if item == "" {
+			return
+		}
+		// "Spanish:3,5", a decimal comma, splits into "Spanish:3" and "5".
+		if before == ',' && afterLevel != "" && item == raw && allDigits(item) {
+			prev := strings.TrimSpace(afterLevel)
+			report(fmt.Sprintf("%s %s looks like the decimals of %s; write decimals with a point, e.g. %s",
+				kind, quoteValue(item), quoteValue(prev+","+item), quoteValue(prev+"."+item)))
+			return
+		}
+		p, err := ParseProficiency(item)
+		if err != nil {
+			report(kind + " " + err.Error())
+			return
+		}
+		if i := strings.LastIndexByte(raw, ':'); i >= 0 && allDigits(raw[i+1:]) {
+			prevRaw = raw
+		}
+		switch j, dup := seen.add(p.Name, len(out)); {
+		case !dup:
+			out = append(out, p)
+		case out[j].Level != p.Level:
+			report(fmt.Sprintf("%s %s appears twice, with proficiencies %s and %s; keep one",
+				kind, quoteValue(p.Name), formatLevel(out[j].Level), formatLevel(p.Level)))
+		}
+	})
+	return out
+}
+
+func formatLevel(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
 // checkEmail returns why s is not a bare email address, or "".
 func checkEmail(s string) string {
@@ -191,4 +330,10 @@ func (r *CSVReader) DuplicateError(row Row, firstLine int) *InputError {
 	col, field := r.Column("email")
 	return &InputError{File: r.name, Line: row.Line, Column: col, Field: field,
 		Msg: fmt.Sprintf("email %s already appears on line %d", quoteValue(row.Email), firstLine)}
+}
+
+// Has reports whether email was seen, case-insensitively.
+func (s *Seen) Has(email string) bool {
+	_, ok := s.first[strings.ToLower(email)]
+	return ok
 }

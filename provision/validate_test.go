@@ -2,6 +2,9 @@ package provision
 
 import (
 	"errors"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -17,7 +20,7 @@ func guideReader(t *testing.T) *CSVReader {
 
 func validRow() Row {
 	return Row{Line: 3, Name: "wa_Bruce Wayne", Email: "bw367@wayne.enterprises.com", Password: "changeMe1234!",
-		Group: "Annuities", Role: "Communicate - User", SiteName: "My PCV Site", PhoneBase: "WebRTC_Base"}
+		Groups: "Annuities", Roles: "Communicate - User", SiteName: "My PCV Site", PhoneBase: "WebRTC_Base"}
 }
 
 func TestCheckEmail(t *testing.T) {
@@ -43,7 +46,7 @@ func TestCheckEmail(t *testing.T) {
 		{name: "trailing dot", email: "bw@wayne.com.", errIn: "is not a valid email address"},
 		{name: "domain literal", email: "bw@[10.0.0.1]", errIn: "is not a valid email address"},
 		{name: "quoted local part", email: `"bruce wayne"@wayne.com`, errIn: "is not a valid email address"},
-		{name: "control character", email: "bw\x00@wayne.com", errIn: `"bw\x00@wayne.com" is not a valid email address`},
+		{name: "control character", email: "bw\x00@wayne.com", errIn: "users.csv:3:2: EMAIL: contains a control character"},
 		{name: "formula", email: "=HYPERLINK(\"http://x\")", errIn: "is not a valid email address"},
 	}
 	r := guideReader(t)
@@ -51,7 +54,7 @@ func TestCheckEmail(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			row := validRow()
 			row.Email = tt.email
-			errs := r.Check(row)
+			_, errs := r.Check(row)
 			if tt.errIn == "" {
 				if len(errs) > 0 {
 					t.Errorf("Check(%q) = %v, want no error", tt.email, errs)
@@ -91,7 +94,7 @@ func TestCheck(t *testing.T) {
 			want: []string{"users.csv:3:6: SITENAME: empty while PHONEBASE is 'WebRTC_Base'; a phone needs both a site and a phone base"}},
 		{name: "phone base without site column", header: "name,email,phone_base\n", edit: func(r *Row) { r.SiteName = "" },
 			want: []string{"users.csv:3: SITENAME: empty while PHONEBASE is 'WebRTC_Base'; a phone needs both a site and a phone base"}},
-		{name: "control characters", header: guideHeader, edit: func(r *Row) { r.Name, r.Group, r.Role = "a\tb", "x\ny", "r\x7f" },
+		{name: "control characters", header: guideHeader, edit: func(r *Row) { r.Name, r.Groups, r.Roles = "a\tb", "x\ny", "r\x7f" },
 			want: []string{
 				"users.csv:3:1: NAME: contains a control character (a line break or a tab); remove it",
 				"users.csv:3:4: GROUP: contains a control character (a line break or a tab); remove it",
@@ -108,7 +111,7 @@ func TestCheck(t *testing.T) {
 			}
 			row := validRow()
 			tt.edit(&row)
-			errs := r.Check(row)
+			_, errs := r.Check(row)
 			if len(errs) != len(tt.want) {
 				t.Fatalf("Check = %v, want %d errors %q", errs, len(tt.want), tt.want)
 			}
@@ -202,4 +205,199 @@ func TestDuplicateError(t *testing.T) {
 	if err.Error() != want {
 		t.Errorf("got %q, want %q", err, want)
 	}
+}
+
+// fullHeader is every column, in the order of testdata/full.csv.
+const fullHeader = "name,email,password,phone_work,extension,phone_mobile,title,department,email_manager,location_work,division,roles,groups,queues,skills,languages,hire_date,employee_id,employee_type,state,sitename,phonebase\n"
+
+func fullRow() Row {
+	return Row{Line: 4, Name: "James Chen", Email: "James.Chen@example.com", Password: "Welcome2024!",
+		PhoneWork: "(317) 555-0102", Extension: "1102", PhoneMobile: "+1 317 555 0202",
+		Title: "Sales Agent", Department: "Sales", EmailManager: "Maria.Garcia@Example.com",
+		LocationWork: "Indianapolis HQ", Division: "Sales",
+		Roles: "Agent:Sales, Communicate - User;Supervisor:*,Agent : Sales", Groups: "Annuities;IRA,Annuities",
+		Queues: "Billing,Sales Inbound", Skills: "Billing:4,Spanish Support:2.5,Billing:4.0", Languages: "English:5;Spanish",
+		HireDate: "2023-06-12", EmployeeID: "E1002", EmployeeType: "Full-time", State: "Inactive",
+		SiteName: "My PCV Site", PhoneBase: "WebRTC_Base"}
+}
+
+func TestCheckSpec(t *testing.T) {
+	r, err := NewCSVReader(strings.NewReader(fullHeader), "full.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, errs := r.Check(fullRow())
+	if len(errs) > 0 {
+		t.Fatalf("Check: %v", errs)
+	}
+	want := Spec{Name: "James Chen", Email: "James.Chen@example.com", Password: "Welcome2024!",
+		Title: "Sales Agent", Department: "Sales",
+		PhoneWork: "3175550102", Extension: "1102", PhoneMobile: "+13175550202",
+		Manager: "maria.garcia@example.com", Location: "Indianapolis HQ", Division: "Sales",
+		Roles:     []RoleSpec{{"Agent", "Sales"}, {"Communicate - User", ""}, {"Supervisor", "*"}},
+		Groups:    []string{"Annuities", "IRA"},
+		Queues:    []string{"Billing", "Sales Inbound"},
+		Skills:    []Proficiency{{"Billing", 4}, {"Spanish Support", 2.5}},
+		Languages: []Proficiency{{"English", 5}, {"Spanish", 0}},
+		HireDate:  "2023-06-12", EmployeeID: "E1002", EmployeeType: "Full-time", State: "inactive",
+		Site: "My PCV Site", PhoneBase: "WebRTC_Base"}
+	if !reflect.DeepEqual(spec, want) {
+		t.Errorf("Spec =\n%+v\nwant\n%+v", spec, want)
+	}
+
+	// Blank cells leave the fields zero.
+	spec, errs = r.Check(Row{Line: 2, Name: "n", Email: "n@example.com"})
+	if len(errs) > 0 || !reflect.DeepEqual(spec, Spec{Name: "n", Email: "n@example.com"}) {
+		t.Errorf("Check(blank row) = %+v, %v", spec, errs)
+	}
+}
+
+// TestCheckReportsEverything checks that one row's problems are all reported at once, each
+// with its column, in column order.
+func TestCheckReportsEverything(t *testing.T) {
+	r, err := NewCSVReader(strings.NewReader(fullHeader), "full.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := fullRow()
+	row.PhoneWork = "call me"
+	row.Extension = "12a"
+	row.PhoneMobile = "+1 317 555 0202 x7"
+	row.EmailManager = "james.chen@EXAMPLE.com"
+	row.Division = "*"
+	row.Roles = "Agent:,Employee,:Sales"
+	row.Skills = "Billing:7,Billing:high,Escalations:2"
+	row.Languages = "Spanish:3,5"
+	row.HireDate = "2024-13-01"
+	row.State = "retired"
+	row.PhoneBase = ""
+	want := []struct {
+		col   int
+		field string
+		msg   string
+	}{
+		{4, "phone_work", "'call me' is a phone in an impossible format"},
+		{5, "extension", "'12a' is not an extension"},
+		{6, "phone_mobile", "'+1 317 555 0202 x7' includes an extension"},
+		{9, "email_manager", "'james.chen@EXAMPLE.com' is the user's own email; a user cannot be their own manager"},
+		{11, "division", "'*' is not a division"},
+		{12, "roles", "role 'Agent:' has no division after ':'"},
+		{12, "roles", "role ':Sales' has no role name before ':'"},
+		{15, "skills", "skill 'Billing:7': proficiency 7 is above 5"},
+		{15, "skills", "skill 'Billing:high': proficiency 'high' is not a number from 0 to 5"},
+		{16, "languages", "language '5' looks like the decimals of 'Spanish:3,5'; write decimals with a point, e.g. 'Spanish:3.5'"},
+		{17, "hire_date", "'2024-13-01' is not a real date: there is no month 13"},
+		{20, "state", "'retired' is not a state; write active or inactive"},
+		{22, "phonebase", "empty while SITENAME is 'My PCV Site'"},
+	}
+	spec, errs := r.Check(row)
+	if len(errs) != len(want) {
+		t.Fatalf("Check = %d errors:\n%s\nwant %d", len(errs), strings.ReplaceAll(errs.Detail(), "; column", ";\ncolumn"), len(want))
+	}
+	for i, w := range want {
+		e := errs[i]
+		if e.Line != 4 || e.Column != w.col || e.Field != w.field || !strings.HasPrefix(e.Msg, w.msg) {
+			t.Errorf("error %d = %v; want 4:%d %s: %s…", i, e, w.col, w.field, w.msg)
+		}
+	}
+	// What could be parsed is.
+	if !slices.Equal(spec.Roles, []RoleSpec{{Role: "Employee"}}) || !slices.Equal(spec.Skills, []Proficiency{{"Escalations", 2}}) {
+		t.Errorf("partial Spec roles %v skills %v", spec.Roles, spec.Skills)
+	}
+}
+
+func TestCheckCells(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*Row)
+		want []string // Detail of each error
+	}{
+		{name: "manager bare address", edit: func(r *Row) { r.EmailManager = "Maria <maria@example.com>" },
+			want: []string{"column 9 (email_manager): 'Maria <maria@example.com>' is not a bare email address; write only maria@example.com"}},
+		{name: "manager not an address", edit: func(r *Row) { r.EmailManager = "maria.garcia at example.com" },
+			want: []string{"column 9 (email_manager): 'maria.garcia at example.com' is not a valid email address"}},
+		{name: "skill repeated with another level", edit: func(r *Row) { r.Skills = "Billing:4, Billing:2" },
+			want: []string{"column 15 (skills): skill 'Billing' appears twice, with proficiencies 4 and 2; keep one"}},
+		{name: "skill without level repeated", edit: func(r *Row) { r.Skills = "Billing,Billing:0" }},
+		{name: "role repeated", edit: func(r *Row) { r.Roles = "Agent:Sales,Agent:Sales" }},
+		{name: "control character in a list", edit: func(r *Row) { r.Queues = "Billing\nRetention" },
+			want: []string{"column 14 (queues): contains a control character (a line break or a tab); remove it"}},
+		{name: "control character in a password", edit: func(r *Row) { r.Password = "Welcome\t2024" },
+			want: []string{"column 3 (password): contains a control character (a line break or a tab); remove it"}},
+		{name: "control character in a phone", edit: func(r *Row) { r.PhoneWork = "+1317555\t0100" },
+			want: []string{"column 4 (phone_work): contains a control character (a line break or a tab); remove it"}},
+		{name: "empty name and bad date", edit: func(r *Row) { r.Name, r.HireDate = "", "15/03/2024" },
+			want: []string{"column 1 (name): empty; every user needs a name",
+				"column 17 (hire_date): '15/03/2024' is not a date written YYYY-MM-DD"}},
+	}
+	r, err := NewCSVReader(strings.NewReader(fullHeader), "full.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			row := fullRow()
+			tt.edit(&row)
+			_, errs := r.Check(row)
+			if len(errs) != len(tt.want) {
+				t.Fatalf("Check = %v, want %d errors %q", errs, len(tt.want), tt.want)
+			}
+			for i, w := range tt.want {
+				if got := errs[i].Detail(); !strings.HasPrefix(got, w) {
+					t.Errorf("error %d = %q, want prefix %q", i, got, w)
+				}
+				if strings.Contains(errs[i].Error(), "Welcome") {
+					t.Errorf("error %d shows the password: %q", i, errs[i])
+				}
+			}
+		})
+	}
+}
+
+func TestListSeparator(t *testing.T) {
+	row := Row{Line: 2, Name: "n", Email: "n@example.com",
+		Groups: "R&D; Europe,Sales, Americas", Roles: "Agent:Sales;Employee", Skills: "Billing:4;Spanish:2,5"}
+	tests := []struct {
+		sep    string
+		groups []string
+		roles  []RoleSpec
+		skills []Proficiency
+		errIn  string
+	}{
+		{sep: "", groups: []string{"R&D", "Europe", "Sales", "Americas"},
+			roles:  []RoleSpec{{"Agent", "Sales"}, {"Employee", ""}},
+			skills: []Proficiency{{"Billing", 4}, {"Spanish", 2}}, errIn: "skill '5' looks like the decimals of 'Spanish:2,5'"},
+		{sep: ",", groups: []string{"R&D; Europe", "Sales", "Americas"},
+			roles:  []RoleSpec{{"Agent", "Sales;Employee"}},
+			skills: []Proficiency{{"Billing:4;Spanish", 2}}, errIn: "skill '5' looks like the decimals"},
+		{sep: ";", groups: []string{"R&D", "Europe,Sales, Americas"},
+			roles:  []RoleSpec{{"Agent", "Sales"}, {"Employee", ""}},
+			skills: []Proficiency{{"Billing", 4}}, errIn: "skill 'Spanish:2,5': proficiency '2,5' is not a number"},
+	}
+	for _, tt := range tests {
+		t.Run("sep "+strconv.Quote(tt.sep), func(t *testing.T) {
+			r, err := NewCSVReader(strings.NewReader(fullHeader), "f.csv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.SetListSeparator(tt.sep); err != nil {
+				t.Fatal(err)
+			}
+			spec, errs := r.Check(row)
+			if !slices.Equal(spec.Groups, tt.groups) || !slices.Equal(spec.Roles, tt.roles) || !slices.Equal(spec.Skills, tt.skills) {
+				t.Errorf("groups %q roles %q skills %v; want %q %q %v", spec.Groups, spec.Roles, spec.Skills, tt.groups, tt.roles, tt.skills)
+			}
+			if len(errs) != 1 || !strings.Contains(errs[0].Msg, tt.errIn) {
+				t.Errorf("errors %v, want one containing %q", errs, tt.errIn)
+			}
+		})
+	}
+	t.Run("invalid", func(t *testing.T) {
+		r := guideReader(t)
+		for _, sep := range []string{"|", ",;", " ", "tab"} {
+			if err := r.SetListSeparator(sep); err == nil || !strings.Contains(err.Error(), `want "," or ";"`) {
+				t.Errorf("SetListSeparator(%q) = %v, want an error", sep, err)
+			}
+		}
+	})
 }

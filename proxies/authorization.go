@@ -76,3 +76,19 @@ func (a *Authorization) GrantRole(ctx context.Context, roleID, divisionID string
 	resp, err := a.api(ctx).PostAuthorizationRole(roleID, body, "PC_USER")
 	return check("POST /api/v2/authorization/roles/{id}", resp, err)
 }
+
+// ListDivisions calls GET /api/v2/authorization/divisions, every page.
+func (a *Authorization) ListDivisions(ctx context.Context) ([]provision.Ref, error) {
+	const op = "GET /api/v2/authorization/divisions"
+	return listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
+		l, resp, err := a.api(ctx).GetAuthorizationDivisions(rolesPageSize, n, "", nil, "", "", false, nil, "")
+		if err := check(op, resp, err); err != nil {
+			return nil, 0, err
+		}
+		var out []provision.Ref
+		for _, d := range deref(l.Entities) {
+			out = append(out, provision.Ref{ID: deref(d.Id), Name: deref(d.Name)})
+		}
+		return out, deref(l.PageCount), nil
+	})
+}

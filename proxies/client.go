@@ -112,6 +112,8 @@ func (c *Client) Services() provision.Services {
 		Authorization: &Authorization{c},
 		Groups:        &Groups{c},
 		Telephony:     &Telephony{c},
+		Routing:       &Routing{c},
+		Locations:     &Locations{c},
 	}
 }
 

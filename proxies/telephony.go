@@ -2,9 +2,6 @@ package proxies
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"net/url"
 	"strconv"
 
 	"github.com/mypurecloud/platform-client-sdk-go/v162/platformclientv2"
@@ -84,8 +81,6 @@ func (t *Telephony) ListPhoneBases(ctx context.Context) ([]provision.PhoneBase, 
 // webRtcUser.id and returns the first phone that is not deleted. The SDK's method sends the
 // filter as "webRtcUserId", which the API does not know, so this call is built by hand.
 func (t *Telephony) FindPhoneByUser(ctx context.Context, userID string) (*provision.Phone, error) {
-	const op = "GET /api/v2/telephony/providers/edges/phones"
-	cfg := t.c.cfg(ctx)
 	query := map[string]string{
 		"webRtcUser.id": userID,
 		"fields":        "webRtcUser",
@@ -93,14 +88,9 @@ func (t *Telephony) FindPhoneByUser(ctx context.Context, userID string) (*provis
 		"pageSize":      strconv.Itoa(telephonyPageSize),
 		"pageNumber":    "1",
 	}
-	headers := map[string]string{"Accept": "application/json"}
-	resp, err := cfg.APIClient.CallAPI(cfg.BasePath+"/api/v2/telephony/providers/edges/phones", "GET", nil, headers, query, url.Values{}, "", nil, "other")
-	if err := check(op, resp, err); err != nil {
-		return nil, err
-	}
 	var l platformclientv2.Phoneentitylisting
-	if err := json.Unmarshal(resp.RawBody, &l); err != nil {
-		return nil, fmt.Errorf("%s: unreadable response: %w", op, err)
+	if err := t.c.getJSON(ctx, "GET /api/v2/telephony/providers/edges/phones", "/api/v2/telephony/providers/edges/phones", query, &l); err != nil {
+		return nil, err
 	}
 	for _, p := range deref(l.Entities) {
 		if deref(p.State) == "deleted" || p.WebRtcUser == nil || deref(p.WebRtcUser.Id) != userID {

@@ -2,6 +2,7 @@ package proxies
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/mypurecloud/platform-client-sdk-go/v162/platformclientv2"
@@ -18,6 +19,10 @@ func (u *Users) api(ctx context.Context) platformclientv2.UsersApi {
 	return platformclientv2.UsersApi{Configuration: u.c.cfg(ctx)}
 }
 
+// userExpand is what the pipeline compares with a row. Expansion is best effort on the
+// real API; the simulator always honours it.
+var userExpand = []string{"groups", "station", "skills", "languages", "locations", "employerInfo"}
+
 // userStates is every state a user can be in: a search without a state criterion returns
 // active users only.
 var userStates = []string{"active", "inactive", "deleted"}
@@ -27,7 +32,7 @@ func (u *Users) FindByEmail(ctx context.Context, email string) (*provision.User,
 	body := platformclientv2.Usersearchrequest{
 		PageSize:   ptr(25),
 		PageNumber: ptr(1),
-		Expand:     &[]string{"groups", "station"},
+		Expand:     &userExpand,
 		Query: &[]platformclientv2.Usersearchcriteria{
 			{VarType: ptr("EXACT"), Fields: &[]string{"email"}, Value: ptr(email)},
 			{VarType: ptr("EXACT"), Fields: &[]string{"state"}, Values: &userStates},
@@ -49,24 +54,31 @@ func (u *Users) FindByEmail(ctx context.Context, email string) (*provision.User,
 // Get calls GET /api/v2/users/{userId} with groups and station expanded. A deleted user is
 // read with state=deleted.
 func (u *Users) Get(ctx context.Context, id string) (provision.User, error) {
-	res, resp, err := u.api(ctx).GetUser(id, []string{"groups", "station"}, "", "")
+	res, resp, err := u.api(ctx).GetUser(id, userExpand, "", "")
 	if err := check("GET /api/v2/users/{id}", resp, err); err != nil {
 		return provision.User{}, err
 	}
 	return toUser(*res), nil
 }
 
-// Create calls POST /api/v2/users with state active. It is never retried after an
-// ambiguous failure: the caller looks the email up first.
+// Create calls POST /api/v2/users (state active unless in.State says otherwise). It is
+// never retried after an ambiguous failure: the caller looks the email up first.
 func (u *Users) Create(ctx context.Context, in provision.NewUser) (provision.User, error) {
+	state := in.State
+	if state == "" {
+		state = "active"
+	}
 	body := platformclientv2.Createuser{
 		Name:       ptr(in.Name),
 		Email:      ptr(in.Email),
 		DivisionId: ptr(in.DivisionID),
-		State:      ptr("active"),
+		State:      ptr(state),
+		Title:      optional(in.Title),
+		Department: optional(in.Department),
+		Password:   optional(in.Password),
 	}
-	if in.Password != "" {
-		body.Password = ptr(in.Password)
+	if len(in.Addresses) > 0 {
+		body.Addresses = toContacts(in.Addresses)
 	}
 	res, resp, err := u.api(notIdempotent(ctx)).PostUsers(body)
 	if err := check("POST /api/v2/users", resp, err); err != nil {
@@ -81,13 +93,99 @@ func (u *Users) SetDefaultStation(ctx context.Context, userID, stationID string)
 	return check("PUT /api/v2/users/{id}/station/defaultstation/{stationId}", resp, err)
 }
 
+// Update calls PATCH /api/v2/users/{userId} with the user's version, reading the version
+// again (GET /api/v2/users/{userId}) after a conflict.
+func (u *Users) Update(ctx context.Context, id string, version int, p provision.UserPatch) error {
+	body := platformclientv2.Updateuser{Name: p.Name, Title: p.Title, Department: p.Department, Manager: p.Manager}
+	if p.Addresses != nil {
+		body.Addresses = toContacts(p.Addresses)
+	}
+	if p.LocationIDs != nil {
+		locs := make([]platformclientv2.Location, len(p.LocationIDs))
+		for i := range p.LocationIDs {
+			locs[i] = platformclientv2.Location{Id: &p.LocationIDs[i]}
+		}
+		body.Locations = &locs
+	}
+	if e := p.Employer; e != nil {
+		body.EmployerInfo = &platformclientv2.Employerinfo{
+			EmployeeId: optional(e.EmployeeID), EmployeeType: optional(e.EmployeeType), DateHire: optional(e.DateHire),
+		}
+	}
+	var err error
+	for range versionAttempts {
+		if version == 0 {
+			cur, gerr := u.Get(ctx, id)
+			if gerr != nil {
+				return gerr
+			}
+			version = cur.Version
+		}
+		body.Version = ptr(version)
+		_, resp, perr := u.api(ctx).PatchUser(id, body)
+		if err = check("PATCH /api/v2/users/{id}", resp, perr); !errors.Is(err, provision.ErrConflict) {
+			return err
+		}
+		version = 0
+	}
+	return err
+}
+
+// Invite calls POST /api/v2/users/{userId}/invite without force: an outstanding invitation
+// is not sent again.
+func (u *Users) Invite(ctx context.Context, id string) error {
+	resp, err := u.api(ctx).PostUserInvite(id, false)
+	return check("POST /api/v2/users/{id}/invite", resp, err)
+}
+
+func toContacts(in []provision.Contact) *[]platformclientv2.Contact {
+	out := make([]platformclientv2.Contact, len(in))
+	for i, c := range in {
+		out[i] = platformclientv2.Contact{
+			MediaType: ptr(c.MediaType), VarType: ptr(c.Type),
+			Address: optional(c.Address), Extension: optional(c.Extension),
+		}
+	}
+	return &out
+}
+
 func toUser(r platformclientv2.User) provision.User {
 	out := provision.User{
-		ID:      deref(r.Id),
-		Name:    deref(r.Name),
-		Email:   deref(r.Email),
-		State:   deref(r.State),
-		Version: deref(r.Version),
+		ID:         deref(r.Id),
+		Name:       deref(r.Name),
+		Email:      deref(r.Email),
+		State:      deref(r.State),
+		Version:    deref(r.Version),
+		Title:      deref(r.Title),
+		Department: deref(r.Department),
+	}
+	if r.Manager != nil {
+		if m := deref(r.Manager); m != nil {
+			out.ManagerID = deref(m.Id)
+		}
+	}
+	for _, l := range deref(r.Locations) {
+		out.LocationIDs = append(out.LocationIDs, deref(l.Id))
+	}
+	if e := r.EmployerInfo; e != nil {
+		out.Employer = provision.EmployerInfo{EmployeeID: deref(e.EmployeeId), EmployeeType: deref(e.EmployeeType), DateHire: deref(e.DateHire)}
+	}
+	for _, c := range deref(r.Addresses) {
+		out.Addresses = append(out.Addresses, provision.Contact{
+			MediaType: deref(c.MediaType), Type: deref(c.VarType), Address: deref(c.Address), Extension: deref(c.Extension),
+		})
+	}
+	if r.Skills != nil {
+		out.Skills = map[string]float64{}
+		for _, sk := range *r.Skills {
+			out.Skills[deref(sk.Id)] = deref(sk.Proficiency)
+		}
+	}
+	if r.Languages != nil {
+		out.Languages = map[string]float64{}
+		for _, l := range *r.Languages {
+			out.Languages[deref(l.Id)] = deref(l.Proficiency)
+		}
 	}
 	if r.Division != nil {
 		out.DivisionID = deref(r.Division.Id)
@@ -102,6 +200,14 @@ func toUser(r platformclientv2.User) provision.User {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// optional is nil for "", so that an empty value is left out of a request body.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
 
 func deref[T any](p *T) T {
 	var zero T

@@ -37,6 +37,8 @@ type flags struct {
 	dryRun      bool
 	validate    bool
 	skipInvalid bool
+	sendInvite  bool
+	listSep     string
 	workers     int
 	rate        int
 	mode        string
@@ -58,6 +60,8 @@ func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "validate and plan with read-only calls; change nothing")
 	fs.BoolVar(&f.validate, "validate", false, "offline checks only: no credentials, no API call")
 	fs.BoolVar(&f.skipInvalid, "skip-invalid", false, "provision the valid rows even when some rows are invalid")
+	fs.BoolVar(&f.sendInvite, "send-invite", false, "send the activation email to the users this run creates")
+	fs.StringVar(&f.listSep, "list-separator", "", "split multi-value cells only on this `character` (, or ;) for names that contain the other")
 	fs.IntVar(&f.workers, "workers", 4, "rows processed at once")
 	fs.IntVar(&f.rate, "rate", 300, "API requests per minute, token requests included")
 	fs.StringVar(&f.mode, "mode", "upsert", "create: leave existing users alone; upsert: also bring existing users in line")
@@ -87,6 +91,8 @@ func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
 		return f, nil, fmt.Errorf("--mode must be create or upsert")
 	case f.logFormat != "" && f.logFormat != "json" && f.logFormat != "console":
 		return f, nil, fmt.Errorf("--log-format must be json or console")
+	case f.listSep != "" && f.listSep != "," && f.listSep != ";":
+		return f, nil, fmt.Errorf("--list-separator must be , or ;")
 	case f.dryRun && f.validate:
 		return f, nil, fmt.Errorf("--dry-run and --validate do not go together: --validate makes no API call at all")
 	}
@@ -136,7 +142,10 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, tune 
 		DryRun:       f.dryRun,
 		ValidateOnly: f.validate,
 		CreateOnly:   f.mode == "create",
-		Log:          log,
+		SendInvite:   f.sendInvite,
+
+		ListSeparator: f.listSep,
+		Log:           log,
 	}
 	if tune != nil {
 		tune(&opts)

@@ -2,6 +2,7 @@ package gcsim
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -43,8 +44,100 @@ type apiUser struct {
 	Station            *apiUserStations      `json:"station,omitempty"`
 	Authorization      *apiUserAuthorization `json:"authorization,omitempty"`
 	Groups             *[]apiGroup           `json:"groups,omitempty"`
+	Skills             *[]apiUserSkill       `json:"skills,omitempty"`
+	Languages          *[]apiUserLanguage    `json:"languages,omitempty"`
+	Locations          *[]apiLocation        `json:"locations,omitempty"`
+	EmployerInfo       *apiEmployerInfo      `json:"employerInfo,omitempty"`
+	DateWelcomeSent    string                `json:"dateWelcomeSent,omitempty"`
 	AcdAutoAnswer      bool                  `json:"acdAutoAnswer"`
 	SelfURI            string                `json:"selfUri"`
+}
+
+// apiEmployerInfo is EmployerInfo, for both the request and the response.
+type apiEmployerInfo struct {
+	OfficialName string `json:"officialName,omitempty"`
+	EmployeeID   string `json:"employeeId,omitempty"`
+	EmployeeType string `json:"employeeType,omitempty"`
+	DateHire     string `json:"dateHire,omitempty"`
+}
+
+// apiLocation is Location, a user's placement at a location.
+type apiLocation struct {
+	ID                 string                 `json:"id"`
+	Notes              string                 `json:"notes,omitempty"`
+	LocationDefinition *apiLocationDefinition `json:"locationDefinition,omitempty"`
+}
+
+// apiLocationDefinition is LocationDefinition.
+type apiLocationDefinition struct {
+	ID              string   `json:"id"`
+	Name            string   `json:"name"`
+	State           string   `json:"state"`
+	Version         int      `json:"version"`
+	Path            []string `json:"path"`
+	AddressVerified bool     `json:"addressVerified"`
+	SelfURI         string   `json:"selfUri"`
+}
+
+// apiUserSkill is UserRoutingSkill.
+type apiUserSkill struct {
+	ID          string  `json:"id"`
+	Name        string  `json:"name"`
+	Proficiency float64 `json:"proficiency"`
+	State       string  `json:"state"`
+	SkillURI    string  `json:"skillUri"`
+	SelfURI     string  `json:"selfUri"`
+}
+
+// apiUserLanguage is UserRoutingLanguage.
+type apiUserLanguage struct {
+	ID          string  `json:"id"`
+	Name        string  `json:"name"`
+	Proficiency float64 `json:"proficiency"`
+	State       string  `json:"state"`
+	LanguageURI string  `json:"languageUri"`
+	SelfURI     string  `json:"selfUri"`
+}
+
+// apiRoutingEntity is RoutingSkill and Language.
+type apiRoutingEntity struct {
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	DateModified string `json:"dateModified,omitempty"`
+	State        string `json:"state"`
+	Version      string `json:"version"`
+	SelfURI      string `json:"selfUri"`
+}
+
+// apiQueue is Queue.
+type apiQueue struct {
+	ID                string  `json:"id"`
+	Name              string  `json:"name"`
+	Division          *apiRef `json:"division,omitempty"`
+	Description       string  `json:"description,omitempty"`
+	DateCreated       string  `json:"dateCreated,omitempty"`
+	DateModified      string  `json:"dateModified,omitempty"`
+	MemberCount       int     `json:"memberCount"`
+	UserMemberCount   int     `json:"userMemberCount"`
+	JoinedMemberCount int     `json:"joinedMemberCount"`
+	SelfURI           string  `json:"selfUri"`
+}
+
+// apiUserQueue is UserQueue: the queue's fields and the user's joined flag.
+type apiUserQueue struct {
+	apiQueue
+	Joined bool `json:"joined"`
+}
+
+// apiQueueMember is QueueMember.
+type apiQueueMember struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	User       *apiUser `json:"user,omitempty"`
+	RingNumber int      `json:"ringNumber"`
+	Joined     bool     `json:"joined"`
+	MemberBy   string   `json:"memberBy"`
+	SelfURI    string   `json:"selfUri"`
 }
 
 // apiUserStations is UserStations.
@@ -227,7 +320,19 @@ type listing[T any] struct {
 	PageCount   int    `json:"pageCount"`
 }
 
-// searchResponse is UsersSearchResponse and GroupsSearchResponse.
+// memberListing is QueueMemberEntityListing: unlike the other listings it has no total,
+// pageCount or lastUri.
+type memberListing[T any] struct {
+	Entities    []T    `json:"entities"`
+	PageNumber  int    `json:"pageNumber"`
+	PageSize    int    `json:"pageSize"`
+	FirstURI    string `json:"firstUri"`
+	SelfURI     string `json:"selfUri"`
+	PreviousURI string `json:"previousUri,omitempty"`
+	NextURI     string `json:"nextUri,omitempty"`
+}
+
+// searchResponse is UsersSearchResponse, GroupsSearchResponse and LocationsSearchResponse.
 type searchResponse[T any] struct {
 	Total      int      `json:"total"`
 	PageCount  int      `json:"pageCount"`
@@ -266,21 +371,28 @@ func siteURI(id string) string     { return "/api/v2/telephony/providers/edges/s
 func baseURI(id string) string     { return "/api/v2/telephony/providers/edges/phonebasesettings/" + id }
 func phoneURI(id string) string    { return "/api/v2/telephony/providers/edges/phones/" + id }
 func stationURI(id string) string  { return "/api/v2/stations/" + id }
+func queueURI(id string) string    { return "/api/v2/routing/queues/" + id }
+func skillURI(id string) string    { return "/api/v2/routing/skills/" + id }
+func languageURI(id string) string { return "/api/v2/routing/languages/" + id }
+func locationURI(id string) string { return "/api/v2/locations/" + id }
 
 // expansions is the set of expand values a request asked for.
 type expansions map[string]bool
 
 // renderUser builds the User answer for fields f of user u, with the expansions asked for.
-// Expanded parts always reflect the current state, not f.
+// Expanded locations and employerInfo come from f (PATCH sets them); the other expanded parts
+// (groups, skills, station, ...) always reflect the current state.
+//
+// Modelling choice: manager ({id, selfUri}) and addresses come without expand (TF reads
+// manager.id and addresses from a GET without a matching expand); locations, employerInfo,
+// skills, languages and dateWelcomeSent only with the expand of the same name (inferred from
+// SPEC's expand enum).
 func (w *world) renderUser(u *user, f userFields, exp expansions) apiUser {
 	out := apiUser{
 		ID: u.id, Name: f.name, Department: f.department, Email: f.email, Username: f.email,
 		State: f.state, Title: f.title, Version: f.version, SelfURI: userURI(u.id),
-		Addresses:          slices.Clone(f.addresses),
-		PrimaryContactInfo: []apiContact{{Address: f.email, MediaType: "EMAIL", Type: "PRIMARY"}},
-	}
-	if out.Addresses == nil {
-		out.Addresses = []apiContact{}
+		Addresses:          renderContacts(f.addresses),
+		PrimaryContactInfo: []apiContact{{Address: f.email, Display: f.email, MediaType: "EMAIL", Type: "PRIMARY"}},
 	}
 	if d := w.divisionByID[f.divisionID]; d != nil {
 		out.Division = &apiRef{ID: d.id, Name: d.name, SelfURI: divisionURI(d.id)}
@@ -297,6 +409,33 @@ func (w *world) renderUser(u *user, f userFields, exp expansions) apiUser {
 	}
 	if exp["station"] {
 		out.Station = w.renderUserStations(u)
+	}
+	if exp["skills"] {
+		sk := w.userSkills(u)
+		out.Skills = &sk
+	}
+	if exp["languages"] {
+		ls := w.userLanguages(u)
+		out.Languages = &ls
+	}
+	if exp["locations"] {
+		locs := []apiLocation{}
+		for _, l := range f.locations {
+			loc := apiLocation{ID: l.id, Notes: l.notes}
+			if d := w.locationByID[l.id]; d != nil {
+				def := renderLocation(d)
+				loc.LocationDefinition = &def
+			}
+			locs = append(locs, loc)
+		}
+		out.Locations = &locs
+	}
+	if exp["employerInfo"] && f.employer != nil {
+		e := *f.employer
+		out.EmployerInfo = &e
+	}
+	if exp["dateWelcomeSent"] && !u.invitedAt.IsZero() {
+		out.DateWelcomeSent = isoTime(u.invitedAt)
 	}
 	if exp["authorization"] {
 		a := &apiUserAuthorization{Roles: []apiRef{}, UnusedRoles: []apiRef{}, Permissions: []string{}}
@@ -324,6 +463,76 @@ func (w *world) renderUserStations(u *user) *apiUserStations {
 		out.DefaultStation = us
 		eff := *us
 		out.EffectiveStation = &eff
+	}
+	return out
+}
+
+// renderContacts returns the stored addresses with their read-only display: the address, or
+// the extension.
+func renderContacts(cs []apiContact) []apiContact {
+	out := make([]apiContact, 0, len(cs))
+	for _, c := range cs {
+		c.Display = c.Address
+		if c.Display == "" {
+			c.Display = c.Extension
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// userSkills returns the user's routing skills, by name.
+func (w *world) userSkills(u *user) []apiUserSkill {
+	out := []apiUserSkill{}
+	for _, sk := range sortedLevels(u.skills, w.skillByID) {
+		out = append(out, apiUserSkill{
+			ID: sk.id, Name: sk.name, Proficiency: u.skills[sk.id], State: "active",
+			SkillURI: skillURI(sk.id), SelfURI: userURI(u.id) + "/routingskills/" + sk.id,
+		})
+	}
+	return out
+}
+
+// userLanguages returns the user's routing languages, by name.
+func (w *world) userLanguages(u *user) []apiUserLanguage {
+	out := []apiUserLanguage{}
+	for _, l := range sortedLevels(u.languages, w.languageByID) {
+		out = append(out, apiUserLanguage{
+			ID: l.id, Name: l.name, Proficiency: u.languages[l.id], State: "active",
+			LanguageURI: languageURI(l.id), SelfURI: userURI(u.id) + "/routinglanguages/" + l.id,
+		})
+	}
+	return out
+}
+
+// sortedLevels returns the skills or languages of a proficiency map, sorted by name.
+func sortedLevels(levels map[string]float64, byID map[string]*named) []*named {
+	out := make([]*named, 0, len(levels))
+	for id := range levels {
+		out = append(out, byID[id])
+	}
+	slices.SortFunc(out, func(a, b *named) int { return strings.Compare(a.name, b.name) })
+	return out
+}
+
+func renderLocation(l *named) apiLocationDefinition {
+	return apiLocationDefinition{ID: l.id, Name: l.name, State: "active", Version: 1, Path: []string{}, SelfURI: locationURI(l.id)}
+}
+
+func (w *world) renderQueue(q *queue) apiQueue {
+	out := apiQueue{
+		ID: q.id, Name: q.name, Description: q.description, DateCreated: isoTime(q.created), DateModified: isoTime(q.modified),
+		SelfURI: queueURI(q.id),
+	}
+	if d := w.divisionByID[q.divisionID]; d != nil {
+		out.Division = &apiRef{ID: d.id, Name: d.name, SelfURI: divisionURI(d.id)}
+	}
+	for _, m := range q.members {
+		out.MemberCount++
+		out.UserMemberCount++
+		if m.joined {
+			out.JoinedMemberCount++
+		}
 	}
 	return out
 }

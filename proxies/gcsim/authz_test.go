@@ -31,9 +31,9 @@ func TestDivisionsAndRoles(t *testing.T) {
 		total, n   int
 		next       bool
 	}{
-		{"divisions page 1", "/api/v2/authorization/divisions?pageSize=1", 3, 1, true},
-		{"divisions page 3", "/api/v2/authorization/divisions?pageSize=1&pageNumber=3", 3, 1, false},
-		{"divisions SDK zeros", "/api/v2/authorization/divisions?pageSize=0&pageNumber=0&objectCount=false", 3, 3, false},
+		{"divisions page 1", "/api/v2/authorization/divisions?pageSize=1", 4, 1, true},
+		{"divisions page 4", "/api/v2/authorization/divisions?pageSize=1&pageNumber=4", 4, 1, false},
+		{"divisions SDK zeros", "/api/v2/authorization/divisions?pageSize=0&pageNumber=0&objectCount=false", 4, 4, false},
 		{"division by name", "/api/v2/authorization/divisions?name=sales", 1, 1, false},
 		{"roles", "/api/v2/authorization/roles", 5, 5, false},
 		{"roles by name contains", "/api/v2/authorization/roles?name=communicate", 1, 1, false},

@@ -6,8 +6,11 @@
 // Its behaviour follows /work/shared/reference/genesys-api.md and the SDK's swagger.json, not
 // convenience: 200 (not 201) on creation, 202 on group members and default stations, 204 on
 // grants, ErrorBody error answers with a contextId equal to the ININ-Correlation-Id header,
-// 429 with Retry-After, eventual consistency of user search and of WebRTC stations. Where the
-// real behaviour is unconfirmed, the code says "Modelling choice" next to what it does.
+// 429 with Retry-After, eventual consistency of user search and of WebRTC stations, the
+// per-call size limits (50 group members, 100 queue members, 50 skills or languages, ...;
+// each refusal counts in Counters.LimitRejections), and listings shaped like SPEC's (queue
+// members have no total). Where the real behaviour is unconfirmed, the code says "Modelling
+// choice" next to what it does.
 //
 // # Routes
 //
@@ -18,13 +21,27 @@
 //	POST   /api/v2/users/{userId}/password     GET /api/v2/users/{userId}/station
 //	PUT    /api/v2/users/{userId}/station/defaultstation/{stationId}
 //	DELETE /api/v2/users/{userId}/station/defaultstation
+//	POST   /api/v2/users/{userId}/invite       GET /api/v2/users/{userId}/queues
+//	GET    /api/v2/users/{userId}/routingskills
+//	PATCH  /api/v2/users/{userId}/routingskills/bulk  PUT /api/v2/users/{userId}/routingskills/bulk
+//	DELETE /api/v2/users/{userId}/routingskills/{skillId}
+//	GET    /api/v2/users/{userId}/routinglanguages
+//	PATCH  /api/v2/users/{userId}/routinglanguages/bulk
+//	DELETE /api/v2/users/{userId}/routinglanguages/{languageId}
 //	GET    /api/v2/authorization/divisions     GET /api/v2/authorization/divisions/home
 //	GET    /api/v2/authorization/divisions/{divisionId}
+//	POST   /api/v2/authorization/divisions/{divisionId}/objects/USER
 //	GET    /api/v2/authorization/roles         POST /api/v2/authorization/roles/{roleId}
 //	GET    /api/v2/authorization/subjects/{subjectId}
 //	POST   /api/v2/authorization/subjects/{subjectId}/bulkadd
 //	GET    /api/v2/groups                      GET /api/v2/groups/{groupId} POST /api/v2/groups/search
 //	POST   /api/v2/groups/{groupId}/members
+//	GET    /api/v2/routing/queues              GET /api/v2/routing/queues/{queueId}
+//	GET    /api/v2/routing/queues/{queueId}/members
+//	POST   /api/v2/routing/queues/{queueId}/members
+//	GET    /api/v2/routing/skills              GET /api/v2/routing/languages
+//	GET    /api/v2/locations                   GET /api/v2/locations/{locationId}
+//	POST   /api/v2/locations/search
 //	GET    /api/v2/telephony/providers/edges/sites[/{siteId}]
 //	GET    /api/v2/telephony/providers/edges/phonebasesettings[/{phoneBaseId}]
 //	GET    /api/v2/telephony/providers/edges/phones[/{phoneId}]
@@ -32,7 +49,8 @@
 //	DELETE /api/v2/telephony/providers/edges/phones/{phoneId}
 //	GET    /api/v2/stations                    GET /api/v2/stations/{stationId}
 //
-// These patterns are the keys of Counters.Requests. Anything else is 404 not.found. The
+// These patterns are the keys of Counters.Requests. Anything else is 404 not.found, among
+// them PUT /api/v2/users/{userId}/routinglanguages/bulk, which SPEC does not have. The
 // control routes GET /__sim/state, GET /__sim/counters and POST /__sim/revoke-tokens need no
 // token and are neither rate limited, delayed nor faulted.
 //
@@ -60,15 +78,22 @@
 //	  "sites":      [{"id": "…", "name": "My PCV Site"}],
 //	  "phoneBases": [{"id": "…", "name": "WebRTC_Base", "phoneMetaBaseId": "inin_webrtc_softphone.json",
 //	                  "lines": [{"id": "…", "name": "WebRTC_Base_1"}]}],
+//	  "queues":     [{"id": "…", "name": "Billing", "division": "Home", "description": "…"}],
+//	  "skills":     [{"id": "…", "name": "Billing"}],
+//	  "languages":  [{"id": "…", "name": "Spanish"}],
+//	  "locations":  [{"id": "…", "name": "Indianapolis HQ"}],
 //	  "users": [{"id": "…", "name": "Existing Agent", "email": "existing.agent@example.com",
-//	             "state": "active", "division": "Home", "groups": ["Annuities"],
+//	             "state": "active", "division": "Home", "manager": "existing.supervisor@example.com",
+//	             "groups": ["Annuities"], "queues": ["Billing"], "locations": ["Remote"],
+//	             "skills": {"Billing": 3}, "languages": {"Spanish": 4},
 //	             "grants": [{"role": "Communicate - User", "division": "Home"}],
 //	             "phone": {"id": "…", "name": "…", "site": "My PCV Site", "phoneBase": "WebRTC_Base",
 //	                       "lineId": "…", "stationId": "…", "defaultStation": true}}]
 //	}
 //
-// Users refer to divisions, groups, roles, sites and phone bases by name; a grant's division
-// may be "*" (every division). Seed ids are fixed in the file; ids of objects created at run
+// Users refer to divisions, groups, queues, skills, languages, locations, roles, sites and
+// phone bases by name, and to their manager by email; a grant's division may be "*" (every
+// division). Seed ids are fixed in the file; ids of objects created at run
 // time derive from Options.Seed and a counter, so a run is reproducible. The role marked
 // "default" is granted in the home division to every user created through the API.
 package gcsim

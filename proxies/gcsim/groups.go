@@ -61,6 +61,7 @@ func (s *Sim) addGroupMembers(c *call) {
 		c.fail(http.StatusBadRequest, "bad.request", "memberIds is required")
 		return
 	case len(b.MemberIDs) > maxMembersPerCall:
+		s.counts.LimitRejections++
 		c.fail(http.StatusBadRequest, "bad.request", "A maximum of 50 members are allowed per request.")
 		return
 	case b.Version == nil || *b.Version != g.version:
@@ -93,7 +94,7 @@ func (s *Sim) searchGroups(c *call) {
 		return
 	}
 	known := func(f string) bool { return f == "id" || f == "name" || f == "state" }
-	if !c.checkCriteria(req.Query, known) {
+	if !s.checkCriteria(c, req.Query, known) {
 		return
 	}
 	s.mu.Lock()

@@ -23,6 +23,10 @@ type world struct {
 	users     []*user
 	phones    []*phone
 	stations  []*station
+	queues    []*queue
+	skills    []*named // routing skills
+	languages []*named // routing languages
+	locations []*named
 
 	divisionByID map[string]*division
 	roleByID     map[string]*role
@@ -33,6 +37,10 @@ type world struct {
 	userByEmail  map[string]*user // lower-cased email; every state, deleted included
 	phoneByID    map[string]*phone
 	stationByID  map[string]*station
+	queueByID    map[string]*queue
+	skillByID    map[string]*named
+	languageByID map[string]*named
+	locationByID map[string]*named
 }
 
 type division struct {
@@ -64,6 +72,49 @@ type site struct {
 	id, name string
 }
 
+// named is a routing skill, a routing language or a location: objects the simulator knows
+// by id and name only.
+type named struct {
+	id, name string
+}
+
+type queue struct {
+	id, name, divisionID, description string
+	created, modified                 time.Time
+	members                           []*queueMember // in the order they were added
+}
+
+type queueMember struct {
+	userID string
+	joined bool
+}
+
+// member returns the user's membership, or nil.
+func (q *queue) member(userID string) *queueMember {
+	for _, m := range q.members {
+		if m.userID == userID {
+			return m
+		}
+	}
+	return nil
+}
+
+// add makes the user a joined member; it reports whether the user was not a member yet.
+func (q *queue) add(userID string) bool {
+	if q.member(userID) != nil {
+		return false
+	}
+	q.members = append(q.members, &queueMember{userID: userID, joined: true})
+	return true
+}
+
+// remove ends the user's membership; it reports whether there was one.
+func (q *queue) remove(userID string) bool {
+	n := len(q.members)
+	q.members = slices.DeleteFunc(q.members, func(m *queueMember) bool { return m.userID == userID })
+	return len(q.members) != n
+}
+
 type phoneBase struct {
 	id, name, metaBase string
 	lines              []OrgLineBase
@@ -76,11 +127,23 @@ type userFields struct {
 	name, email, state, divisionID string
 	title, department, managerID   string
 	addresses                      []apiContact
+	locations                      []userLocation
+	employer                       *apiEmployerInfo // nil until set
 	version                        int
+}
+
+// userLocation is a user's placement at a location.
+type userLocation struct {
+	id, notes string
 }
 
 func (f userFields) clone() userFields {
 	f.addresses = slices.Clone(f.addresses)
+	f.locations = slices.Clone(f.locations)
+	if f.employer != nil {
+		e := *f.employer
+		f.employer = &e
+	}
 	return f
 }
 
@@ -96,6 +159,9 @@ type user struct {
 	history          []indexed // oldest first; see searchView
 	grants           []grant
 	defaultStationID string
+	skills           map[string]float64 // routing skill id → proficiency
+	languages        map[string]float64 // routing language id → proficiency
+	invitedAt        time.Time          // last invitation sent; zero if none
 }
 
 // record appends the user's current fields to the search history at now.
@@ -163,6 +229,10 @@ func newWorld(o *Org, now time.Time) *world {
 		userByEmail:  map[string]*user{},
 		phoneByID:    map[string]*phone{},
 		stationByID:  map[string]*station{},
+		queueByID:    map[string]*queue{},
+		skillByID:    map[string]*named{},
+		languageByID: map[string]*named{},
+		locationByID: map[string]*named{},
 	}
 	for _, c := range o.OAuthClients {
 		w.clients[c.ID] = c.Secret
@@ -212,15 +282,45 @@ func newWorld(o *Org, now time.Time) *world {
 		w.baseByID[x.id] = x
 		baseByName[x.name] = x
 	}
+	queueByName := map[string]*queue{}
+	for _, q := range o.Queues {
+		x := &queue{id: q.ID, name: q.Name, divisionID: divByName[q.Division].id, description: q.Description, created: now, modified: now}
+		w.queues = append(w.queues, x)
+		w.queueByID[x.id] = x
+		queueByName[x.name] = x
+	}
+	load := func(list []OrgNamed, all *[]*named, byID map[string]*named) map[string]*named {
+		byName := map[string]*named{}
+		for _, n := range list {
+			x := &named{id: n.ID, name: n.Name}
+			*all = append(*all, x)
+			byID[x.id] = x
+			byName[x.name] = x
+		}
+		return byName
+	}
+	skillByName := load(o.Skills, &w.skills, w.skillByID)
+	languageByName := load(o.Languages, &w.languages, w.languageByID)
+	locationByName := load(o.Locations, &w.locations, w.locationByID)
 	for _, ou := range o.Users {
 		u := &user{id: ou.ID, userFields: userFields{
 			name: ou.Name, email: ou.Email, state: ou.State, divisionID: divByName[ou.Division].id,
 			title: ou.Title, department: ou.Department, version: 1,
-		}}
-		// Seed users are in the search index from the start.
-		u.history = []indexed{{at: time.Time{}, f: u.userFields.clone()}}
+		}, skills: map[string]float64{}, languages: map[string]float64{}}
+		for _, ln := range ou.Locations {
+			u.locations = append(u.locations, userLocation{id: locationByName[ln].id})
+		}
+		for n, p := range ou.Skills {
+			u.skills[skillByName[n].id] = p
+		}
+		for n, p := range ou.Languages {
+			u.languages[languageByName[n].id] = p
+		}
 		for _, gn := range ou.Groups {
 			groupByName[gn].add(u.id)
+		}
+		for _, qn := range ou.Queues {
+			queueByName[qn].add(u.id)
 		}
 		for _, og := range ou.Grants {
 			d := allDivisions
@@ -249,6 +349,14 @@ func newWorld(o *Org, now time.Time) *world {
 			}
 		}
 	}
+	for i, ou := range o.Users {
+		u := w.users[i]
+		if ou.Manager != "" {
+			u.managerID = w.userByEmail[strings.ToLower(ou.Manager)].id
+		}
+		// Seed users are in the search index from the start.
+		u.history = []indexed{{at: time.Time{}, f: u.userFields.clone()}}
+	}
 	return w
 }
 
@@ -275,6 +383,17 @@ func (w *world) groupsOf(userID string) []*group {
 	for _, g := range w.groups {
 		if g.isMember[userID] {
 			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// queuesOf returns the queues the user is a member of, in org order.
+func (w *world) queuesOf(userID string) []*queue {
+	var out []*queue
+	for _, q := range w.queues {
+		if q.member(userID) != nil {
+			out = append(out, q)
 		}
 	}
 	return out

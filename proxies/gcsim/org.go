@@ -23,6 +23,10 @@ type Org struct {
 	Groups         []OrgGroup     `json:"groups"`
 	Sites          []OrgSite      `json:"sites"`
 	PhoneBases     []OrgPhoneBase `json:"phoneBases"`
+	Queues         []OrgQueue     `json:"queues,omitempty"`
+	Skills         []OrgNamed     `json:"skills,omitempty"`    // routing skills
+	Languages      []OrgNamed     `json:"languages,omitempty"` // routing languages
+	Locations      []OrgNamed     `json:"locations,omitempty"`
 	Users          []OrgUser      `json:"users"`
 }
 
@@ -76,25 +80,47 @@ type OrgPhoneBase struct {
 	Lines           []OrgLineBase `json:"lines"`
 }
 
+// OrgQueue is an ACD queue in a division (by name). Its members are the users whose Queues
+// name it.
+type OrgQueue struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Division    string `json:"division"`
+	Description string `json:"description,omitempty"`
+}
+
+// OrgNamed is an object that has nothing but an id and a name: a routing skill, a routing
+// language or a location.
+type OrgNamed struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
 // OrgLineBase is a line base of a phone base.
 type OrgLineBase struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
 }
 
-// OrgUser is a user present before the run. Division, Groups and the grants' Role and
-// Division are names.
+// OrgUser is a user present before the run. Division, Groups, Queues, Locations, the keys of
+// Skills and Languages, and the grants' Role and Division are names; Manager is the email of
+// another user (names need not be unique). The user is a joined member of its Queues.
 type OrgUser struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	Email      string     `json:"email"`
-	State      string     `json:"state"` // active, inactive or deleted
-	Division   string     `json:"division"`
-	Title      string     `json:"title,omitempty"`
-	Department string     `json:"department,omitempty"`
-	Groups     []string   `json:"groups,omitempty"`
-	Grants     []OrgGrant `json:"grants,omitempty"`
-	Phone      *OrgPhone  `json:"phone,omitempty"`
+	ID         string             `json:"id"`
+	Name       string             `json:"name"`
+	Email      string             `json:"email"`
+	State      string             `json:"state"` // active, inactive or deleted
+	Division   string             `json:"division"`
+	Title      string             `json:"title,omitempty"`
+	Department string             `json:"department,omitempty"`
+	Manager    string             `json:"manager,omitempty"`
+	Groups     []string           `json:"groups,omitempty"`
+	Queues     []string           `json:"queues,omitempty"`
+	Skills     map[string]float64 `json:"skills,omitempty"`    // skill name → proficiency (0 to 5)
+	Languages  map[string]float64 `json:"languages,omitempty"` // language name → proficiency (0 to 5)
+	Locations  []string           `json:"locations,omitempty"`
+	Grants     []OrgGrant         `json:"grants,omitempty"`
+	Phone      *OrgPhone          `json:"phone,omitempty"`
 }
 
 // OrgGrant is a role granted in a division, both by name. Division "*" means all divisions.
@@ -233,6 +259,55 @@ func (o *Org) Validate() error {
 		}
 		bases[b.Name] = b
 	}
+	queues := map[string]bool{}
+	for _, q := range o.Queues {
+		if err := claim("queue", q.ID); err != nil {
+			return err
+		}
+		if q.Name == "" || queues[q.Name] {
+			return fmt.Errorf("queue %s: empty or duplicate name %q", q.ID, q.Name)
+		}
+		if !divs[q.Division] {
+			return fmt.Errorf("queue %s: unknown division %q", q.Name, q.Division)
+		}
+		queues[q.Name] = true
+	}
+	named := func(kind string, list []OrgNamed) (map[string]bool, error) {
+		names := map[string]bool{}
+		for _, x := range list {
+			if err := claim(kind, x.ID); err != nil {
+				return nil, err
+			}
+			if x.Name == "" || names[x.Name] {
+				return nil, fmt.Errorf("%s %s: empty or duplicate name %q", kind, x.ID, x.Name)
+			}
+			names[x.Name] = true
+		}
+		return names, nil
+	}
+	skills, err := named("skill", o.Skills)
+	if err != nil {
+		return err
+	}
+	languages, err := named("language", o.Languages)
+	if err != nil {
+		return err
+	}
+	locations, err := named("location", o.Locations)
+	if err != nil {
+		return err
+	}
+	levels := func(email, kind string, known map[string]bool, m map[string]float64) error {
+		for name, p := range m {
+			if !known[name] {
+				return fmt.Errorf("user %s: unknown %s %q", email, kind, name)
+			}
+			if !(p >= minProficiency && p <= maxProficiency) {
+				return fmt.Errorf("user %s: %s %q: proficiency %v is not between 0 and 5", email, kind, name, p)
+			}
+		}
+		return nil
+	}
 	emails := map[string]bool{}
 	for _, u := range o.Users {
 		if err := claim("user", u.ID); err != nil {
@@ -255,6 +330,22 @@ func (o *Org) Validate() error {
 			if !groups[g] {
 				return fmt.Errorf("user %s: unknown group %q", u.Email, g)
 			}
+		}
+		for _, q := range u.Queues {
+			if !queues[q] {
+				return fmt.Errorf("user %s: unknown queue %q", u.Email, q)
+			}
+		}
+		for _, l := range u.Locations {
+			if !locations[l] {
+				return fmt.Errorf("user %s: unknown location %q", u.Email, l)
+			}
+		}
+		if err := levels(u.Email, "skill", skills, u.Skills); err != nil {
+			return err
+		}
+		if err := levels(u.Email, "language", languages, u.Languages); err != nil {
+			return err
 		}
 		for _, g := range u.Grants {
 			if !roles[g.Role] || (g.Division != "*" && !divs[g.Division]) {
@@ -280,6 +371,11 @@ func (o *Org) Validate() error {
 			}
 		}
 	}
+	for _, u := range o.Users {
+		if u.Manager != "" && (!emails[strings.ToLower(u.Manager)] || strings.EqualFold(u.Manager, u.Email)) {
+			return fmt.Errorf("user %s: manager %q is not another user's email", u.Email, u.Manager)
+		}
+	}
 	if o.PasswordPolicy.MinLength < 0 {
 		return errors.New("negative password minLength")
 	}
@@ -301,6 +397,7 @@ func DefaultOrg() *Org {
 			{ID: "1d1a0000-0000-4000-8000-000000000001", Name: "Home", Description: "Home division"},
 			{ID: "1d1a0000-0000-4000-8000-000000000002", Name: "Sales", Description: "Sales division"},
 			{ID: "1d1a0000-0000-4000-8000-000000000003", Name: "Support", Description: "Support division"},
+			{ID: "1d1a0000-0000-4000-8000-000000000004", Name: "EMEA", Description: "Europe, Middle East and Africa"},
 		},
 		Roles: []OrgRole{
 			{ID: "20e50000-0000-4000-8000-000000000001", Name: "Communicate - User", Description: "Communicate user"},
@@ -327,11 +424,36 @@ func DefaultOrg() *Org {
 				Lines: []OrgLineBase{{ID: "9b000000-0000-4000-8000-000000000021", Name: "Polycom VVX 410_1"}},
 			},
 		},
+		Queues: []OrgQueue{
+			{ID: "40e00000-0000-4000-8000-000000000001", Name: "Billing", Division: "Home", Description: "Billing questions"},
+			{ID: "40e00000-0000-4000-8000-000000000002", Name: "Sales Inbound", Division: "Sales", Description: "Inbound sales calls"},
+			{ID: "40e00000-0000-4000-8000-000000000003", Name: "Support Tier 1", Division: "Support", Description: "First-line support"},
+			{ID: "40e00000-0000-4000-8000-000000000004", Name: "Support Tier 2", Division: "Support", Description: "Second-line support"},
+			{ID: "40e00000-0000-4000-8000-000000000005", Name: "Retention", Division: "EMEA", Description: "Customer retention"},
+		},
+		Skills: []OrgNamed{
+			{ID: "5c000000-0000-4000-8000-000000000001", Name: "Billing"},
+			{ID: "5c000000-0000-4000-8000-000000000002", Name: "Spanish Support"},
+			{ID: "5c000000-0000-4000-8000-000000000003", Name: "Escalations"},
+			{ID: "5c000000-0000-4000-8000-000000000004", Name: "Retention Offers"},
+		},
+		Languages: []OrgNamed{
+			{ID: "1a000000-0000-4000-8000-000000000001", Name: "Spanish"},
+			{ID: "1a000000-0000-4000-8000-000000000002", Name: "French"},
+			{ID: "1a000000-0000-4000-8000-000000000003", Name: "English"},
+			{ID: "1a000000-0000-4000-8000-000000000004", Name: "German"},
+		},
+		Locations: []OrgNamed{
+			{ID: "10ca0000-0000-4000-8000-000000000001", Name: "Indianapolis HQ"},
+			{ID: "10ca0000-0000-4000-8000-000000000002", Name: "Dublin Office"},
+			{ID: "10ca0000-0000-4000-8000-000000000003", Name: "Remote"},
+		},
 		Users: []OrgUser{
 			{
 				ID: "0e000000-0000-4000-8000-000000000001", Name: "Existing Agent", Email: "existing.agent@example.com",
 				State: "active", Division: "Home", Title: "Agent", Department: "Annuities",
-				Groups: []string{"Annuities"},
+				Manager: "existing.supervisor@example.com",
+				Groups:  []string{"Annuities"}, Queues: []string{"Billing"},
 				Grants: []OrgGrant{{Role: "Employee", Division: "Home"}, {Role: "Communicate - User", Division: "Home"}},
 				Phone: &OrgPhone{
 					ID: "0f000000-0000-4000-8000-000000000001", Name: "Existing_Agent_WEBRTC_PHONE",

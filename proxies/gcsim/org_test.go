@@ -44,6 +44,21 @@ func TestLoadOrgRejects(t *testing.T) {
 		{"user in unknown group", func(o map[string]any) {
 			o["users"].([]any)[0].(map[string]any)["groups"] = []any{"Nope"}
 		}, "unknown group"},
+		{"user in unknown queue", func(o map[string]any) {
+			o["users"].([]any)[0].(map[string]any)["queues"] = []any{"Nope"}
+		}, "unknown queue"},
+		{"unknown manager", func(o map[string]any) {
+			o["users"].([]any)[0].(map[string]any)["manager"] = "nobody@example.com"
+		}, "manager"},
+		{"own manager", func(o map[string]any) {
+			o["users"].([]any)[0].(map[string]any)["manager"] = "EXISTING.agent@example.com"
+		}, "manager"},
+		{"proficiency above 5", func(o map[string]any) {
+			o["users"].([]any)[0].(map[string]any)["skills"] = map[string]any{"Billing": 6}
+		}, "proficiency"},
+		{"queue in unknown division", func(o map[string]any) {
+			o["queues"].([]any)[0].(map[string]any)["division"] = "Nowhere"
+		}, "unknown division"},
 		{"duplicate id", func(o map[string]any) {
 			o["roles"].([]any)[1].(map[string]any)["id"] = homeDivID
 		}, "already used"},
@@ -69,5 +84,26 @@ func TestLoadOrgRejects(t *testing.T) {
 				t.Fatalf("LoadOrg error %v, want one containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestSeedProfile(t *testing.T) {
+	o := DefaultOrg()
+	o.Users[1].Skills = map[string]float64{"Escalations": 4.5}
+	o.Users[1].Languages = map[string]float64{"German": 2}
+	o.Users[1].Locations = []string{"Remote", "Dublin Office"}
+	o.Users[1].Queues = []string{"Support Tier 2", "Support Tier 1"}
+	st := New(Options{Org: o}).State()
+	sup, _ := st.User("existing.supervisor@example.com")
+	if sup.Skills["Escalations"] != 4.5 || sup.Languages["German"] != 2 ||
+		strings.Join(sup.Locations, ",") != "Remote,Dublin Office" || strings.Join(sup.Queues, ",") != "Support Tier 1,Support Tier 2" {
+		t.Fatalf("supervisor %+v", sup)
+	}
+	agent, _ := st.User("existing.agent@example.com")
+	if agent.ManagerID != supervisorID || agent.ManagerEmail != "existing.supervisor@example.com" || strings.Join(agent.Queues, ",") != "Billing" {
+		t.Fatalf("agent %+v", agent)
+	}
+	if q, _ := st.Queue("Retention"); q.Division != "EMEA" || len(q.Members) != 0 {
+		t.Fatalf("Retention %+v", q)
 	}
 }

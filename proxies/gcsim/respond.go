@@ -118,7 +118,10 @@ type page struct{ size, number int }
 // listPage reads pageSize and pageNumber from the query. The Go SDK sends 0 for both when the
 // caller leaves them unset, so 0 means the default (modelling choice). A page size above
 // maxListPageSize is answered 400 invalid.value (modelling choice: no limit is documented).
-func (c *call) listPage() (page, bool) {
+func (c *call) listPage() (page, bool) { return c.listPageMax(maxListPageSize) }
+
+// listPageMax is listPage with another maximum page size.
+func (c *call) listPageMax(maxSize int) (page, bool) {
 	q := c.r.URL.Query()
 	p := page{size: defaultPageSize, number: 1}
 	for _, f := range []struct {
@@ -138,8 +141,8 @@ func (c *call) listPage() (page, bool) {
 			*f.dst = n
 		}
 	}
-	if p.size > maxListPageSize {
-		c.fail(http.StatusBadRequest, "invalid.value", "Value [%d] is not valid for field type [pageSize]. Allowable values are: 1-%d", p.size, maxListPageSize)
+	if p.size > maxSize {
+		c.fail(http.StatusBadRequest, "invalid.value", "Value [%d] is not valid for field type [pageSize]. Allowable values are: 1-%d", p.size, maxSize)
 		return page{}, false
 	}
 	return p, true

@@ -31,8 +31,9 @@ func (c *call) searchPage(req searchRequest) (page, bool) {
 
 // checkCriteria accepts only what the simulator implements: EXACT criteria on known fields,
 // with value or values. Anything else is a 400, so that a client relying on an unsimulated
-// search feature notices.
-func (c *call) checkCriteria(qs []searchCriteria, known func(field string) bool) bool {
+// search feature notices. More than maxCriteriaValues values count in LimitRejections. The
+// caller must not hold s.mu.
+func (s *Sim) checkCriteria(c *call, qs []searchCriteria, known func(field string) bool) bool {
 	for _, q := range qs {
 		switch {
 		case q.Type != "EXACT":
@@ -44,7 +45,7 @@ func (c *call) checkCriteria(qs []searchCriteria, known func(field string) bool)
 		case q.Value == "" && len(q.Values) == 0:
 			c.fail(http.StatusBadRequest, "bad.request", "A search criterion needs value or values")
 		case len(q.Values) > maxCriteriaValues:
-			c.fail(http.StatusBadRequest, "search.criteria.values.exceed.limit", "search criteria values exceeded limit")
+			s.rejectLimit(c, "search.criteria.values.exceed.limit", "search criteria values exceeded limit")
 		default:
 			for _, f := range q.Fields {
 				if !known(f) {

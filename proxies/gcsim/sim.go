@@ -89,6 +89,7 @@ func New(opts Options) *Sim {
 		scripts: map[string][]Fault{},
 		counts: Counters{
 			Requests: map[string]int{}, CreateAttempts: map[string]int{}, CreateConflicts: map[string]int{}, PhoneCreateAttempts: map[string]int{},
+			Invites: map[string]int{},
 		},
 	}
 	s.routes = apiRoutes()

@@ -31,6 +31,14 @@ type Counters struct {
 	CreateConflicts map[string]int `json:"createConflicts"`
 	// PhoneCreateAttempts counts POST .../edges/phones requests per body webRtcUser.id.
 	PhoneCreateAttempts map[string]int `json:"phoneCreateAttempts"`
+	// Invites counts the invitations sent (POST /api/v2/users/{userId}/invite answered 204)
+	// per user id.
+	Invites map[string]int `json:"invites"`
+	// LimitRejections counts the 400 answers given because one call carried too many items:
+	// more than 50 group members, 100 queue members, 50 skills or languages, 50 users to move
+	// between divisions, 100 search criterion values, 100 user ids or 100 role ids. Page sizes
+	// above their maximum are not counted.
+	LimitRejections int `json:"limitRejections"`
 }
 
 // Counters returns a snapshot of the counters.
@@ -42,6 +50,7 @@ func (s *Sim) Counters() Counters {
 	c.CreateAttempts = maps.Clone(c.CreateAttempts)
 	c.CreateConflicts = maps.Clone(c.CreateConflicts)
 	c.PhoneCreateAttempts = maps.Clone(c.PhoneCreateAttempts)
+	c.Invites = maps.Clone(c.Invites)
 	return c
 }
 
@@ -57,26 +66,56 @@ func (s *Sim) IssuedTokens() []string {
 type State struct {
 	Users    []UserState    `json:"users"`
 	Groups   []GroupState   `json:"groups"`
+	Queues   []QueueState   `json:"queues"`
 	Phones   []PhoneState   `json:"phones"`
 	Stations []StationState `json:"stations"`
 }
 
-// UserState is a user with its memberships, grants and default station.
+// UserState is a user with its memberships, grants, routing levels, profile and default
+// station.
 type UserState struct {
-	ID               string       `json:"id"`
-	Name             string       `json:"name"`
-	Email            string       `json:"email"`
-	State            string       `json:"state"`
-	DivisionID       string       `json:"divisionId"`
-	Division         string       `json:"division"`
-	Title            string       `json:"title,omitempty"`
-	Department       string       `json:"department,omitempty"`
-	ManagerID        string       `json:"managerId,omitempty"`
-	Version          int          `json:"version"`
-	Groups           []string     `json:"groups"`   // names of the groups the user is a direct member of
-	GroupIDs         []string     `json:"groupIds"` // their ids, in the same order
-	Grants           []GrantState `json:"grants"`
-	DefaultStationID string       `json:"defaultStationId,omitempty"`
+	ID               string             `json:"id"`
+	Name             string             `json:"name"`
+	Email            string             `json:"email"`
+	State            string             `json:"state"`
+	DivisionID       string             `json:"divisionId"`
+	Division         string             `json:"division"`
+	Title            string             `json:"title,omitempty"`
+	Department       string             `json:"department,omitempty"`
+	ManagerID        string             `json:"managerId,omitempty"`
+	ManagerEmail     string             `json:"managerEmail,omitempty"` // the manager's email
+	Version          int                `json:"version"`
+	Groups           []string           `json:"groups"`    // names of the groups the user is a direct member of
+	GroupIDs         []string           `json:"groupIds"`  // their ids, in the same order
+	Queues           []string           `json:"queues"`    // names of the queues the user is a member of, in org order
+	Skills           map[string]float64 `json:"skills"`    // routing skill name → proficiency
+	Languages        map[string]float64 `json:"languages"` // routing language name → proficiency
+	Locations        []string           `json:"locations"` // names of the user's locations, in the order set
+	OfficialName     string             `json:"officialName,omitempty"`
+	EmployeeID       string             `json:"employeeId,omitempty"`
+	EmployeeType     string             `json:"employeeType,omitempty"`
+	DateHire         string             `json:"dateHire,omitempty"`
+	Addresses        []AddressState     `json:"addresses"`
+	Invited          bool               `json:"invited,omitempty"` // an invitation was sent
+	Grants           []GrantState       `json:"grants"`
+	DefaultStationID string             `json:"defaultStationId,omitempty"`
+}
+
+// AddressState is one of a user's addresses (Contact): Address or Extension is set.
+type AddressState struct {
+	MediaType string `json:"mediaType"`
+	Type      string `json:"type"`
+	Address   string `json:"address,omitempty"`
+	Extension string `json:"extension,omitempty"`
+}
+
+// QueueState is a queue with its members' user ids, in the order they were added.
+type QueueState struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	DivisionID string   `json:"divisionId"`
+	Division   string   `json:"division"`
+	Members    []string `json:"members"`
 }
 
 // GrantState is a role granted in a division. DivisionID "*" is every division.
@@ -122,13 +161,36 @@ func (s *Sim) State() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w := s.w
-	out := State{Users: []UserState{}, Groups: []GroupState{}, Phones: []PhoneState{}, Stations: []StationState{}}
+	out := State{Users: []UserState{}, Groups: []GroupState{}, Queues: []QueueState{}, Phones: []PhoneState{}, Stations: []StationState{}}
 	for _, u := range w.users {
 		us := UserState{
 			ID: u.id, Name: u.name, Email: u.email, State: u.state, DivisionID: u.divisionID,
 			Division: w.divisionName(u.divisionID), Title: u.title, Department: u.department,
 			ManagerID: u.managerID, Version: u.version, DefaultStationID: u.defaultStationID,
 			Groups: []string{}, GroupIDs: []string{}, Grants: []GrantState{},
+			Queues: []string{}, Skills: map[string]float64{}, Languages: map[string]float64{},
+			Locations: []string{}, Addresses: []AddressState{}, Invited: !u.invitedAt.IsZero(),
+		}
+		if m := w.userByID[u.managerID]; m != nil {
+			us.ManagerEmail = m.email
+		}
+		for _, q := range w.queuesOf(u.id) {
+			us.Queues = append(us.Queues, q.name)
+		}
+		for id, p := range u.skills {
+			us.Skills[w.skillByID[id].name] = p
+		}
+		for id, p := range u.languages {
+			us.Languages[w.languageByID[id].name] = p
+		}
+		for _, l := range u.locations {
+			us.Locations = append(us.Locations, w.locationByID[l.id].name)
+		}
+		if e := u.employer; e != nil {
+			us.OfficialName, us.EmployeeID, us.EmployeeType, us.DateHire = e.OfficialName, e.EmployeeID, e.EmployeeType, e.DateHire
+		}
+		for _, a := range u.addresses {
+			us.Addresses = append(us.Addresses, AddressState{MediaType: a.MediaType, Type: a.Type, Address: a.Address, Extension: a.Extension})
 		}
 		for _, g := range w.groupsOf(u.id) {
 			us.Groups = append(us.Groups, g.name)
@@ -143,6 +205,13 @@ func (s *Sim) State() State {
 	}
 	for _, g := range w.groups {
 		out.Groups = append(out.Groups, GroupState{ID: g.id, Name: g.name, Version: g.version, Members: append([]string{}, g.members...)})
+	}
+	for _, q := range w.queues {
+		qs := QueueState{ID: q.id, Name: q.name, DivisionID: q.divisionID, Division: w.divisionName(q.divisionID), Members: []string{}}
+		for _, m := range q.members {
+			qs.Members = append(qs.Members, m.userID)
+		}
+		out.Queues = append(out.Queues, qs)
 	}
 	for _, p := range w.phones {
 		out.Phones = append(out.Phones, PhoneState{
@@ -175,6 +244,16 @@ func (st State) Group(name string) (GroupState, bool) {
 		}
 	}
 	return GroupState{}, false
+}
+
+// Queue returns the queue with this name.
+func (st State) Queue(name string) (QueueState, bool) {
+	for _, q := range st.Queues {
+		if q.Name == name {
+			return q, true
+		}
+	}
+	return QueueState{}, false
 }
 
 // PhonesOf returns the phones, not deleted, whose webRtcUser is the user.

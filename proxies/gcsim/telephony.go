@@ -31,7 +31,8 @@ func (s *Sim) listSites(c *call) {
 func renderSite(st *site) apiSite {
 	return apiSite{
 		ID: st.id, Name: st.name, State: "active", Version: 1, MediaModel: "Cloud", SelfURI: siteURI(st.id),
-		Location: &apiRef{ID: "10ca0000-0000-4000-8000-000000000001", Name: "Headquarters"},
+		// The location of DefaultOrg's "Indianapolis HQ", whatever the org.
+		Location: &apiRef{ID: "10ca0000-0000-4000-8000-000000000001", Name: "Indianapolis HQ"},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 )
 
 const (
@@ -17,6 +18,46 @@ const (
 func validEmail(s string) bool {
 	local, domain, ok := strings.Cut(s, "@")
 	return ok && local != "" && domain != "" && !strings.ContainsAny(s, " \t\r\n,;")
+}
+
+var (
+	contactMediaTypes = []string{"PHONE", "EMAIL", "SMS"}
+	contactTypes      = []string{"PRIMARY", "WORK", "WORK2", "WORK3", "WORK4", "HOME", "MOBILE", "MAIN", "OTHER"}
+)
+
+// checkContacts validates addresses (Contact[]) for POST and PATCH users; on failure it
+// answers 400 invalid.value and returns false. mediaType and type must be in SPEC's enums;
+// exactly one of address and extension is set (SPEC: extension is "Mutually exclusive with
+// the address field"; modelling choice: neither is refused too). display is read-only: it is
+// dropped here and derived on every read.
+//
+// Modelling choice: at most one entry per (mediaType, type) pair. SPEC's UpdateUser.addresses
+// says "One entry is allowed per media type", but Genesys's own Terraform provider sends
+// several PHONE entries of different types (WORK, MOBILE, ...) in one PATCH, so the simulator
+// enforces the looser rule that such a provider can live with.
+func (c *call) checkContacts(cs []apiContact) ([]apiContact, bool) {
+	out := make([]apiContact, 0, len(cs))
+	seen := map[[2]string]bool{}
+	for _, a := range cs {
+		key := [2]string{a.MediaType, a.Type}
+		switch {
+		case !slices.Contains(contactMediaTypes, a.MediaType):
+			c.fail(http.StatusBadRequest, "invalid.value", "Value [%s] is not valid for field type [mediaType]. Allowable values are: %s", a.MediaType, strings.Join(contactMediaTypes, ", "))
+		case !slices.Contains(contactTypes, a.Type):
+			c.fail(http.StatusBadRequest, "invalid.value", "Value [%s] is not valid for field type [type]. Allowable values are: %s", a.Type, strings.Join(contactTypes, ", "))
+		case (a.Address == "") == (a.Extension == ""):
+			c.fail(http.StatusBadRequest, "invalid.value", "extension: Use internal extension instead of address. Mutually exclusive with the address field.")
+		case seen[key]:
+			c.fail(http.StatusBadRequest, "invalid.value", "addresses: only one entry is allowed per media type and type; [%s %s] appears twice", a.MediaType, a.Type)
+		default:
+			seen[key] = true
+			a.Display = ""
+			out = append(out, a)
+			continue
+		}
+		return nil, false
+	}
+	return out, true
 }
 
 // createUser serves POST /api/v2/users (body CreateUser).
@@ -48,6 +89,10 @@ func (s *Sim) createUser(c *call) {
 	}
 	if !validEmail(email) {
 		c.fail(http.StatusBadRequest, "invalid.value", "Value [%s] is not valid for field type [email]", email)
+		return
+	}
+	addresses, ok := c.checkContacts(b.Addresses)
+	if !ok {
 		return
 	}
 	state := b.State
@@ -84,8 +129,8 @@ func (s *Sim) createUser(c *call) {
 	}
 	u := &user{id: s.newID(), userFields: userFields{
 		name: name, email: email, state: state, divisionID: b.DivisionID,
-		title: b.Title, department: b.Department, addresses: slices.Clone(b.Addresses), version: 1,
-	}}
+		title: b.Title, department: b.Department, addresses: addresses, version: 1,
+	}, skills: map[string]float64{}, languages: map[string]float64{}}
 	u.record(c.now)
 	if w.defaultRole != nil {
 		u.addGrant(w.defaultRole.id, w.home.id, c.now) // the org default role, as a real org grants it
@@ -133,7 +178,7 @@ func (s *Sim) listUsers(c *call) {
 	}
 	ids := listParam(q, "id")
 	if len(ids) > 100 {
-		c.fail(http.StatusBadRequest, "max.user.ids", "Only 100 users can be requested at a time.")
+		s.rejectLimit(c, "max.user.ids", "Only 100 users can be requested at a time.")
 		return
 	}
 	state := q.Get("state")
@@ -163,7 +208,11 @@ func (s *Sim) listUsers(c *call) {
 	c.json(http.StatusOK, paginate(c, out, p))
 }
 
-// patchUser serves PATCH /api/v2/users/{userId} (body UpdateUser).
+// patchUser serves PATCH /api/v2/users/{userId} (body UpdateUser): name, email, title,
+// department, manager (a user id; "" clears it), addresses (replaced as a whole), locations
+// (replaced as a whole), employerInfo (replaced as a whole) and state. version is required
+// and must be the current one; state, if present, must be the only field changed. Other
+// UpdateUser fields are accepted and ignored.
 func (s *Sim) patchUser(c *call) {
 	var raw map[string]json.RawMessage
 	if !c.decode(&raw) {
@@ -192,10 +241,28 @@ func (s *Sim) patchUser(c *call) {
 		State      *string       `json:"state"`
 		Manager    *string       `json:"manager"`
 		Addresses  *[]apiContact `json:"addresses"`
+		Locations  *[]struct {
+			ID    string `json:"id"`
+			Notes string `json:"notes"`
+		} `json:"locations"`
+		EmployerInfo *apiEmployerInfo `json:"employerInfo"`
 	}
 	if err := json.Unmarshal(c.body, &b); err != nil {
 		c.fail(http.StatusBadRequest, "bad.request", "The request could not be understood by the server due to malformed syntax: %v", err)
 		return
+	}
+	var addresses []apiContact
+	if b.Addresses != nil {
+		var ok bool
+		if addresses, ok = c.checkContacts(*b.Addresses); !ok {
+			return
+		}
+	}
+	if e := b.EmployerInfo; e != nil && e.DateHire != "" {
+		if _, err := time.Parse(time.DateOnly, e.DateHire); err != nil {
+			c.fail(http.StatusBadRequest, "invalid.date", "Dates must be specified as ISO-8601 strings. For example: yyyy-MM-dd. Value [%s] is not valid for field [employerInfo.dateHire]", e.DateHire)
+			return
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -248,16 +315,37 @@ func (s *Sim) patchUser(c *call) {
 	}
 	if b.Manager != nil {
 		m := *b.Manager
-		if m != "" && (m == u.id || w.userByID[m] == nil || w.userByID[m].state == "deleted") {
+		if m == u.id {
+			// Modelling choice: the code is unconfirmed.
+			c.fail(http.StatusBadRequest, "invalid.value", "Value [%s] is not valid for field type [manager]: a user cannot be their own manager", m)
+			return
+		}
+		if m != "" && (w.userByID[m] == nil || w.userByID[m].state == "deleted") {
 			c.fail(http.StatusBadRequest, "invalid.value", "Value [%s] is not valid for field type [manager]", m)
 			return
 		}
 		f.managerID = m
 	}
 	if b.Addresses != nil {
-		f.addresses = slices.Clone(*b.Addresses)
+		f.addresses = addresses
 	}
-	// Other UpdateUser fields (locations, employerInfo, ...) are accepted and ignored.
+	if b.Locations != nil {
+		f.locations = nil
+		for _, l := range *b.Locations {
+			if w.locationByID[l.ID] == nil {
+				c.fail(http.StatusBadRequest, "invalid.value", "Value [%s] is not valid for field type [locations]", l.ID)
+				return
+			}
+			// Modelling choice: a location listed twice is kept once, with its first notes.
+			if !slices.ContainsFunc(f.locations, func(x userLocation) bool { return x.id == l.ID }) {
+				f.locations = append(f.locations, userLocation{id: l.ID, notes: l.Notes})
+			}
+		}
+	}
+	if b.EmployerInfo != nil {
+		e := *b.EmployerInfo
+		f.employer = &e
+	}
 	if !strings.EqualFold(f.email, u.email) {
 		delete(w.userByEmail, strings.ToLower(u.email))
 		w.userByEmail[strings.ToLower(f.email)] = u
@@ -280,7 +368,41 @@ func (s *Sim) deleteUser(c *call) {
 	u.state = "deleted"
 	u.version++
 	u.record(c.now)
+	// Modelling choice: a deleted user leaves every queue (restoring does not bring the
+	// memberships back); group memberships and grants are kept.
+	for _, q := range s.w.queues {
+		if q.remove(u.id) {
+			q.modified = c.now
+		}
+	}
 	c.json(http.StatusOK, struct{}{})
+}
+
+// inviteUser serves POST /api/v2/users/{userId}/invite?force=false: "Send an activation
+// email to the user", 204. Counters.Invites counts the invitations sent.
+//
+// Modelling choice: nobody ever accepts an invitation in the simulator, so once sent it stays
+// outstanding; another invitation without force=true is 409 request.conflict (SPEC lists the
+// code; what triggers it is unconfirmed). Inviting does not change the user's state.
+func (s *Sim) inviteUser(c *call) {
+	force, ok := c.boolParam("force", false)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.w.userByID[c.param("userId")]
+	if u == nil || u.state == "deleted" {
+		c.fail(http.StatusNotFound, "not.found", "The requested resource was not found.")
+		return
+	}
+	if !u.invitedAt.IsZero() && !force {
+		c.fail(http.StatusConflict, "request.conflict", "An invitation is already outstanding for this user; use force=true to resend it.")
+		return
+	}
+	u.invitedAt = c.now
+	s.counts.Invites[u.id]++
+	c.empty(http.StatusNoContent)
 }
 
 // setPassword serves POST /api/v2/users/{userId}/password (body ChangePasswordRequest).
@@ -332,7 +454,7 @@ func (s *Sim) searchUsers(c *call) {
 	if !ok {
 		return
 	}
-	if !c.checkCriteria(req.Query, func(f string) bool { return searchableUserFields[f] != nil }) {
+	if !s.checkCriteria(c, req.Query, func(f string) bool { return searchableUserFields[f] != nil }) {
 		return
 	}
 	hasState := false

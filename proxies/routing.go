@@ -1,0 +1,184 @@
+package proxies
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/mypurecloud/platform-client-sdk-go/v162/platformclientv2"
+
+	"github.com/user-provisioning/user-provisioning/provision"
+)
+
+// Routing implements provision.Routing.
+type Routing struct{ c *Client }
+
+var _ provision.Routing = (*Routing)(nil)
+
+const (
+	// routingPageSize: Genesys's own Terraform provider pages queues and skills by 500
+	// and languages by 100; 100 is safe for all.
+	routingPageSize = 100
+	// queueMembersPageSize is the documented maximum for queue members.
+	queueMembersPageSize = 100
+)
+
+func (r *Routing) api(ctx context.Context) platformclientv2.RoutingApi {
+	return platformclientv2.RoutingApi{Configuration: r.c.cfg(ctx)}
+}
+
+// ListQueues calls GET /api/v2/routing/queues, every page. It is built by hand: the SDK's
+// method always sends hasPeer=false, which would hide queues that have a peer.
+func (r *Routing) ListQueues(ctx context.Context) ([]provision.Ref, error) {
+	const op = "GET /api/v2/routing/queues"
+	return listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
+		var l platformclientv2.Queueentitylisting
+		q := map[string]string{"pageSize": strconv.Itoa(routingPageSize), "pageNumber": strconv.Itoa(n)}
+		if err := r.c.getJSON(ctx, op, "/api/v2/routing/queues", q, &l); err != nil {
+			return nil, 0, err
+		}
+		var out []provision.Ref
+		for _, e := range deref(l.Entities) {
+			out = append(out, provision.Ref{ID: deref(e.Id), Name: deref(e.Name)})
+		}
+		return out, deref(l.PageCount), nil
+	})
+}
+
+// QueueMembers calls GET /api/v2/routing/queues/{queueId}/members with memberBy=user, page
+// by page until one comes back short (the listing has no page count). It is built by hand:
+// the SDK's method always sends a joined filter, which would hide half the members.
+func (r *Routing) QueueMembers(ctx context.Context, queueID string) ([]string, error) {
+	const op = "GET /api/v2/routing/queues/{id}/members"
+	var ids []string
+	for n := 1; n <= maxPages; n++ {
+		var l platformclientv2.Queuememberentitylisting
+		q := map[string]string{"pageSize": strconv.Itoa(queueMembersPageSize), "pageNumber": strconv.Itoa(n), "memberBy": "user"}
+		if err := r.c.getJSON(ctx, op, "/api/v2/routing/queues/"+queueID+"/members", q, &l); err != nil {
+			return nil, err
+		}
+		page := deref(l.Entities)
+		for _, m := range page {
+			ids = append(ids, deref(m.Id))
+		}
+		if len(page) < queueMembersPageSize || deref(l.NextUri) == "" {
+			return ids, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: more than %d pages", op, maxPages)
+}
+
+// AddQueueMembers calls POST /api/v2/routing/queues/{queueId}/members. Adding is
+// idempotent, so the transport may repeat it.
+func (r *Routing) AddQueueMembers(ctx context.Context, queueID string, userIDs []string) error {
+	if len(userIDs) > provision.MaxQueueMembersPerCall {
+		return fmt.Errorf("add %d members to queue %s: %w: at most %d per call", len(userIDs), queueID, provision.ErrRejected, provision.MaxQueueMembersPerCall)
+	}
+	body := make([]platformclientv2.Writableentity, len(userIDs))
+	for i := range userIDs {
+		body[i] = platformclientv2.Writableentity{Id: &userIDs[i]}
+	}
+	resp, err := r.api(ctx).PostRoutingQueueMembers(queueID, body, false)
+	return check("POST /api/v2/routing/queues/{id}/members", resp, err)
+}
+
+// ListSkills calls GET /api/v2/routing/skills, every page.
+func (r *Routing) ListSkills(ctx context.Context) ([]provision.Ref, error) {
+	const op = "GET /api/v2/routing/skills"
+	return listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
+		l, resp, err := r.api(ctx).GetRoutingSkills(routingPageSize, n, "", nil)
+		if err := check(op, resp, err); err != nil {
+			return nil, 0, err
+		}
+		var out []provision.Ref
+		for _, e := range deref(l.Entities) {
+			out = append(out, provision.Ref{ID: deref(e.Id), Name: deref(e.Name)})
+		}
+		return out, deref(l.PageCount), nil
+	})
+}
+
+// ListLanguages calls GET /api/v2/routing/languages, every page.
+func (r *Routing) ListLanguages(ctx context.Context) ([]provision.Ref, error) {
+	const op = "GET /api/v2/routing/languages"
+	return listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
+		l, resp, err := r.api(ctx).GetRoutingLanguages(routingPageSize, n, "", "", nil)
+		if err := check(op, resp, err); err != nil {
+			return nil, 0, err
+		}
+		var out []provision.Ref
+		for _, e := range deref(l.Entities) {
+			out = append(out, provision.Ref{ID: deref(e.Id), Name: deref(e.Name)})
+		}
+		return out, deref(l.PageCount), nil
+	})
+}
+
+// AddSkills calls PATCH /api/v2/users/{userId}/routingskills/bulk, MaxLevelsPerCall at a time.
+func (r *Routing) AddSkills(ctx context.Context, userID string, levels []provision.Level) error {
+	for chunk := range chunks(levels, provision.MaxLevelsPerCall) {
+		body := make([]platformclientv2.Userroutingskillpost, len(chunk))
+		for i, l := range chunk {
+			body[i] = platformclientv2.Userroutingskillpost{Id: ptr(l.ID), Proficiency: ptr(l.Proficiency)}
+		}
+		_, resp, err := r.api(ctx).PatchUserRoutingskillsBulk(userID, body)
+		if err := check("PATCH /api/v2/users/{id}/routingskills/bulk", resp, err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddLanguages calls PATCH /api/v2/users/{userId}/routinglanguages/bulk, MaxLevelsPerCall at
+// a time.
+func (r *Routing) AddLanguages(ctx context.Context, userID string, levels []provision.Level) error {
+	for chunk := range chunks(levels, provision.MaxLevelsPerCall) {
+		body := make([]platformclientv2.Userroutinglanguagepost, len(chunk))
+		for i, l := range chunk {
+			body[i] = platformclientv2.Userroutinglanguagepost{Id: ptr(l.ID), Proficiency: ptr(l.Proficiency)}
+		}
+		_, resp, err := r.api(ctx).PatchUserRoutinglanguagesBulk(userID, body)
+		if err := check("PATCH /api/v2/users/{id}/routinglanguages/bulk", resp, err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// chunks yields s in pieces of at most n.
+func chunks[T any](s []T, n int) func(func([]T) bool) {
+	return func(yield func([]T) bool) {
+		for len(s) > 0 {
+			k := min(n, len(s))
+			if !yield(s[:k]) {
+				return
+			}
+			s = s[k:]
+		}
+	}
+}
+
+// Locations implements provision.Locations.
+type Locations struct{ c *Client }
+
+var _ provision.Locations = (*Locations)(nil)
+
+// ListLocations calls GET /api/v2/locations, every page.
+func (l *Locations) ListLocations(ctx context.Context) ([]provision.Ref, error) {
+	const op = "GET /api/v2/locations"
+	api := platformclientv2.LocationsApi{Configuration: l.c.cfg(ctx)}
+	return listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
+		res, resp, err := api.GetLocations(routingPageSize, n, nil, "")
+		if err := check(op, resp, err); err != nil {
+			return nil, 0, err
+		}
+		var out []provision.Ref
+		for _, e := range deref(res.Entities) {
+			if deref(e.State) == "deleted" {
+				continue
+			}
+			out = append(out, provision.Ref{ID: deref(e.Id), Name: deref(e.Name)})
+		}
+		return out, deref(res.PageCount), nil
+	})
+}
