@@ -258,12 +258,11 @@ func (p *pipeline) validate() (map[int]string, error) {
 			}
 			errs = append(errs, bad...)
 		}
+		if spec.Manager != "" && !errs.HasColumn(r.Column("email_manager")) {
+			managers[spec.Manager] = true
+		}
 		if len(errs) > 0 {
 			invalid[row.Line] = errs.Detail()
-			continue
-		}
-		if spec.Manager != "" {
-			managers[spec.Manager] = true
 		}
 	}
 	if p.o.ValidateOnly {
@@ -292,6 +291,13 @@ func (p *pipeline) sortManagers(managers map[string]bool, seen *Seen) error {
 	return nil
 }
 
+func joinErrors(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
 func isRecordError(err error) bool {
 	var ie *InputError
 	var re RowErrors
@@ -310,15 +316,14 @@ func (p *pipeline) dispatch(r *CSVReader, invalid map[int]string, blocked bool, 
 			return err
 		}
 		res := Result{Line: row.Line, Email: row.Email, Action: ActionNone}
-		if msg, bad := invalid[row.Line]; bad {
-			res.Status, res.Err = StatusInvalid, msg
-			p.emitNow(res)
-			continue
-		}
+		msg, bad := invalid[row.Line]
 		if m := strings.ToLower(row.EmailManager); p.badManagers[m] {
 			col, field := r.Column("email_manager")
 			e := &InputError{Line: row.Line, Column: col, Field: field, Msg: fmt.Sprintf("manager '%s' is neither in the org nor in this file", m)}
-			res.Status, res.Err = StatusInvalid, e.Detail()
+			msg, bad = joinErrors(msg, e.Detail()), true
+		}
+		if bad {
+			res.Status, res.Err = StatusInvalid, msg
 			p.emitNow(res)
 			continue
 		}
@@ -336,8 +341,8 @@ func (p *pipeline) dispatch(r *CSVReader, invalid map[int]string, blocked bool, 
 			continue
 		}
 		spec, errs := r.Check(row)
-		want, bad, err := p.names.resolve(r, row, spec)
-		if err != nil || len(errs)+len(bad) > 0 {
+		want, unknown, err := p.names.resolve(r, row, spec)
+		if err != nil || len(errs)+len(unknown) > 0 {
 			// The row passed both in pass 1, against the same cached lists.
 			return fmt.Errorf("line %d: the row changed between passes: %v", row.Line, err)
 		}

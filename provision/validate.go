@@ -332,6 +332,16 @@ func (r *CSVReader) DuplicateError(row Row, firstLine int) *InputError {
 		Msg: fmt.Sprintf("email %s already appears on line %d", quoteValue(row.Email), firstLine)}
 }
 
+// HasColumn reports whether one of the errors is about column col (as Column returns it).
+func (e RowErrors) HasColumn(col int, _ string) bool {
+	for _, ie := range e {
+		if col > 0 && ie.Column == col {
+			return true
+		}
+	}
+	return false
+}
+
 // Has reports whether email was seen, case-insensitively.
 func (s *Seen) Has(email string) bool {
 	_, ok := s.first[strings.ToLower(email)]
