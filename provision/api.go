@@ -140,6 +140,8 @@ type Authorization interface {
 	UserGrants(ctx context.Context, userID string) ([]Grant, error)
 	// GrantRole grants one role in one division to many users in a single call.
 	GrantRole(ctx context.Context, roleID, divisionID string, userIDs []string) error
+	// GrantRoles grants one user several roles, each in its division, in a single call.
+	GrantRoles(ctx context.Context, userID string, grants []Grant) error
 }
 
 // Groups is the groups API area.

@@ -20,6 +20,7 @@ type fakeOrg struct {
 	creates    map[string]int
 	groupCalls [][]string
 	roleCalls  [][]string
+	bulkCalls  [][]Grant
 	hidden     map[string]int // email → searches that still miss it (search lag)
 
 	CreateFunc     func(in NewUser) error          // runs before a create; an error with commit=true still creates
@@ -242,5 +243,15 @@ func (u fakeUsers) Invite(context.Context, string) error {
 }
 
 func (a fakeAuthz) ListDivisions(context.Context) ([]Ref, error) {
-	return []Ref{{ID: "home", Name: "Home"}, {ID: "d2", Name: "Sales"}}, nil
+	return []Ref{{ID: "home", Name: "Home"}, {ID: "d2", Name: "Sales"}, {ID: "d3", Name: "Support"}}, nil
+}
+
+func (a fakeAuthz) GrantRoles(_ context.Context, userID string, grants []Grant) error {
+	f := a.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.writes++
+	f.bulkCalls = append(f.bulkCalls, append([]Grant(nil), grants...))
+	f.grants[userID] = append(f.grants[userID], grants...)
+	return nil
 }

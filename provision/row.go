@@ -149,7 +149,9 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 		}
 	}
 
-	// Role grants, batched per role and division across rows.
+	// Role grants: those several rows share are batched per role and division across
+	// users; the row's others go in one call for this user. Either way a grant costs at
+	// most one call, and usually a share of one.
 	if len(want.grants) > 0 {
 		var have []Grant
 		if !created {
@@ -157,22 +159,36 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 				return "read role grants", err
 			}
 		}
+		var direct []Grant
+		var directNames []string
 		for _, g := range want.grants {
 			div := g.division
 			if div.ID == "" {
 				div = Ref{ID: u.DivisionID}
 			}
-			if slices.Contains(have, Grant{RoleID: g.role.ID, DivisionID: div.ID}) {
+			grant := Grant{RoleID: g.role.ID, DivisionID: div.ID}
+			if slices.Contains(have, grant) {
 				continue
 			}
 			changed = true
-			if write {
-				step := fmt.Sprintf("grant role '%s'", g.role.Name)
-				if div.Name != "" {
-					step += fmt.Sprintf(" in '%s'", div.Name)
-				}
-				t.begin()
-				p.roles.add(g.role.ID+"|"+div.ID, u.ID, func(err error) { t.end(step, err) })
+			if !write {
+				continue
+			}
+			name := fmt.Sprintf("'%s'", g.role.Name)
+			if div.Name != "" {
+				name += fmt.Sprintf(" in '%s'", div.Name)
+			}
+			if p.grantRows[g.key] < 2 {
+				direct = append(direct, grant)
+				directNames = append(directNames, name)
+				continue
+			}
+			t.begin()
+			p.roles.add(grant.RoleID+"|"+grant.DivisionID, u.ID, func(err error) { t.end("grant role "+name, err) })
+		}
+		if len(direct) > 0 {
+			if err := p.svc.Authorization.GrantRoles(ctx, u.ID, direct); err != nil {
+				return "grant roles " + strings.Join(directNames, ", "), err
 			}
 		}
 	}

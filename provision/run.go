@@ -201,6 +201,11 @@ type pipeline struct {
 	fileManagers map[string]bool   // only in the file: set in pass 3
 	badManagers  map[string]bool   // in neither: the rows naming them are invalid
 
+	// grantRows counts the rows asking for each role in each division (one entry per
+	// pair): a grant several rows share is batched across users, the others go in one call
+	// per user.
+	grantRows map[string]int
+
 	roles, groups, queues *batcher
 	results               chan Result
 	inflight              chan struct{}  // one token per row between dispatch and report
@@ -233,6 +238,7 @@ func (p *pipeline) validate() (map[int]string, error) {
 	invalid := map[int]string{}
 	seen := NewSeen()
 	managers := map[string]bool{}
+	p.grantRows = map[string]int{}
 	for {
 		row, err := r.Next()
 		if err == io.EOF {
@@ -263,6 +269,10 @@ func (p *pipeline) validate() (map[int]string, error) {
 		}
 		if len(errs) > 0 {
 			invalid[row.Line] = errs.Detail()
+			continue
+		}
+		for _, rs := range spec.Roles {
+			p.grantRows[grantKey(rs, spec)]++
 		}
 	}
 	if p.o.ValidateOnly {
@@ -289,6 +299,15 @@ func (p *pipeline) sortManagers(managers map[string]bool, seen *Seen) error {
 		}
 	}
 	return nil
+}
+
+// grantKey names a role in a division as a row asks for it.
+func grantKey(rs RoleSpec, s Spec) string {
+	div := rs.Division
+	if div == "" {
+		div = "=" + s.Division // the user's own division
+	}
+	return rs.Role + "|" + div
 }
 
 func joinErrors(a, b string) string {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -243,5 +244,32 @@ func TestAuthFailureStopsTheRun(t *testing.T) {
 	}
 	if sum.ByStatus[StatusSkipped] == 0 {
 		t.Errorf("no row skipped after the credentials were rejected: %v", sum)
+	}
+}
+
+func TestRareGrantsGoInOneCallPerUser(t *testing.T) {
+	f := newFakeOrg()
+	// Agent in Home is shared by both rows: batched. Each row's other grants are its own:
+	// one bulk call per user for all of them.
+	o := quick(writeCSV(t,
+		row("Una", `,"Agent,Communicate - User:Sales,Communicate - User:*",,`),
+		row("Dos", `,"Agent,Communicate - User:Support",,`),
+	))
+	if _, err := Run(context.Background(), f.services(), o); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.roleCalls) != 1 || len(f.roleCalls[0]) != 2 {
+		t.Errorf("batched grant calls %v, want one call for both users", f.roleCalls)
+	}
+	if len(f.bulkCalls) != 2 {
+		t.Errorf("%d bulk grant calls, want one per user", len(f.bulkCalls))
+	}
+	for _, c := range f.bulkCalls {
+		if len(c) != 2 && len(c) != 1 {
+			t.Errorf("bulk call %v", c)
+		}
+	}
+	if got := f.grants[f.users["una@example.com"].ID]; !slices.Contains(got, Grant{RoleID: "r1", DivisionID: "*"}) || !slices.Contains(got, Grant{RoleID: "r1", DivisionID: "d2"}) {
+		t.Errorf("una's grants %v", got)
 	}
 }

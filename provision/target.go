@@ -23,6 +23,7 @@ type target struct {
 type grantTarget struct {
 	role     Ref
 	division Ref
+	key      string // grantKey: how often rows ask for this grant decides how it is sent
 }
 
 // resolve looks up every name in spec. Names that are not in the org come back as
@@ -56,7 +57,7 @@ func (n *names) resolve(r *CSVReader, row Row, spec Spec) (target, RowErrors, er
 		if !try("roles", err) {
 			continue
 		}
-		g := grantTarget{role: role}
+		g := grantTarget{role: role, key: grantKey(rs, spec)}
 		switch rs.Division {
 		case "":
 		case "*":

@@ -77,6 +77,18 @@ func (a *Authorization) GrantRole(ctx context.Context, roleID, divisionID string
 	return check("POST /api/v2/authorization/roles/{id}", resp, err)
 }
 
+// GrantRoles calls POST /api/v2/authorization/subjects/{subjectId}/bulkadd with subjectType
+// PC_USER. Granting is idempotent, so the transport may repeat it.
+func (a *Authorization) GrantRoles(ctx context.Context, userID string, grants []provision.Grant) error {
+	pairs := make([]platformclientv2.Roledivisionpair, len(grants))
+	for i := range grants {
+		pairs[i] = platformclientv2.Roledivisionpair{RoleId: &grants[i].RoleID, DivisionId: &grants[i].DivisionID}
+	}
+	body := platformclientv2.Roledivisiongrants{Grants: &pairs}
+	resp, err := a.api(ctx).PostAuthorizationSubjectBulkadd(userID, body, "PC_USER")
+	return check("POST /api/v2/authorization/subjects/{id}/bulkadd", resp, err)
+}
+
 // ListDivisions calls GET /api/v2/authorization/divisions, every page.
 func (a *Authorization) ListDivisions(ctx context.Context) ([]provision.Ref, error) {
 	const op = "GET /api/v2/authorization/divisions"

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/user-provisioning/user-provisioning/provision"
 	"github.com/user-provisioning/user-provisioning/proxies/gcsim"
@@ -24,7 +25,8 @@ var fullHeader = []string{"name", "email", "password", "phone_work", "extension"
 
 // fullRows makes n rows of the full format that use every column. Every tenth row is a team
 // lead who manages the nine rows before it, so managers come later in the file than their
-// reports; leads report to a supervisor who is already in the org.
+// reports; leads report to a supervisor who is already in the org. Every row joins group
+// Annuities or Brokerage and queue Retention, so that batches reach the API's per-call limits.
 func fullRows(n int) [][]string {
 	divisions := []string{"Home", "Sales", "Support", "EMEA"}
 	locations := []string{"Indianapolis HQ", "Dublin Office", "Remote"}
@@ -60,7 +62,7 @@ func fullRows(n int) [][]string {
 			divisions[i%4],
 			roles,
 			[]string{"Annuities", "Annuities;IRA", "Brokerage"}[i%3],
-			queues[i%5] + ";" + queues[(i+2)%5],
+			"Retention;" + queues[i%4], // Retention gets every row: over the 100-a-call limit
 			fmt.Sprintf("Billing:%d;Escalations:2.5", i%6),
 			[]string{"English:5;Spanish:3.5", "French:2", "German:4;English:3"}[i%3],
 			fmt.Sprintf("20%02d-%02d-%02d", 10+i%15, 1+i%12, 1+i%28),
@@ -89,7 +91,9 @@ func writeRows(t *testing.T, path string, header []string, rows [][]string) {
 }
 
 func TestFullFormatEndToEnd(t *testing.T) {
-	e := newEnv(t, gcsim.Options{SearchLag: 100 * 1e6})
+	e := newEnv(t, gcsim.Options{SearchLag: 100 * time.Millisecond})
+	// Batches wait until they are full: they must then stop at the API's limits.
+	e.tune = func(o *provision.Options) { fast(o); o.BatchLinger = time.Minute }
 	rows := fullRows(200)
 	in := filepath.Join(e.dir, "full200.csv")
 	writeRows(t, in, fullHeader, rows)
@@ -104,6 +108,10 @@ func TestFullFormatEndToEnd(t *testing.T) {
 	c := e.srv.Sim.Counters()
 	if c.LimitRejections != 0 {
 		t.Errorf("%d calls over a per-call limit", c.LimitRejections)
+	}
+	// 200 new members of Retention: two calls of 100.
+	if n := c.Requests["POST /api/v2/routing/queues/{queueId}/members"]; n > 2+4*2 {
+		t.Errorf("%d queue member calls, want full batches", n)
 	}
 	st := e.srv.Sim.State()
 	for _, row := range rows {

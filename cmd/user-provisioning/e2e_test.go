@@ -29,6 +29,7 @@ type harness struct {
 	dir     string
 	envFile string
 	outputs []string // every log and report produced, for the secrets check
+	tune    func(*provision.Options)
 }
 
 func newEnv(t *testing.T, opts gcsim.Options) *harness {
@@ -80,7 +81,11 @@ func (e *harness) runCtx(ctx context.Context, args ...string) result {
 	var out, errb bytes.Buffer
 	full := append([]string{"--env-file", e.envFile, "--log-level", "debug", "--log-format", "json", "--rate", "12000"}, args...)
 	start := time.Now()
-	code := runWith(ctx, full, &out, &errb, fast)
+	tune := e.tune
+	if tune == nil {
+		tune = fast
+	}
+	code := runWith(ctx, full, &out, &errb, tune)
 	r := result{code: code, stdout: out.String(), stderr: errb.String(), took: time.Since(start)}
 	e.outputs = append(e.outputs, r.stdout, r.stderr)
 	for i, a := range full {
