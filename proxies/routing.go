@@ -16,8 +16,9 @@ type Routing struct{ c *Client }
 var _ provision.Routing = (*Routing)(nil)
 
 const (
-	// routingPageSize: Genesys's own Terraform provider pages queues and skills by 500
-	// and languages by 100; 100 is safe for all.
+	// bigPageSize is the page size Genesys's own Terraform provider uses for queues and
+	// skills; routingPageSize the one it uses for languages and locations.
+	bigPageSize     = 500
 	routingPageSize = 100
 	// queueMembersPageSize is the documented maximum for queue members.
 	queueMembersPageSize = 100
@@ -33,7 +34,7 @@ func (r *Routing) ListQueues(ctx context.Context) ([]provision.Ref, error) {
 	const op = "GET /api/v2/routing/queues"
 	return listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
 		var l platformclientv2.Queueentitylisting
-		q := map[string]string{"pageSize": strconv.Itoa(routingPageSize), "pageNumber": strconv.Itoa(n)}
+		q := map[string]string{"pageSize": strconv.Itoa(bigPageSize), "pageNumber": strconv.Itoa(n)}
 		if err := r.c.getJSON(ctx, op, "/api/v2/routing/queues", q, &l); err != nil {
 			return nil, 0, err
 		}
@@ -86,7 +87,7 @@ func (r *Routing) AddQueueMembers(ctx context.Context, queueID string, userIDs [
 func (r *Routing) ListSkills(ctx context.Context) ([]provision.Ref, error) {
 	const op = "GET /api/v2/routing/skills"
 	return listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
-		l, resp, err := r.api(ctx).GetRoutingSkills(routingPageSize, n, "", nil)
+		l, resp, err := r.api(ctx).GetRoutingSkills(bigPageSize, n, "", nil)
 		if err := check(op, resp, err); err != nil {
 			return nil, 0, err
 		}

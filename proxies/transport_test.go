@@ -305,3 +305,40 @@ func containsID(list []string, id string) bool {
 	}
 	return false
 }
+
+func TestUpdateRetriesVersionConflict(t *testing.T) {
+	c, sim := setup(t, gcsim.Options{})
+	ctx := context.Background()
+	svc := c.Services()
+	u, err := svc.Users.FindByEmail(ctx, "existing.supervisor@example.com")
+	if err != nil || u == nil {
+		t.Fatal(u, err)
+	}
+	locs, err := svc.Locations.ListLocations(ctx)
+	if err != nil || len(locs) == 0 {
+		t.Fatal(locs, err)
+	}
+	sim.Script("PATCH /api/v2/users/{userId}", gcsim.Fault{Status: 409, Code: "general.conflict"})
+	// A stale version and a scripted conflict: both are re-read and retried.
+	err = svc.Users.Update(ctx, u.ID, u.Version+7, provision.UserPatch{LocationIDs: []string{locs[0].ID}, Employer: &provision.EmployerInfo{EmployeeID: "E1"}})
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	got, _ := sim.State().User("existing.supervisor@example.com")
+	if len(got.Locations) != 1 || got.Locations[0] != locs[0].Name || got.EmployeeID != "E1" {
+		t.Errorf("after Update: %+v", got)
+	}
+	if n := sim.Counters().Requests["PATCH /api/v2/users/{userId}"]; n != 2 {
+		t.Errorf("%d PATCH attempts, want 2 (a conflict, then success after reading the version)", n)
+	}
+}
+
+func TestChunks(t *testing.T) {
+	var sizes []int
+	for c := range chunks(make([]int, 120), 50) {
+		sizes = append(sizes, len(c))
+	}
+	if len(sizes) != 3 || sizes[0] != 50 || sizes[1] != 50 || sizes[2] != 20 {
+		t.Errorf("chunks of 120 by 50 = %v", sizes)
+	}
+}
