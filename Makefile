@@ -43,7 +43,7 @@ FUZZTIME ?= 60s
 fuzz:
 	@set -e; for t in FuzzCSVReader FuzzHeader FuzzSplitList FuzzRoleSpec FuzzProficiency FuzzDate FuzzPhone; do \
 	  echo "--- $$t ($(FUZZTIME))"; \
-	  $(GO) test ./provision -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME); \
+	  $(GO) test ./provision -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; \
 	done
 
 fmt:
