@@ -88,6 +88,7 @@ func (p UserPatch) Empty() bool {
 // Level is a skill or language with a proficiency from 0 to 5.
 type Level struct {
 	ID          string
+	Name        string // for the report only
 	Proficiency float64
 }
 
@@ -129,6 +130,8 @@ type Users interface {
 	Update(ctx context.Context, id string, version int, p UserPatch) error
 	// Invite sends the activation email.
 	Invite(ctx context.Context, id string) error
+	// Restore makes a deleted user active again (a PATCH with the state alone).
+	Restore(ctx context.Context, id string) error
 }
 
 // Authorization is the divisions and roles API area.
@@ -140,6 +143,8 @@ type Authorization interface {
 	UserGrants(ctx context.Context, userID string) ([]Grant, error)
 	// GrantRole grants one role in one division to many users in a single call.
 	GrantRole(ctx context.Context, roleID, divisionID string, userIDs []string) error
+	// MoveUsers moves at most MaxDivisionMovesPerCall users into a division.
+	MoveUsers(ctx context.Context, divisionID string, userIDs []string) error
 	// GrantRoles grants one user several roles, each in its division, in a single call.
 	GrantRoles(ctx context.Context, userID string, grants []Grant) error
 }
@@ -193,6 +198,10 @@ type Locations interface {
 const (
 	MaxQueueMembersPerCall = 100 // POST /api/v2/routing/queues/{queueId}/members
 	MaxLevelsPerCall       = 50  // PATCH /api/v2/users/{userId}/routingskills|routinglanguages/bulk
+	// MaxDivisionMovesPerCall bounds POST /api/v2/authorization/divisions/{id}/objects/USER:
+	// the API states no number, only too.many.bulk.division.updates; 50 is the size of the
+	// other bulk user calls.
+	MaxDivisionMovesPerCall = 50
 )
 
 // Services bundles the API areas the pipeline uses.

@@ -255,3 +255,29 @@ func (a fakeAuthz) GrantRoles(_ context.Context, userID string, grants []Grant) 
 	f.grants[userID] = append(f.grants[userID], grants...)
 	return nil
 }
+
+func (u fakeUsers) Restore(_ context.Context, id string) error {
+	u.f.mu.Lock()
+	defer u.f.mu.Unlock()
+	u.f.writes++
+	for _, usr := range u.f.users {
+		if usr.ID == id {
+			usr.State = "active"
+		}
+	}
+	return nil
+}
+
+func (a fakeAuthz) MoveUsers(_ context.Context, div string, ids []string) error {
+	a.f.mu.Lock()
+	defer a.f.mu.Unlock()
+	a.f.writes++
+	for _, usr := range a.f.users {
+		for _, id := range ids {
+			if usr.ID == id {
+				usr.DivisionID = div
+			}
+		}
+	}
+	return nil
+}

@@ -15,6 +15,7 @@ import (
 type managerChange struct {
 	err     string // the manager could not be set
 	updated bool   // the manager was set
+	manager string // the manager's email
 }
 
 // setManagers is pass 3: it sets the managers who are only in the file, now that every
@@ -114,7 +115,7 @@ func (p *pipeline) setManager(ctx context.Context, r *CSVReader, row Row, manage
 	if err := p.svc.Users.Update(ctx, u.ID, u.Version, UserPatch{Manager: &mid}); err != nil {
 		return fail(err)
 	}
-	return managerChange{updated: true}, true
+	return managerChange{updated: true, manager: spec.Manager}, true
 }
 
 // mergeReport applies the managers pass to the report, row by row, into a new file that
@@ -153,8 +154,13 @@ func mergeReport(path string, changes map[int]managerChange) (Summary, error) {
 						rec[5] += "; "
 					}
 					rec[5] += c.err
-				case c.updated && rec[2] == string(ActionNone):
-					rec[2] = string(ActionUpdate)
+				case c.updated:
+					if rec[2] == string(ActionNone) {
+						rec[2] = string(ActionUpdate)
+					}
+					if len(rec) > 7 {
+						rec[7] = joinErrors(rec[7], "manager → "+c.manager)
+					}
 				}
 			}
 			sum.Add(Result{Line: line, Action: Action(rec[2]), Status: Status(rec[3])})

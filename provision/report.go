@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Action is what a row does, or would do, to its user.
@@ -44,10 +45,15 @@ type Result struct {
 	UserID        string
 	Err           string // column and cause in words an admin can act on; "" when ok
 	CorrelationID string // the Genesys contextId of the failed call
+	Changes       string // what the row changed, or would change in a dry run
 }
 
 // reportHeader is the report's first line. Scripts read these names: append, never rename.
-var reportHeader = []string{"line", "email", "action", "status", "user_id", "error", "correlation_id"}
+var reportHeader = []string{"line", "email", "action", "status", "user_id", "error", "correlation_id", "changes"}
+
+// syncEvery is how often the report reaches the disk: a killed run loses at most this much
+// of its record.
+const syncEvery = 2 * time.Second
 
 // ReportWriter writes the report CSV, one line per Result, flushed as each is written so
 // that the report is complete up to the last finished row if the run dies. It is not safe
@@ -58,6 +64,7 @@ type ReportWriter struct {
 	wroteHeader bool
 	closed      bool
 	rec         []string
+	lastSync    time.Time
 }
 
 // CreateReport creates, or truncates, the report file at path.
@@ -92,10 +99,20 @@ func (w *ReportWriter) Write(r Result) error {
 	w.rec[4] = r.UserID
 	w.rec[5] = defuseFormula(r.Err)
 	w.rec[6] = r.CorrelationID
+	w.rec[7] = defuseFormula(r.Changes)
 	if err := w.cw.Write(w.rec); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	return w.flush()
+	if err := w.flush(); err != nil {
+		return err
+	}
+	if w.file != nil && time.Since(w.lastSync) >= syncEvery {
+		w.lastSync = time.Now()
+		if err := w.file.Sync(); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+	}
+	return nil
 }
 
 func (w *ReportWriter) writeHeader() error {

@@ -24,6 +24,16 @@ type task struct {
 	mu      sync.Mutex
 	pending int
 	errs    []string
+	changes []string // decided by the worker before any batch can finish the row
+}
+
+// change notes what the row changes (or would, in a dry run).
+func (t *task) change(format string, args ...any) {
+	if len(args) == 0 {
+		t.changes = append(t.changes, format)
+		return
+	}
+	t.changes = append(t.changes, fmt.Sprintf(format, args...))
 }
 
 func (t *task) begin() {
@@ -53,6 +63,7 @@ func (t *task) end(step string, err error) {
 }
 
 func (t *task) finish() {
+	t.res.Changes = strings.Join(t.changes, "; ")
 	switch {
 	case len(t.errs) > 0:
 		t.res.Status = StatusFailed
@@ -102,14 +113,30 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 	if err != nil {
 		return "look up user", err
 	}
-	created, ours := false, false
+	created, ours, restored := false, false, false
+	write := !p.o.DryRun
 	switch {
-	case u != nil && u.State == "deleted":
-		t.res.UserID = u.ID
-		return "user", fmt.Errorf("email belongs to a deleted user (%s); restoring deleted users is not supported yet: restore it in the Admin UI, then run again", u.ID)
 	case u != nil && p.o.CreateOnly:
 		t.res.UserID = u.ID
+		t.change("nothing: the user exists, and --mode create leaves existing users alone")
 		return "", nil
+	case u != nil && u.State == "deleted":
+		// Restore, then bring the user in line like any existing user.
+		t.res.UserID, t.res.Action = u.ID, ActionRestore
+		t.change("state: deleted → active")
+		restored = true
+		if write {
+			if err := p.svc.Users.Restore(ctx, u.ID); err != nil {
+				return "restore user", err
+			}
+			fresh, err := p.svc.Users.Get(ctx, u.ID)
+			if err != nil {
+				return "read restored user", err
+			}
+			u = &fresh
+		} else {
+			u.State = "active"
+		}
 	case u == nil && p.o.DryRun:
 		t.res.Action = ActionCreate
 		u = &User{DivisionID: p.divisionOf(want)}
@@ -133,14 +160,22 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 		t.res.Action = ActionCreate
 	}
 	changed := false
-	write := !p.o.DryRun
 
-	if patch := p.fieldPatch(*u, want, created); !patch.Empty() {
+	if d := want.division; !created && d.ID != "" && d.ID != u.DivisionID {
 		changed = true
+		t.change("division → '%s'", d.Name)
 		if write {
-			if err := p.svc.Users.Update(ctx, u.ID, u.Version, patch); err != nil {
-				return "update user", err
-			}
+			t.begin()
+			p.moves.add(d.ID, u.ID, func(err error) { t.end("move to division '"+d.Name+"'", err) })
+		}
+		u.DivisionID = d.ID // the user's own division, for the grants below
+	}
+	patch, notes := p.fieldPatch(*u, want, created)
+	t.changes = append(t.changes, notes...)
+	changed = changed || len(notes) > 0
+	if !patch.Empty() && write {
+		if err := p.svc.Users.Update(ctx, u.ID, u.Version, patch); err != nil {
+			return "update user", err
 		}
 	}
 	if created && ours && p.o.SendInvite && write {
@@ -171,12 +206,13 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 				continue
 			}
 			changed = true
-			if !write {
-				continue
-			}
 			name := fmt.Sprintf("'%s'", g.role.Name)
 			if div.Name != "" {
 				name += fmt.Sprintf(" in '%s'", div.Name)
+			}
+			t.change("+role %s", name)
+			if !write {
+				continue
 			}
 			if p.grantRows[g.key] < 2 {
 				direct = append(direct, grant)
@@ -197,6 +233,7 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 			continue
 		}
 		changed = true
+		t.change("+group '%s'", g.Name)
 		if write {
 			t.begin()
 			p.groups.add(g.ID, u.ID, func(err error) { t.end("add to group '"+g.Name+"'", err) })
@@ -213,6 +250,7 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 			}
 		}
 		changed = true
+		t.change("+queue '%s'", q.Name)
 		if write {
 			t.begin()
 			p.queues.add(q.ID, u.ID, func(err error) { t.end("add to queue '"+q.Name+"'", err) })
@@ -220,6 +258,7 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 	}
 	if add := missingLevels(u.Skills, want.skills); len(add) > 0 {
 		changed = true
+		t.changes = append(t.changes, levelNotes("skill", u.Skills, add)...)
 		if write {
 			if err := p.svc.Routing.AddSkills(ctx, u.ID, add); err != nil {
 				return "add skills", err
@@ -228,6 +267,7 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 	}
 	if add := missingLevels(u.Languages, roundLevels(want.languages)); len(add) > 0 {
 		changed = true
+		t.changes = append(t.changes, levelNotes("language", u.Languages, add)...)
 		if write {
 			if err := p.svc.Routing.AddLanguages(ctx, u.ID, add); err != nil {
 				return "add languages", err
@@ -236,16 +276,30 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 	}
 	if want.site.ID != "" && u.DefaultStationID == "" {
 		changed = true
+		t.change("+phone on '%s'", want.site.Name)
 		if write {
 			if err := p.startPhone(ctx, t, *u, created && ours); err != nil {
 				return "phone", err
 			}
 		}
 	}
-	if changed && !created {
+	if changed && !created && !restored {
 		t.res.Action = ActionUpdate
 	}
 	return "", nil
+}
+
+// levelNotes words skill or language changes: "+skill 'Billing':4", "skill 'Billing': 2 → 4".
+func levelNotes(kind string, have map[string]float64, add []Level) []string {
+	var out []string
+	for _, l := range add {
+		if old, ok := have[l.ID]; ok {
+			out = append(out, fmt.Sprintf("%s '%s': %s → %s", kind, l.Name, formatLevel(old), formatLevel(l.Proficiency)))
+		} else {
+			out = append(out, fmt.Sprintf("+%s '%s':%s", kind, l.Name, formatLevel(l.Proficiency)))
+		}
+	}
+	return out
 }
 
 // divisionOf is the division a new user is created in.
@@ -260,26 +314,37 @@ func (p *pipeline) divisionOf(want target) string {
 // run created, what the create call cannot carry; for an existing one, every field the row
 // sets that differs. A blank cell leaves its field alone. A manager who is only in the
 // file is set in the managers pass, once every row has run.
-func (p *pipeline) fieldPatch(u User, want target, created bool) UserPatch {
+func (p *pipeline) fieldPatch(u User, want target, created bool) (UserPatch, []string) {
 	s := want.spec
 	var patch UserPatch
+	var notes []string
+	field := func(name string, have, wantV string) *string {
+		if wantV == "" || wantV == have {
+			return nil
+		}
+		if !created {
+			notes = append(notes, fmt.Sprintf("%s: '%s' → '%s'", name, have, wantV))
+		}
+		return &wantV
+	}
 	if !created {
-		if s.Name != "" && s.Name != u.Name {
-			patch.Name = &s.Name
+		patch.Name = field("name", u.Name, s.Name)
+		patch.Title = field("title", u.Title, s.Title)
+		patch.Department = field("department", u.Department, s.Department)
+		if patch.Addresses = mergeContacts(u.Addresses, contacts(s)); patch.Addresses != nil {
+			notes = append(notes, "phone numbers")
 		}
-		if s.Title != "" && s.Title != u.Title {
-			patch.Title = &s.Title
-		}
-		if s.Department != "" && s.Department != u.Department {
-			patch.Department = &s.Department
-		}
-		patch.Addresses = mergeContacts(u.Addresses, contacts(s))
 	}
 	if id, ok := p.orgManagers[s.Manager]; ok && id != u.ManagerID {
 		patch.Manager = &id
+		notes = append(notes, "manager → "+s.Manager)
 	}
-	if l := want.location.ID; l != "" && !slices.Contains(u.LocationIDs, l) {
-		patch.LocationIDs = append(slices.Clone(u.LocationIDs), l)
+	if p.o.DryRun && p.fileManagers[s.Manager] {
+		notes = append(notes, "manager → "+s.Manager) // set by the managers pass in a real run
+	}
+	if l := want.location; l.ID != "" && !slices.Contains(u.LocationIDs, l.ID) {
+		patch.LocationIDs = append(slices.Clone(u.LocationIDs), l.ID)
+		notes = append(notes, fmt.Sprintf("+location '%s'", l.Name))
 	}
 	e := u.Employer
 	next := EmployerInfo{
@@ -289,8 +354,14 @@ func (p *pipeline) fieldPatch(u User, want target, created bool) UserPatch {
 	}
 	if next != e {
 		patch.Employer = &next
+		field("employee_id", e.EmployeeID, s.EmployeeID)
+		field("employee_type", e.EmployeeType, s.EmployeeType)
+		field("hire_date", e.DateHire, s.HireDate)
+		if created {
+			notes = append(notes, "employer info")
+		}
 	}
-	return patch
+	return patch, notes
 }
 
 // roundLevels rounds language proficiencies to whole numbers, as Genesys stores them (its
@@ -299,7 +370,7 @@ func (p *pipeline) fieldPatch(u User, want target, created bool) UserPatch {
 func roundLevels(in []Level) []Level {
 	out := make([]Level, len(in))
 	for i, l := range in {
-		out[i] = Level{ID: l.ID, Proficiency: math.Round(l.Proficiency)}
+		out[i] = Level{ID: l.ID, Name: l.Name, Proficiency: math.Round(l.Proficiency)}
 	}
 	return out
 }

@@ -126,6 +126,10 @@ func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
 		return svc.Routing.AddQueueMembers(ctx, queue, ids)
 	})
 
+	p.moves = newBatcher(apiCtx, MaxDivisionMovesPerCall, o.BatchLinger, func(ctx context.Context, div string, ids []string) error {
+		return svc.Authorization.MoveUsers(ctx, div, ids)
+	})
+
 	writeErr := make(chan error, 1)
 	go func() { writeErr <- p.write(report, &sum) }()
 
@@ -145,7 +149,7 @@ func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
 	workers.Wait()
 	// Every row has done its own calls: send what is left in the batches, then wait for
 	// the rows still waiting on a batch or a station.
-	batchers := []*batcher{p.roles, p.groups, p.queues}
+	batchers := []*batcher{p.roles, p.groups, p.queues, p.moves}
 	for _, b := range batchers {
 		b.flushAll()
 	}
@@ -206,11 +210,11 @@ type pipeline struct {
 	// per user.
 	grantRows map[string]int
 
-	roles, groups, queues *batcher
-	results               chan Result
-	inflight              chan struct{}  // one token per row between dispatch and report
-	open                  sync.WaitGroup // rows dispatched and not yet reported
-	failed                map[int]bool   // lines that did not end ok; the writer's, then pass 3's
+	roles, groups, queues, moves *batcher
+	results                      chan Result
+	inflight                     chan struct{}  // one token per row between dispatch and report
+	open                         sync.WaitGroup // rows dispatched and not yet reported
+	failed                       map[int]bool   // lines that did not end ok; the writer's, then pass 3's
 }
 
 // openCSV opens the file with the run's list separator.

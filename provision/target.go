@@ -83,12 +83,12 @@ func (n *names) resolve(r *CSVReader, row Row, spec Spec) (target, RowErrors, er
 	}
 	for _, p := range spec.Skills {
 		if s, err := find("skill", p.Name, n.skills); try("skills", err) {
-			t.skills = append(t.skills, Level{ID: s.ID, Proficiency: p.Level})
+			t.skills = append(t.skills, Level{ID: s.ID, Name: s.Name, Proficiency: p.Level})
 		}
 	}
 	for _, p := range spec.Languages {
 		if l, err := find("language", p.Name, n.languages); try("languages", err) {
-			t.languages = append(t.languages, Level{ID: l.ID, Proficiency: p.Level})
+			t.languages = append(t.languages, Level{ID: l.ID, Name: l.Name, Proficiency: p.Level})
 		}
 	}
 	if spec.Location != "" {

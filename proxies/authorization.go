@@ -2,6 +2,7 @@ package proxies
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/mypurecloud/platform-client-sdk-go/v162/platformclientv2"
 
@@ -75,6 +76,16 @@ func (a *Authorization) GrantRole(ctx context.Context, roleID, divisionID string
 	body := platformclientv2.Subjectdivisions{SubjectIds: &userIDs, DivisionIds: &[]string{divisionID}}
 	resp, err := a.api(ctx).PostAuthorizationRole(roleID, body, "PC_USER")
 	return check("POST /api/v2/authorization/roles/{id}", resp, err)
+}
+
+// MoveUsers calls POST /api/v2/authorization/divisions/{divisionId}/objects/USER. Moving is
+// idempotent, so the transport may repeat it.
+func (a *Authorization) MoveUsers(ctx context.Context, divisionID string, userIDs []string) error {
+	if len(userIDs) > provision.MaxDivisionMovesPerCall {
+		return fmt.Errorf("move %d users: %w: at most %d per call", len(userIDs), provision.ErrRejected, provision.MaxDivisionMovesPerCall)
+	}
+	resp, err := a.api(ctx).PostAuthorizationDivisionObject(divisionID, "USER", userIDs)
+	return check("POST /api/v2/authorization/divisions/{id}/objects/USER", resp, err)
 }
 
 // GrantRoles calls POST /api/v2/authorization/subjects/{subjectId}/bulkadd with subjectType

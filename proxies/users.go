@@ -131,6 +131,28 @@ func (u *Users) Update(ctx context.Context, id string, version int, p provision.
 	return err
 }
 
+// Restore reads a deleted user (GET /api/v2/users/{userId}?state=deleted) and calls
+// PATCH /api/v2/users/{userId} with state active alone, as the API requires; a version
+// conflict reads the user again.
+func (u *Users) Restore(ctx context.Context, id string) error {
+	var err error
+	for range versionAttempts {
+		cur, resp, gerr := u.api(ctx).GetUser(id, nil, "", "deleted")
+		if err = check("GET /api/v2/users/{id}", resp, gerr); err != nil {
+			return err
+		}
+		if deref(cur.State) != "deleted" {
+			return nil
+		}
+		body := platformclientv2.Updateuser{State: ptr("active"), Version: cur.Version}
+		_, resp, perr := u.api(ctx).PatchUser(id, body)
+		if err = check("PATCH /api/v2/users/{id}", resp, perr); !errors.Is(err, provision.ErrConflict) {
+			return err
+		}
+	}
+	return err
+}
+
 // Invite calls POST /api/v2/users/{userId}/invite without force: an outstanding invitation
 // is not sent again.
 func (u *Users) Invite(ctx context.Context, id string) error {

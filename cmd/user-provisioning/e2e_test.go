@@ -439,7 +439,7 @@ func checkInvalid(t *testing.T, rep []map[string]string, want map[string]string,
 	}
 }
 
-func TestRefusedPasswordAndDeletedUser(t *testing.T) {
+func TestRefusedPasswordAndRestoredUser(t *testing.T) {
 	e := newEnv(t, gcsim.Options{})
 	in := e.file("pw.csv",
 		"Short Pw,short.pw@example.com,abc,Annuities,Communicate - User,My PCV Site,WebRTC_Base",
@@ -468,12 +468,16 @@ func TestRefusedPasswordAndDeletedUser(t *testing.T) {
 	if !containsStr(short.Groups, "Annuities") || short.DefaultStationID == "" {
 		t.Errorf("the user with the refused password was not finished: %+v", short)
 	}
-	if got := byLine["3"]; got["status"] != "failed" || !strings.Contains(got["error"], "deleted user") {
-		t.Errorf("deleted user row = %v, want failed naming the deleted user", got)
+	if got := byLine["3"]; got["status"] != "ok" || got["action"] != "restore" || !strings.Contains(got["changes"], "state: deleted → active") {
+		t.Errorf("deleted user row = %v, want restore/ok", got)
+	}
+	if gone, _ := st.User("deleted.user@example.com"); gone.State != "active" || !containsStr(gone.Groups, "IRA") {
+		t.Errorf("restored user = %+v, want active and in IRA", gone)
 	}
 	if n := e.srv.Sim.Counters().CreateAttempts["deleted.user@example.com"]; n != 0 {
 		t.Errorf("%d create attempts for a deleted user's email, want 0", n)
 	}
+	st = e.srv.Sim.State()
 	if got := byLine["4"]; got["status"] != "ok" || got["action"] != "create" {
 		t.Errorf("valid row = %v, want create/ok", got)
 	}
@@ -502,7 +506,8 @@ func TestDryRunPlansWhatTheRunDoes(t *testing.T) {
 	e := newEnv(t, gcsim.Options{})
 	in := e.file("plan.csv", append(users(3, "plan"),
 		"Existing Agent,existing.agent@example.com,,Annuities,Communicate - User,My PCV Site,WebRTC_Base",
-		"Existing Supervisor,existing.supervisor@example.com,,IRA,,,")...)
+		"Existing Supervisor,existing.supervisor@example.com,,IRA,,,",
+		"Deleted User,deleted.user@example.com,,IRA,Agent,,")...)
 	plan := e.run("--dry-run", "--report", e.report("plan.results.csv"), in)
 	if plan.code != 0 {
 		t.Fatalf("dry run: exit %d\n%s", plan.code, plan.stderr)
@@ -514,19 +519,40 @@ func TestDryRunPlansWhatTheRunDoes(t *testing.T) {
 	if real.code != 0 {
 		t.Fatalf("run: exit %d\n%s", real.code, real.stderr)
 	}
-	planned := map[string]string{}
+	planned := map[string]map[string]string{}
 	for _, r := range plan.report {
 		if r["status"] != "planned" {
 			t.Errorf("dry-run row %v, want status planned", r)
 		}
-		planned[r["line"]] = r["action"]
+		planned[r["line"]] = r
 	}
 	for _, r := range real.report {
-		if planned[r["line"]] != r["action"] {
-			t.Errorf("line %s: planned %s, did %s", r["line"], planned[r["line"]], r["action"])
+		p := planned[r["line"]]
+		if p["action"] != r["action"] || !sameSet(strings.Split(p["changes"], "; "), strings.Split(r["changes"], "; ")) {
+			t.Errorf("line %s: planned %s %q, did %s %q", r["line"], p["action"], p["changes"], r["action"], r["changes"])
 		}
 	}
-	if s := statuses(real.report); s["create/ok"] != 3 || s["none/ok"] != 1 || s["update/ok"] != 1 {
-		t.Errorf("run report %v, want 3 create, 1 none, 1 update", s)
+	if s := statuses(real.report); s["create/ok"] != 3 || s["none/ok"] != 1 || s["update/ok"] != 1 || s["restore/ok"] != 1 {
+		t.Errorf("run report %v, want 3 create, 1 none, 1 update, 1 restore", s)
+	}
+}
+
+func TestDryRunOfMixedFile(t *testing.T) {
+	e := newEnv(t, gcsim.Options{})
+	in := filepath.Join("..", "..", "testdata", "mixed.csv")
+	plan := e.run("--dry-run", "--skip-invalid", "--report", e.report("plan.csv"), in)
+	if w := e.srv.Sim.Counters().Writes; w != 0 || plan.code != 1 {
+		t.Fatalf("dry run: exit %d, %d writes\n%s", plan.code, w, plan.stderr)
+	}
+	real := e.run("--skip-invalid", "--report", e.report("real.csv"), in)
+	planned := map[string]map[string]string{}
+	for _, r := range plan.report {
+		planned[r["line"]] = r
+	}
+	for _, r := range real.report {
+		p := planned[r["line"]]
+		if p["action"] != r["action"] || !sameSet(strings.Split(p["changes"], "; "), strings.Split(r["changes"], "; ")) {
+			t.Errorf("line %s: planned %s %q, did %s %q", r["line"], p["action"], p["changes"], r["action"], r["changes"])
+		}
 	}
 }
