@@ -514,12 +514,27 @@ func (p *pipeline) startPhone(ctx context.Context, t *task, u User, fresh bool) 
 				t.end("find station", fmt.Errorf("the station of phone '%s' did not appear within %s; run again to finish", phone.Name, p.o.StationWait.Total))
 				return
 			}
-			time.AfterFunc(d, check)
+			later(ctx, d, check, func(err error) { t.end("find station", err) })
 		}
 	}
 	d, _ := poll.delay()
-	time.AfterFunc(d, check)
+	later(ctx, d, check, func(err error) { t.end("find station", err) })
 	return nil
+}
+
+// later runs f after d on its own goroutine, or cancelled with ctx's error if ctx ends
+// first: a wait holds no worker, and a cancelled run does not wait for it.
+func later(ctx context.Context, d time.Duration, f func(), cancelled func(error)) {
+	go func() {
+		timer := time.NewTimer(d)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+			f()
+		case <-ctx.Done():
+			cancelled(ctx.Err())
+		}
+	}()
 }
 
 // phoneName is unique per user, since phone names are unique in an org.

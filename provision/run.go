@@ -21,6 +21,10 @@ type Options struct {
 	DryRun      bool // read-only calls only; the report shows the plan
 	CreateOnly  bool // --mode create: existing users are left as they are
 	SendInvite  bool // send the activation email to the users the run creates
+	// Stop, when closed, stops the run gracefully: no new row starts (the rest are reported
+	// skipped), rows in flight and their batches finish. Cancelling Run's ctx stops the
+	// requests in flight as well.
+	Stop <-chan struct{}
 	// ListSeparator restricts the splitting of multi-value cells to "," or ";" ("" = both).
 	ListSeparator string
 	// ValidateOnly runs the offline checks alone: no API call, no name resolution.
@@ -217,6 +221,16 @@ type pipeline struct {
 	failed                       map[int]bool   // lines that did not end ok; the writer's, then pass 3's
 }
 
+// stopped reports whether a graceful stop was asked for.
+func (p *pipeline) stopped() bool {
+	select {
+	case <-p.o.Stop:
+		return true
+	default:
+		return false
+	}
+}
+
 // openCSV opens the file with the run's list separator.
 func (p *pipeline) openCSV() (*CSVReader, error) {
 	r, err := OpenCSV(p.o.File)
@@ -360,6 +374,11 @@ func (p *pipeline) dispatch(r *CSVReader, invalid map[int]string, blocked bool, 
 		}
 		if cause := context.Cause(p.apiCtx); cause != nil {
 			res.Status, res.Err = StatusSkipped, "not attempted: "+stopReason(cause)
+			p.emitNow(res)
+			continue
+		}
+		if p.stopped() {
+			res.Status, res.Err = StatusSkipped, "not attempted: interrupted"
 			p.emitNow(res)
 			continue
 		}

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/joho/godotenv"
 	"go.uber.org/zap"
@@ -45,6 +47,7 @@ type flags struct {
 	logFormat   string
 	logLevel    string
 	version     bool
+	grace       time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
@@ -68,6 +71,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
 	fs.StringVar(&f.logFormat, "log-format", "", "json or console (default: console on a terminal, json otherwise)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
+	fs.DurationVar(&f.grace, "grace", 30*time.Second, "after SIGINT or SIGTERM, how long rows in flight may take to finish")
 
 	// Flags may come before or after the file name.
 	var files []string
@@ -85,6 +89,8 @@ func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
 	switch {
 	case f.workers < 1 || f.workers > 64:
 		return f, nil, fmt.Errorf("--workers must be between 1 and 64")
+	case f.grace < 0:
+		return f, nil, fmt.Errorf("--grace must not be negative")
 	case f.rate < 1:
 		return f, nil, fmt.Errorf("--rate must be at least 1 request per minute")
 	case f.mode != "create" && f.mode != "upsert":
@@ -99,13 +105,15 @@ func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
 	return f, files, nil
 }
 
-// run is the whole program; it returns the exit code.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return runWith(ctx, args, stdout, stderr, nil)
+// run is the whole program; it returns the exit code. The first signal on sigs stops the
+// run gracefully: no new row starts, rows in flight finish within --grace; a second signal,
+// or the end of the grace period, cancels the requests in flight.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
+	return runWith(ctx, args, stdout, stderr, sigs, nil)
 }
 
 // runWith is run with a hook that adjusts the pipeline's options (tests shorten its waits).
-func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, tune func(*provision.Options)) int {
+func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs <-chan os.Signal, tune func(*provision.Options)) int {
 	f, files, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -150,6 +158,29 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, tune 
 	if tune != nil {
 		tune(&opts)
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := make(chan struct{})
+	opts.Stop = stop
+	var interrupted atomic.Bool
+	go func() {
+		select {
+		case <-sigs:
+		case <-ctx.Done():
+			return
+		}
+		interrupted.Store(true)
+		close(stop)
+		log.Warn("interrupted: no new row starts; rows in flight finish (signal again to stop them at once)", zap.Duration("grace", f.grace))
+		timer := time.NewTimer(f.grace)
+		defer timer.Stop()
+		select {
+		case <-sigs:
+		case <-timer.C:
+		case <-ctx.Done():
+		}
+		cancel()
+	}()
 
 	var svc provision.Services
 	var client *proxies.Client
@@ -193,6 +224,9 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, tune 
 	sum, err := provision.Run(ctx, svc, opts)
 	if err != nil && sum.Total == 0 {
 		return fail(ctx, stderr, err)
+	}
+	if interrupted.Load() && (err == nil || errors.Is(err, context.Canceled)) {
+		err = context.Canceled
 	}
 	line := fmt.Sprintf("%s: %s", file, sum.String())
 	if client != nil {
