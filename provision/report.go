@@ -115,6 +115,23 @@ func (w *ReportWriter) Write(r Result) error {
 	return nil
 }
 
+// Sync flushes the report and, when it is a file, commits it to disk.
+func (w *ReportWriter) Sync() error {
+	if err := w.writeHeader(); err != nil {
+		return err
+	}
+	if err := w.flush(); err != nil {
+		return err
+	}
+	if w.file != nil {
+		w.lastSync = time.Now()
+		if err := w.file.Sync(); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+	}
+	return nil
+}
+
 func (w *ReportWriter) writeHeader() error {
 	if w.wroteHeader {
 		return nil
@@ -165,6 +182,14 @@ func (w *ReportWriter) Close() error {
 func defuseFormula(s string) string {
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return "'" + s
+	}
+	return s
+}
+
+// undefuse reverses defuseFormula, for a report read back.
+func undefuse(s string) string {
+	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
+		return s[1:]
 	}
 	return s
 }

@@ -2,9 +2,13 @@ package provision
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +25,9 @@ type Options struct {
 	DryRun      bool // read-only calls only; the report shows the plan
 	CreateOnly  bool // --mode create: existing users are left as they are
 	SendInvite  bool // send the activation email to the users the run creates
+	// Resume names an earlier report: its ok rows (same line and email) are carried into
+	// the new report as they are and cost no API call. It may be ReportPath itself.
+	Resume string
 	// Stop, when closed, stops the run gracefully: no new row starts (the rest are reported
 	// skipped), rows in flight and their batches finish. Cancelling Run's ctx stops the
 	// requests in flight as well.
@@ -105,9 +112,23 @@ func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
 		return sum, err
 	}
 	defer r.Close()
+	sources, leftovers, err := resumeSources(o.Resume, o.ReportPath)
+	if err != nil {
+		return sum, fmt.Errorf("resume: %w", err)
+	}
 	report, err := CreateReport(o.ReportPath)
 	if err != nil {
 		return sum, err
+	}
+	if len(sources) > 0 {
+		if p.done, err = carryOver(sources, report, &sum); err != nil {
+			_ = report.Close()
+			return sum, fmt.Errorf("resume from %s: %w", o.Resume, err)
+		}
+		// The carried rows are on disk in the new report: the old copies can go.
+		for _, f := range leftovers {
+			_ = os.Remove(f)
+		}
 	}
 	blocked := o.ValidateOnly || ((len(invalid) > 0 || len(p.badManagers) > 0) && !o.SkipInvalid)
 	if !blocked {
@@ -178,6 +199,9 @@ func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
 		for line := range invalid {
 			p.failed[line] = true
 		}
+		for line := range p.done {
+			p.failed[line] = true // finished before: nothing to do
+		}
 		changes, err := p.setManagers(apiCtx, p.failed)
 		if err != nil {
 			return sum, err
@@ -219,6 +243,99 @@ type pipeline struct {
 	inflight                     chan struct{}  // one token per row between dispatch and report
 	open                         sync.WaitGroup // rows dispatched and not yet reported
 	failed                       map[int]bool   // lines that did not end ok; the writer's, then pass 3's
+	done                         map[int]string // lines finished in the run being resumed → email
+}
+
+// resumeSources lists the reports to carry rows over from. When the new report replaces
+// the one being resumed, the old one is first moved aside as REPORT.prev-N, and it is only
+// removed once its rows are safe in the new one; a resumed run that was itself killed may
+// have left such files, and they are read too. leftovers are the files to remove then.
+func resumeSources(resume, report string) (sources, leftovers []string, err error) {
+	if resume == "" {
+		return nil, nil, nil
+	}
+	prevs, _ := filepath.Glob(report + ".prev-*")
+	sources = append(sources, prevs...)
+	leftovers = append(leftovers, prevs...)
+	if !sameFile(resume, report) {
+		if _, err := os.Stat(resume); err != nil && len(prevs) == 0 {
+			return nil, nil, err
+		}
+		return append(sources, resume), leftovers, nil
+	}
+	aside := fmt.Sprintf("%s.prev-%d", report, time.Now().UnixNano())
+	if err := os.Rename(report, aside); err != nil {
+		return nil, nil, err
+	}
+	return append(sources, aside), append(leftovers, aside), nil
+}
+
+// carryOver copies the ok rows of earlier reports into the new one, syncs it, and returns
+// their lines and emails.
+func carryOver(paths []string, w *ReportWriter, sum *Summary) (map[int]string, error) {
+	done := map[int]string{}
+	for _, path := range paths {
+		if err := carryFile(path, w, sum, done); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
+	return done, w.Sync()
+}
+
+func carryFile(path string, w *ReportWriter, sum *Summary, done map[int]string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cr := csv.NewReader(f)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil // killed before its header: nothing to carry
+	}
+	if err != nil {
+		return fmt.Errorf("%s is not a report: %w", path, err)
+	}
+	if len(header) < 7 || header[0] != "line" || header[1] != "email" || header[3] != "status" {
+		return fmt.Errorf("%s is not a report of this tool: its header is %q", path, strings.Join(header, ","))
+	}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			// A run killed mid-write leaves a torn last line: what came before stands.
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				return nil
+			}
+			return err
+		}
+		line, err := strconv.Atoi(rec[0])
+		if err != nil || line < 2 || len(rec) < 7 || Status(rec[3]) != StatusOK {
+			continue
+		}
+		if _, dup := done[line]; dup {
+			continue
+		}
+		res := Result{Line: line, Email: undefuse(rec[1]), Action: Action(rec[2]), Status: StatusOK, UserID: rec[4], CorrelationID: rec[6]}
+		if len(rec) > 7 {
+			res.Changes = undefuse(rec[7])
+		}
+		if err := w.Write(res); err != nil {
+			return err
+		}
+		sum.Add(res)
+		done[line] = res.Email
+	}
+}
+
+func sameFile(a, b string) bool {
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
 // stopped reports whether a graceful stop was asked for.
@@ -376,6 +493,9 @@ func (p *pipeline) dispatch(r *CSVReader, invalid map[int]string, blocked bool, 
 			res.Status, res.Err = StatusSkipped, "not attempted: "+stopReason(cause)
 			p.emitNow(res)
 			continue
+		}
+		if email, ok := p.done[row.Line]; ok && strings.EqualFold(email, row.Email) {
+			continue // finished in the run being resumed: its report row is carried over
 		}
 		if p.stopped() {
 			res.Status, res.Err = StatusSkipped, "not attempted: interrupted"

@@ -48,6 +48,7 @@ type flags struct {
 	logLevel    string
 	version     bool
 	grace       time.Duration
+	resume      string
 }
 
 func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
@@ -71,6 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
 	fs.StringVar(&f.logFormat, "log-format", "", "json or console (default: console on a terminal, json otherwise)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
+	fs.StringVar(&f.resume, "resume", "", "skip the rows already ok in this earlier `report` (same line and email); it may be the --report path itself")
 	fs.DurationVar(&f.grace, "grace", 30*time.Second, "after SIGINT or SIGTERM, how long rows in flight may take to finish")
 
 	// Flags may come before or after the file name.
@@ -151,6 +153,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 		ValidateOnly: f.validate,
 		CreateOnly:   f.mode == "create",
 		SendInvite:   f.sendInvite,
+		Resume:       f.resume,
 
 		ListSeparator: f.listSep,
 		Log:           log,

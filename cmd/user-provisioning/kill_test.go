@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/user-provisioning/user-provisioning/proxies/gcsim"
+)
+
+// mainEnv makes the test binary run the program itself, so that a test can kill it.
+const mainEnv = "USER_PROVISIONING_TEST_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(mainEnv) == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// okLines reads a report that may end in a torn line and returns its ok lines.
+func okLines(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	cr := csv.NewReader(bytes.NewReader(b))
+	cr.FieldsPerRecord = -1
+	ok := map[string]bool{}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF || (err != nil && !strings.Contains(err.Error(), "wrong number")) {
+			return ok
+		}
+		if len(rec) > 3 && rec[3] == "ok" {
+			ok[rec[0]] = true
+		}
+	}
+}
+
+func TestKillAndRerun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills real processes")
+	}
+	const n = 2000
+	var lines []string
+	for i := range n {
+		group := []string{"Annuities", "IRA"}[i%2]
+		lines = append(lines, fmt.Sprintf("Kill User %d,kill.%d@example.com,%s,%s,Communicate - User,,", i, i, password, group))
+	}
+	carried := 0
+	for rep := range 5 {
+		resume := rep%2 == 0
+		t.Run(fmt.Sprintf("rep%d resume=%v", rep, resume), func(t *testing.T) {
+			e := newEnv(t, gcsim.Options{Seed: int64(rep)})
+			in := e.file("kill.csv", lines...)
+			first := e.report("first.csv")
+
+			var errb bytes.Buffer
+			cmd := exec.Command(os.Args[0], "--env-file", e.envFile, "--rate", "120000", "--log-format", "json", "--report", first, in)
+			cmd.Env = append(os.Environ(), mainEnv+"=1")
+			cmd.Stderr = &errb
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Duration(200+rand.IntN(1500)) * time.Millisecond)
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			e.outputs = append(e.outputs, errb.String())
+			before := okLines(t, first)
+			searches := e.srv.Sim.Counters().Requests["POST /api/v2/users/search"]
+
+			args := []string{"--rate", "120000", "--report", first, in}
+			if resume {
+				args = append([]string{"--resume", first}, args...)
+				// Kill the resumed run too: the rows finished before must survive it,
+				// though it writes its report over the one it resumes.
+				cmd := exec.Command(os.Args[0], append([]string{"--env-file", e.envFile}, args...)...)
+				cmd.Env = append(os.Environ(), mainEnv+"=1")
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(time.Duration(rand.IntN(300)) * time.Millisecond)
+				_ = cmd.Process.Kill()
+				_ = cmd.Wait()
+				kept := okLines(t, first)
+				prevs, _ := filepath.Glob(first + ".prev-*")
+				for _, p := range prevs {
+					for line := range okLines(t, p) {
+						kept[line] = true
+					}
+				}
+				for line := range before {
+					if !kept[line] {
+						t.Fatalf("line %s was ok before the resumed run was killed, and is in no report now", line)
+					}
+				}
+				before = kept
+				searches = e.srv.Sim.Counters().Requests["POST /api/v2/users/search"]
+			}
+			r := e.run(args...)
+			if r.code != 0 {
+				t.Fatalf("re-run: exit %d\n%s", r.code, r.stderr)
+			}
+			if len(r.report) != n {
+				t.Fatalf("re-run report has %d rows, want %d", len(r.report), n)
+			}
+			for _, row := range r.report {
+				if row["status"] != "ok" {
+					t.Fatalf("row %v, want ok", row)
+				}
+			}
+			c := e.srv.Sim.Counters()
+			if len(c.CreateConflicts) != 0 {
+				t.Errorf("emails POSTed again after their creation: %d", len(c.CreateConflicts))
+			}
+			st := e.srv.Sim.State()
+			for i := range n {
+				if u, ok := st.User(fmt.Sprintf("kill.%d@example.com", i)); !ok || u.State != "active" {
+					t.Fatalf("kill.%d@example.com missing after the re-run", i)
+				}
+			}
+			if resume {
+				carried += len(before)
+				// A finished row costs no call; every other row costs one lookup.
+				if got, most := c.Requests["POST /api/v2/users/search"]-searches, n-len(before); got > most {
+					t.Errorf("resumed run made %d user searches for %d unfinished rows", got, most)
+				}
+			}
+			t.Logf("killed with %d of %d rows ok", len(before), n)
+		})
+	}
+	if carried == 0 {
+		t.Errorf("no resumed run carried a finished row: the kills came too early to test --resume")
+	}
+}
