@@ -8,8 +8,9 @@ import "context"
 
 // Ref is a named object in the org: a role, division, group or site.
 type Ref struct {
-	ID   string
-	Name string
+	ID      string
+	Name    string
+	Default bool // roles only: the org's default role, which every user holds
 }
 
 // PhoneBase is a phone base settings object with what a new WebRTC phone copies from it.
@@ -132,6 +133,10 @@ type Users interface {
 	Invite(ctx context.Context, id string) error
 	// Restore makes a deleted user active again (a PATCH with the state alone).
 	Restore(ctx context.Context, id string) error
+	// Deactivate makes a user inactive (a PATCH with the state alone). It never deletes.
+	Deactivate(ctx context.Context, id string) error
+	// InDivision lists the active users of a division.
+	InDivision(ctx context.Context, divisionID string) ([]User, error)
 }
 
 // Authorization is the divisions and roles API area.
@@ -147,6 +152,8 @@ type Authorization interface {
 	MoveUsers(ctx context.Context, divisionID string, userIDs []string) error
 	// GrantRoles grants one user several roles, each in its division, in a single call.
 	GrantRoles(ctx context.Context, userID string, grants []Grant) error
+	// RevokeRoles removes grants the user holds itself, in a single call.
+	RevokeRoles(ctx context.Context, userID string, grants []Grant) error
 }
 
 // Groups is the groups API area.
@@ -155,6 +162,10 @@ type Groups interface {
 	// AddMembers adds at most MaxGroupMembersPerCall users to a group. It reads the group's
 	// version and retries on a version conflict.
 	AddMembers(ctx context.Context, groupID string, userIDs []string) error
+	// RemoveMembers removes at most MaxGroupMembersPerCall users from a group.
+	RemoveMembers(ctx context.Context, groupID string, userIDs []string) error
+	// Members lists the group's members.
+	Members(ctx context.Context, groupID string) ([]User, error)
 }
 
 // MaxGroupMembersPerCall is the API's limit on POST /api/v2/groups/{groupId}/members.
@@ -187,6 +198,14 @@ type Routing interface {
 	// most MaxLevelsPerCall.
 	AddSkills(ctx context.Context, userID string, levels []Level) error
 	AddLanguages(ctx context.Context, userID string, levels []Level) error
+	// UserQueues lists the ids of the queues the user is a member of.
+	UserQueues(ctx context.Context, userID string) ([]string, error)
+	// RemoveQueueMembers removes at most MaxQueueMembersPerCall users from a queue.
+	RemoveQueueMembers(ctx context.Context, queueID string, userIDs []string) error
+	// SetSkills replaces all of the user's skills (at most MaxLevelsPerCall).
+	SetSkills(ctx context.Context, userID string, levels []Level) error
+	// RemoveLanguage removes one language from the user.
+	RemoveLanguage(ctx context.Context, userID, languageID string) error
 }
 
 // Locations is the locations API area.

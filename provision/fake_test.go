@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -280,4 +281,69 @@ func (a fakeAuthz) MoveUsers(_ context.Context, div string, ids []string) error 
 		}
 	}
 	return nil
+}
+
+func (u fakeUsers) Deactivate(_ context.Context, id string) error {
+	u.f.mu.Lock()
+	defer u.f.mu.Unlock()
+	u.f.writes++
+	for _, usr := range u.f.users {
+		if usr.ID == id {
+			usr.State = "inactive"
+		}
+	}
+	return nil
+}
+
+func (u fakeUsers) InDivision(_ context.Context, div string) ([]User, error) {
+	u.f.mu.Lock()
+	defer u.f.mu.Unlock()
+	var out []User
+	for _, usr := range u.f.users {
+		if usr.DivisionID == div && usr.State == "active" {
+			out = append(out, *usr)
+		}
+	}
+	return out, nil
+}
+
+func (a fakeAuthz) RevokeRoles(_ context.Context, userID string, grants []Grant) error {
+	f := a.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.writes++
+	var keep []Grant
+	for _, g := range f.grants[userID] {
+		if !slices.Contains(grants, g) {
+			keep = append(keep, g)
+		}
+	}
+	f.grants[userID] = keep
+	return nil
+}
+
+func (g fakeGroups) RemoveMembers(_ context.Context, groupID string, ids []string) error {
+	f := g.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.writes++
+	for _, usr := range f.users {
+		if slices.Contains(ids, usr.ID) {
+			usr.GroupIDs = slices.DeleteFunc(usr.GroupIDs, func(s string) bool { return s == groupID })
+		}
+	}
+	return nil
+}
+
+func (g fakeGroups) Members(_ context.Context, groupID string) ([]User, error) {
+	f := g.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []User
+	for _, usr := range f.users {
+		if slices.Contains(usr.GroupIDs, groupID) {
+			out = append(out, *usr)
+		}
+	}
+	return out, nil
 }

@@ -147,3 +147,43 @@ func closest[T any](name string, m map[string]T) string {
 	}
 	return best
 }
+
+// nameOf finds the name of the object with id in a list, or returns the id when it is not
+// there; it serves the report, for the few objects a run removes.
+func (n *names) nameOf(load func() (map[string]Ref, error), id string) string {
+	if load == nil {
+		return id
+	}
+	m, err := load()
+	if err != nil {
+		return id
+	}
+	for _, r := range m {
+		if r.ID == id {
+			return r.Name
+		}
+	}
+	return id
+}
+
+// divisionName is nameOf for divisions, with "*" named.
+func (n *names) divisionName(id string) string {
+	if id == "*" {
+		return "all divisions"
+	}
+	return n.nameOf(n.divisions, id)
+}
+
+// isDefaultRole reports whether id is the org's default role, which replace mode keeps.
+func (n *names) isDefaultRole(id string) bool {
+	m, err := n.roles()
+	if err != nil {
+		return true // when in doubt, keep
+	}
+	for _, r := range m {
+		if r.ID == id {
+			return r.Default
+		}
+	}
+	return false
+}

@@ -92,7 +92,10 @@ func (w *ReportWriter) Write(r Result) error {
 	if err := w.writeHeader(); err != nil {
 		return err
 	}
-	w.rec[0] = strconv.Itoa(r.Line)
+	w.rec[0] = ""
+	if r.Line > 0 {
+		w.rec[0] = strconv.Itoa(r.Line) // a deactivated user is in no line of the file
+	}
 	w.rec[1] = defuseFormula(r.Email)
 	w.rec[2] = string(r.Action)
 	w.rec[3] = string(r.Status)

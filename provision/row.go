@@ -160,6 +160,7 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 		t.res.Action = ActionCreate
 	}
 	changed := false
+	replace := p.o.ReplaceMemberships
 
 	if d := want.division; !created && d.ID != "" && d.ID != u.DivisionID {
 		changed = true
@@ -194,7 +195,7 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 				return "read role grants", err
 			}
 		}
-		var direct []Grant
+		var direct, wanted []Grant
 		var directNames []string
 		for _, g := range want.grants {
 			div := g.division
@@ -202,6 +203,7 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 				div = Ref{ID: u.DivisionID}
 			}
 			grant := Grant{RoleID: g.role.ID, DivisionID: div.ID}
+			wanted = append(wanted, grant)
 			if slices.Contains(have, grant) {
 				continue
 			}
@@ -227,6 +229,23 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 				return "grant roles " + strings.Join(directNames, ", "), err
 			}
 		}
+		if replace && !created {
+			var revoke []Grant
+			for _, g := range have {
+				if !slices.Contains(wanted, g) && !p.names.isDefaultRole(g.RoleID) {
+					revoke = append(revoke, g)
+					t.change("-role '%s' in '%s'", p.names.nameOf(p.names.roles, g.RoleID), p.names.divisionName(g.DivisionID))
+				}
+			}
+			if len(revoke) > 0 {
+				changed = true
+				if write {
+					if err := p.svc.Authorization.RevokeRoles(ctx, u.ID, revoke); err != nil {
+						return "remove roles", err
+					}
+				}
+			}
+		}
 	}
 	for _, g := range want.groups {
 		if !created && slices.Contains(u.GroupIDs, g.ID) {
@@ -237,6 +256,38 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 		if write {
 			t.begin()
 			p.groups.add(g.ID, u.ID, func(err error) { t.end("add to group '"+g.Name+"'", err) })
+		}
+	}
+	if replace && !created && len(want.spec.Groups) > 0 {
+		for _, id := range u.GroupIDs {
+			if slices.ContainsFunc(want.groups, func(g Ref) bool { return g.ID == id }) {
+				continue
+			}
+			changed = true
+			name := p.names.nameOf(p.names.groups, id)
+			t.change("-group '%s'", name)
+			if write {
+				t.begin()
+				p.groupRemovals.add(id, u.ID, func(err error) { t.end("remove from group '"+name+"'", err) })
+			}
+		}
+	}
+	if replace && !created && len(want.spec.Queues) > 0 {
+		have, err := p.svc.Routing.UserQueues(ctx, u.ID)
+		if err != nil {
+			return "read the user's queues", err
+		}
+		for _, id := range have {
+			if slices.ContainsFunc(want.queues, func(q Ref) bool { return q.ID == id }) {
+				continue
+			}
+			changed = true
+			name := p.names.nameOf(p.names.queues, id)
+			t.change("-queue '%s'", name)
+			if write {
+				t.begin()
+				p.queueRemovals.add(id, u.ID, func(err error) { t.end("remove from queue '"+name+"'", err) })
+			}
 		}
 	}
 	for _, q := range want.queues {
@@ -256,12 +307,35 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 			p.queues.add(q.ID, u.ID, func(err error) { t.end("add to queue '"+q.Name+"'", err) })
 		}
 	}
-	if add := missingLevels(u.Skills, want.skills); len(add) > 0 {
+	if extra := extraLevels(u.Skills, want.skills); replace && !created && len(want.spec.Skills) > 0 && len(extra) > 0 {
+		// One call makes the skills exactly the row's.
+		changed = true
+		t.changes = append(t.changes, levelNotes("skill", u.Skills, missingLevels(u.Skills, want.skills))...)
+		for _, id := range extra {
+			t.change("-skill '%s'", p.names.nameOf(p.names.skills, id))
+		}
+		if write {
+			if err := p.svc.Routing.SetSkills(ctx, u.ID, want.skills); err != nil {
+				return "set skills", err
+			}
+		}
+	} else if add := missingLevels(u.Skills, want.skills); len(add) > 0 {
 		changed = true
 		t.changes = append(t.changes, levelNotes("skill", u.Skills, add)...)
 		if write {
 			if err := p.svc.Routing.AddSkills(ctx, u.ID, add); err != nil {
 				return "add skills", err
+			}
+		}
+	}
+	if replace && !created && len(want.spec.Languages) > 0 {
+		for _, id := range extraLevels(u.Languages, want.languages) {
+			changed = true
+			t.change("-language '%s'", p.names.nameOf(p.names.languages, id))
+			if write {
+				if err := p.svc.Routing.RemoveLanguage(ctx, u.ID, id); err != nil {
+					return "remove language", err
+				}
 			}
 		}
 	}
@@ -372,6 +446,18 @@ func roundLevels(in []Level) []Level {
 	for i, l := range in {
 		out[i] = Level{ID: l.ID, Name: l.Name, Proficiency: math.Round(l.Proficiency)}
 	}
+	return out
+}
+
+// extraLevels returns the ids the user holds that want does not list.
+func extraLevels(have map[string]float64, want []Level) []string {
+	var out []string
+	for id := range have {
+		if !slices.ContainsFunc(want, func(l Level) bool { return l.ID == id }) {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
 	return out
 }
 

@@ -25,6 +25,16 @@ type Options struct {
 	DryRun      bool // read-only calls only; the report shows the plan
 	CreateOnly  bool // --mode create: existing users are left as they are
 	SendInvite  bool // send the activation email to the users the run creates
+	// DeactivateMissing deactivates the active users of the scope (ScopeDivision or
+	// ScopeGroup, by name) that the file does not name, at most MaxDeactivate of them
+	// ("N" or "P%"; default 5% of the scope, at least 1).
+	DeactivateMissing bool
+	ScopeDivision     string
+	ScopeGroup        string
+	MaxDeactivate     string
+	// ReplaceMemberships makes a row's roles, groups, queues, skills and languages exactly
+	// what its non-blank cells list, instead of only adding.
+	ReplaceMemberships bool
 	// Resume names an earlier report: its ok rows (same line and email) are carried into
 	// the new report as they are and cost no API call. It may be ReportPath itself.
 	Resume string
@@ -155,6 +165,13 @@ func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
 		return svc.Authorization.MoveUsers(ctx, div, ids)
 	})
 
+	p.groupRemovals = newBatcher(apiCtx, MaxGroupMembersPerCall, o.BatchLinger, func(ctx context.Context, group string, ids []string) error {
+		return svc.Groups.RemoveMembers(ctx, group, ids)
+	})
+	p.queueRemovals = newBatcher(apiCtx, MaxQueueMembersPerCall, o.BatchLinger, func(ctx context.Context, queue string, ids []string) error {
+		return svc.Routing.RemoveQueueMembers(ctx, queue, ids)
+	})
+
 	writeErr := make(chan error, 1)
 	go func() { writeErr <- p.write(report, &sum) }()
 
@@ -174,7 +191,7 @@ func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
 	workers.Wait()
 	// Every row has done its own calls: send what is left in the batches, then wait for
 	// the rows still waiting on a batch or a station.
-	batchers := []*batcher{p.roles, p.groups, p.queues, p.moves}
+	batchers := []*batcher{p.roles, p.groups, p.queues, p.moves, p.groupRemovals, p.queueRemovals}
 	for _, b := range batchers {
 		b.flushAll()
 	}
@@ -212,6 +229,12 @@ func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
 			}
 		}
 	}
+	if !blocked && context.Cause(apiCtx) == nil {
+		allOK := !p.stopped() && sum.ByStatus[StatusFailed] == 0 && sum.ByStatus[StatusInvalid] == 0 && sum.ByStatus[StatusSkipped] == 0
+		if err := p.deactivate(&sum, allOK); err != nil {
+			return sum, fmt.Errorf("write report %s: %w", o.ReportPath, err)
+		}
+	}
 	if cause := context.Cause(apiCtx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return sum, cause
 	}
@@ -239,11 +262,13 @@ type pipeline struct {
 	grantRows map[string]int
 
 	roles, groups, queues, moves *batcher
+	groupRemovals, queueRemovals *batcher
 	results                      chan Result
 	inflight                     chan struct{}  // one token per row between dispatch and report
 	open                         sync.WaitGroup // rows dispatched and not yet reported
 	failed                       map[int]bool   // lines that did not end ok; the writer's, then pass 3's
 	done                         map[int]string // lines finished in the run being resumed → email
+	missing                      []candidate    // users in the sync scope that the file does not name
 }
 
 // resumeSources lists the reports to carry rows over from. When the new report replaces
@@ -413,7 +438,15 @@ func (p *pipeline) validate() (map[int]string, error) {
 	if p.o.ValidateOnly {
 		return invalid, nil
 	}
-	return invalid, p.sortManagers(managers, seen)
+	if err := p.sortManagers(managers, seen); err != nil {
+		return nil, err
+	}
+	if p.o.DeactivateMissing {
+		if err := p.scopeCandidates(seen); err != nil {
+			return nil, err
+		}
+	}
+	return invalid, nil
 }
 
 // sortManagers looks up each manager once.

@@ -40,7 +40,7 @@ func (a *Authorization) ListRoles(ctx context.Context) ([]provision.Ref, error) 
 		}
 		var out []provision.Ref
 		for _, r := range deref(l.Entities) {
-			out = append(out, provision.Ref{ID: deref(r.Id), Name: deref(r.Name)})
+			out = append(out, provision.Ref{ID: deref(r.Id), Name: deref(r.Name), Default: deref(r.VarDefault)})
 		}
 		return out, deref(l.PageCount), nil
 	})
@@ -98,6 +98,17 @@ func (a *Authorization) GrantRoles(ctx context.Context, userID string, grants []
 	body := platformclientv2.Roledivisiongrants{Grants: &pairs}
 	resp, err := a.api(ctx).PostAuthorizationSubjectBulkadd(userID, body, "PC_USER")
 	return check("POST /api/v2/authorization/subjects/{id}/bulkadd", resp, err)
+}
+
+// RevokeRoles calls POST /api/v2/authorization/subjects/{subjectId}/bulkremove. Removing is
+// idempotent, so the transport may repeat it.
+func (a *Authorization) RevokeRoles(ctx context.Context, userID string, grants []provision.Grant) error {
+	pairs := make([]platformclientv2.Roledivisionpair, len(grants))
+	for i := range grants {
+		pairs[i] = platformclientv2.Roledivisionpair{RoleId: &grants[i].RoleID, DivisionId: &grants[i].DivisionID}
+	}
+	resp, err := a.api(ctx).PostAuthorizationSubjectBulkremove(userID, platformclientv2.Roledivisiongrants{Grants: &pairs})
+	return check("POST /api/v2/authorization/subjects/{id}/bulkremove", resp, err)
 }
 
 // ListDivisions calls GET /api/v2/authorization/divisions, every page.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/mypurecloud/platform-client-sdk-go/v162/platformclientv2"
 
@@ -65,4 +66,30 @@ func (g *Groups) AddMembers(ctx context.Context, groupID string, userIDs []strin
 		}
 	}
 	return err
+}
+
+// RemoveMembers calls DELETE /api/v2/groups/{groupId}/members?ids=…. Removing is
+// idempotent, so the transport may repeat it.
+func (g *Groups) RemoveMembers(ctx context.Context, groupID string, userIDs []string) error {
+	if len(userIDs) > provision.MaxGroupMembersPerCall {
+		return fmt.Errorf("remove %d members from group %s: %w: at most %d per call", len(userIDs), groupID, provision.ErrRejected, provision.MaxGroupMembersPerCall)
+	}
+	_, resp, err := g.api(ctx).DeleteGroupMembers(groupID, strings.Join(userIDs, ","))
+	return check("DELETE /api/v2/groups/{id}/members", resp, err)
+}
+
+// Members calls GET /api/v2/groups/{groupId}/members, every page.
+func (g *Groups) Members(ctx context.Context, groupID string) ([]provision.User, error) {
+	const op = "GET /api/v2/groups/{id}/members"
+	return listAll(ctx, op, func(n int) ([]provision.User, int, error) {
+		l, resp, err := g.api(ctx).GetGroupMembers(groupID, groupsPageSize, n, "", nil)
+		if err := check(op, resp, err); err != nil {
+			return nil, 0, err
+		}
+		var out []provision.User
+		for _, u := range deref(l.Entities) {
+			out = append(out, toUser(u))
+		}
+		return out, deref(l.PageCount), nil
+	})
 }

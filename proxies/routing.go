@@ -83,6 +83,56 @@ func (r *Routing) AddQueueMembers(ctx context.Context, queueID string, userIDs [
 	return check("POST /api/v2/routing/queues/{id}/members", resp, err)
 }
 
+// UserQueues calls GET /api/v2/users/{userId}/queues, every page. It is built by hand: the
+// SDK's method always sends a joined filter.
+func (r *Routing) UserQueues(ctx context.Context, userID string) ([]string, error) {
+	const op = "GET /api/v2/users/{id}/queues"
+	return listAll(ctx, op, func(n int) ([]string, int, error) {
+		var l platformclientv2.Userqueueentitylisting
+		q := map[string]string{"pageSize": strconv.Itoa(routingPageSize), "pageNumber": strconv.Itoa(n)}
+		if err := r.c.getJSON(ctx, op, "/api/v2/users/"+userID+"/queues", q, &l); err != nil {
+			return nil, 0, err
+		}
+		var out []string
+		for _, e := range deref(l.Entities) {
+			out = append(out, deref(e.Id))
+		}
+		return out, deref(l.PageCount), nil
+	})
+}
+
+// RemoveQueueMembers calls POST /api/v2/routing/queues/{queueId}/members?delete=true.
+func (r *Routing) RemoveQueueMembers(ctx context.Context, queueID string, userIDs []string) error {
+	if len(userIDs) > provision.MaxQueueMembersPerCall {
+		return fmt.Errorf("remove %d members from queue %s: %w: at most %d per call", len(userIDs), queueID, provision.ErrRejected, provision.MaxQueueMembersPerCall)
+	}
+	body := make([]platformclientv2.Writableentity, len(userIDs))
+	for i := range userIDs {
+		body[i] = platformclientv2.Writableentity{Id: &userIDs[i]}
+	}
+	resp, err := r.api(ctx).PostRoutingQueueMembers(queueID, body, true)
+	return check("POST /api/v2/routing/queues/{id}/members", resp, err)
+}
+
+// SetSkills calls PUT /api/v2/users/{userId}/routingskills/bulk, which replaces every skill.
+func (r *Routing) SetSkills(ctx context.Context, userID string, levels []provision.Level) error {
+	if len(levels) > provision.MaxLevelsPerCall {
+		return fmt.Errorf("set %d skills: %w: at most %d per call", len(levels), provision.ErrRejected, provision.MaxLevelsPerCall)
+	}
+	body := make([]platformclientv2.Userroutingskillpost, len(levels))
+	for i, l := range levels {
+		body[i] = platformclientv2.Userroutingskillpost{Id: ptr(l.ID), Proficiency: ptr(l.Proficiency)}
+	}
+	_, resp, err := r.api(ctx).PutUserRoutingskillsBulk(userID, body)
+	return check("PUT /api/v2/users/{id}/routingskills/bulk", resp, err)
+}
+
+// RemoveLanguage calls DELETE /api/v2/users/{userId}/routinglanguages/{languageId}.
+func (r *Routing) RemoveLanguage(ctx context.Context, userID, languageID string) error {
+	resp, err := r.api(ctx).DeleteUserRoutinglanguage(userID, languageID)
+	return check("DELETE /api/v2/users/{id}/routinglanguages/{id}", resp, err)
+}
+
 // ListSkills calls GET /api/v2/routing/skills, every page.
 func (r *Routing) ListSkills(ctx context.Context) ([]provision.Ref, error) {
 	const op = "GET /api/v2/routing/skills"

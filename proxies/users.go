@@ -153,6 +153,56 @@ func (u *Users) Restore(ctx context.Context, id string) error {
 	return err
 }
 
+// Deactivate reads the user's version and calls PATCH /api/v2/users/{userId} with state
+// inactive alone; a version conflict reads the user again.
+func (u *Users) Deactivate(ctx context.Context, id string) error {
+	var err error
+	for range versionAttempts {
+		cur, gerr := u.Get(ctx, id)
+		if gerr != nil {
+			return gerr
+		}
+		if cur.State == "inactive" {
+			return nil
+		}
+		body := platformclientv2.Updateuser{State: ptr("inactive"), Version: ptr(cur.Version)}
+		_, resp, perr := u.api(ctx).PatchUser(id, body)
+		if err = check("PATCH /api/v2/users/{id}", resp, perr); !errors.Is(err, provision.ErrConflict) {
+			return err
+		}
+	}
+	return err
+}
+
+// searchPageSize is the page size of user searches (the simulator's limit; Genesys states
+// none).
+const searchPageSize = 100
+
+// InDivision calls POST /api/v2/users/search for the active users of a division, every page.
+func (u *Users) InDivision(ctx context.Context, divisionID string) ([]provision.User, error) {
+	const op = "POST /api/v2/users/search"
+	return listAll(ctx, op, func(n int) ([]provision.User, int, error) {
+		body := platformclientv2.Usersearchrequest{
+			PageSize:   ptr(searchPageSize),
+			PageNumber: ptr(n),
+			SortBy:     ptr("id"),
+			Query: &[]platformclientv2.Usersearchcriteria{
+				{VarType: ptr("EXACT"), Fields: &[]string{"divisionId"}, Value: ptr(divisionID)},
+				{VarType: ptr("EXACT"), Fields: &[]string{"state"}, Values: &[]string{"active"}},
+			},
+		}
+		res, resp, err := u.api(ctx).PostUsersSearch(body)
+		if err := check(op, resp, err); err != nil {
+			return nil, 0, err
+		}
+		var out []provision.User
+		for _, r := range deref(res.Results) {
+			out = append(out, toUser(r))
+		}
+		return out, deref(res.PageCount), nil
+	})
+}
+
 // Invite calls POST /api/v2/users/{userId}/invite without force: an outstanding invitation
 // is not sent again.
 func (u *Users) Invite(ctx context.Context, id string) error {

@@ -49,6 +49,11 @@ type flags struct {
 	version     bool
 	grace       time.Duration
 	resume      string
+	memberships string
+	deactivate  bool
+	scopeDiv    string
+	scopeGroup  string
+	maxDeact    string
 }
 
 func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
@@ -72,6 +77,11 @@ func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
 	fs.StringVar(&f.logFormat, "log-format", "", "json or console (default: console on a terminal, json otherwise)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
+	fs.StringVar(&f.memberships, "memberships", "add", "add: only add roles, groups, queues, skills and languages; replace: make them exactly what each non-blank cell lists")
+	fs.BoolVar(&f.deactivate, "deactivate-missing", false, "deactivate the active users of the scope that the file does not name (never deletes)")
+	fs.StringVar(&f.scopeDiv, "scope-division", "", "the sync scope for --deactivate-missing: the users of this `division`")
+	fs.StringVar(&f.scopeGroup, "scope-group", "", "the sync scope for --deactivate-missing: the members of this `group`")
+	fs.StringVar(&f.maxDeact, "max-deactivate", "", "refuse to deactivate more than `N` users, or P% of the scope (default 5%, at least 1)")
 	fs.StringVar(&f.resume, "resume", "", "skip the rows already ok in this earlier `report` (same line and email); it may be the --report path itself")
 	fs.DurationVar(&f.grace, "grace", 30*time.Second, "after SIGINT or SIGTERM, how long rows in flight may take to finish")
 
@@ -91,6 +101,14 @@ func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
 	switch {
 	case f.workers < 1 || f.workers > 64:
 		return f, nil, fmt.Errorf("--workers must be between 1 and 64")
+	case f.memberships != "add" && f.memberships != "replace":
+		return f, nil, fmt.Errorf("--memberships must be add or replace")
+	case f.deactivate && (f.scopeDiv == "") == (f.scopeGroup == ""):
+		return f, nil, fmt.Errorf("--deactivate-missing needs exactly one of --scope-division and --scope-group")
+	case !f.deactivate && (f.scopeDiv != "" || f.scopeGroup != "" || f.maxDeact != ""):
+		return f, nil, fmt.Errorf("--scope-division, --scope-group and --max-deactivate go with --deactivate-missing")
+	case f.deactivate && f.validate:
+		return f, nil, fmt.Errorf("--deactivate-missing needs the org: it does not go with --validate")
 	case f.grace < 0:
 		return f, nil, fmt.Errorf("--grace must not be negative")
 	case f.rate < 1:
@@ -154,6 +172,12 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 		CreateOnly:   f.mode == "create",
 		SendInvite:   f.sendInvite,
 		Resume:       f.resume,
+
+		ReplaceMemberships: f.memberships == "replace",
+		DeactivateMissing:  f.deactivate,
+		ScopeDivision:      f.scopeDiv,
+		ScopeGroup:         f.scopeGroup,
+		MaxDeactivate:      f.maxDeact,
 
 		ListSeparator: f.listSep,
 		Log:           log,

@@ -47,7 +47,8 @@ func (s *Sim) getDivision(c *call) {
 
 // listRoles serves GET /api/v2/authorization/roles: paging, id (at most 100) and name.
 // Modelling choice: name matches roles whose name contains it, case-insensitively; the
-// semantics are undocumented, and TF compares names exactly on the client.
+// semantics are undocumented, and TF compares names exactly on the client. userCount counts
+// the users (not deleted) that hold the role themselves, not through a group.
 func (s *Sim) listRoles(c *call) {
 	q := c.r.URL.Query()
 	p, ok := c.listPage()
@@ -81,8 +82,9 @@ func (s *Sim) listRoles(c *call) {
 	c.json(http.StatusOK, paginate(c, out, p))
 }
 
-// checkSubjectType accepts subjectType PC_USER (the default). Modelling choice: the simulator
-// has no grants for groups or OAuth clients, so other types are 400 invalid.subject.type.
+// checkSubjectType accepts subjectType PC_USER (the default). Modelling choice: the routes
+// that change grants change only users' grants (groups hold the grants of the org file, and
+// OAuth clients none), so other types are 400 invalid.subject.type.
 func (c *call) checkSubjectType() bool {
 	if t := c.r.URL.Query().Get("subjectType"); t != "" && t != "PC_USER" {
 		c.fail(http.StatusBadRequest, "invalid.subject.type", "Value [%s] is not a supported subject type", t)
@@ -140,60 +142,197 @@ func (s *Sim) grantRole(c *call) {
 	c.empty(http.StatusNoContent)
 }
 
+// roleDivisionPair is RoleDivisionPair.
+type roleDivisionPair struct {
+	RoleID     string `json:"roleId"`
+	DivisionID string `json:"divisionId"`
+}
+
+// decodeGrants reads a RoleDivisionGrants body. grants is required; an empty list is refused
+// unless allowEmpty. On failure it answers 400 and returns false.
+func (c *call) decodeGrants(allowEmpty bool) ([]roleDivisionPair, bool) {
+	var b struct {
+		Grants []roleDivisionPair `json:"grants"`
+	}
+	if !c.decode(&b) {
+		return nil, false
+	}
+	if b.Grants == nil || (len(b.Grants) == 0 && !allowEmpty) {
+		c.fail(http.StatusBadRequest, "bad.request", "grants is required")
+		return nil, false
+	}
+	return b.Grants, true
+}
+
+// grantSubject returns the user a grant route names by subjectId, or answers 404 and returns
+// nil. Modelling choice: an unknown subject is 404 not.found; a group is one too, since the
+// simulator's groups hold only the grants of the org file and no route changes them.
+// The caller holds s.mu.
+func (s *Sim) grantSubject(c *call) *user {
+	u := s.w.userByID[c.param("subjectId")]
+	if u == nil || u.state == "deleted" {
+		c.fail(http.StatusNotFound, "not.found", "The requested resource was not found.")
+		return nil
+	}
+	return u
+}
+
+// checkPairs checks that every pair names a known role and a known division ("*" is every
+// division). On failure it answers 400 and returns false. The caller holds s.mu.
+func (w *world) checkPairs(c *call, pairs []roleDivisionPair) bool {
+	for _, g := range pairs {
+		if g.RoleID == "" || g.DivisionID == "" {
+			c.fail(http.StatusBadRequest, "bad.request", "roleId and divisionId are required in every grant")
+			return false
+		}
+		if w.roleByID[g.RoleID] == nil || (g.DivisionID != allDivisions && w.divisionByID[g.DivisionID] == nil) {
+			c.fail(http.StatusBadRequest, "bad.role.divisions", "Invalid role divisions in request.")
+			return false
+		}
+	}
+	return true
+}
+
 // bulkAddGrants serves POST /api/v2/authorization/subjects/{subjectId}/bulkadd (body
 // RoleDivisionGrants).
 func (s *Sim) bulkAddGrants(c *call) {
 	if !c.checkSubjectType() {
 		return
 	}
-	var b struct {
-		Grants []struct {
-			RoleID     string `json:"roleId"`
-			DivisionID string `json:"divisionId"`
-		} `json:"grants"`
-	}
-	if !c.decode(&b) {
-		return
-	}
-	if len(b.Grants) == 0 {
-		c.fail(http.StatusBadRequest, "bad.request", "grants is required")
+	pairs, ok := c.decodeGrants(false)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w := s.w
-	u := w.userByID[c.param("subjectId")]
-	if u == nil || u.state == "deleted" {
-		// Modelling choice: an unknown subject is 404 not.found.
-		c.fail(http.StatusNotFound, "not.found", "The requested resource was not found.")
+	u := s.grantSubject(c)
+	if u == nil || !s.w.checkPairs(c, pairs) {
 		return
 	}
-	for _, g := range b.Grants {
-		if g.RoleID == "" || g.DivisionID == "" {
-			c.fail(http.StatusBadRequest, "bad.request", "roleId and divisionId are required in every grant")
-			return
-		}
-		if w.roleByID[g.RoleID] == nil || (g.DivisionID != allDivisions && w.divisionByID[g.DivisionID] == nil) {
-			c.fail(http.StatusBadRequest, "bad.role.divisions", "Invalid role divisions in request.")
-			return
-		}
-	}
-	for _, g := range b.Grants {
+	for _, g := range pairs {
 		u.addGrant(g.RoleID, g.DivisionID, c.now)
 	}
 	c.empty(http.StatusNoContent)
 }
 
-// getSubject serves GET /api/v2/authorization/subjects/{subjectId}. Only users hold grants in
-// the simulator, so every grant's subjectId is the user's own id; a group answers no grants.
-// Modelling choice: a grant in every division ("*") names its division "All Divisions".
+// bulkRemoveGrants serves POST /api/v2/authorization/subjects/{subjectId}/bulkremove (body
+// RoleDivisionGrants): remove those of the user's own grants, 204 "Bulk Grants Deleted". A
+// grant the user does not hold is ignored, so a repeated call is harmless; grants held
+// through a group are never touched. The org default role is a grant like any other: removing
+// it is the client's decision.
+//
+// Modelling choice: an unknown role or division is 400 bad.role.divisions, as for bulkadd
+// (SPEC lists no such code for bulkremove), and an empty list is 400 bad.request. The call has
+// no subjectType parameter in SPEC, so none is checked.
+func (s *Sim) bulkRemoveGrants(c *call) {
+	pairs, ok := c.decodeGrants(false)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.grantSubject(c)
+	if u == nil || !s.w.checkPairs(c, pairs) {
+		return
+	}
+	for _, g := range pairs {
+		u.removeGrant(g.RoleID, g.DivisionID)
+	}
+	c.empty(http.StatusNoContent)
+}
+
+// bulkReplaceGrants serves POST /api/v2/authorization/subjects/{subjectId}/bulkreplace (body
+// RoleDivisionGrants), 204 "Bulk Grants Replaced": the user's own grants become exactly the
+// list. SPEC: "This operation will not remove grants that are inherited from group
+// membership. It will only set the grants directly applied to the subject." Grants kept keep
+// their grantMadeAt.
+//
+// Modelling choice: grants must be present, but an empty list is accepted and removes every
+// grant the user holds directly (the org default role included).
+func (s *Sim) bulkReplaceGrants(c *call) {
+	if !c.checkSubjectType() {
+		return
+	}
+	pairs, ok := c.decodeGrants(true)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.grantSubject(c)
+	if u == nil || !s.w.checkPairs(c, pairs) {
+		return
+	}
+	u.grants = slices.DeleteFunc(u.grants, func(g grant) bool {
+		return !slices.Contains(pairs, roleDivisionPair{RoleID: g.roleID, DivisionID: g.divisionID})
+	})
+	for _, g := range pairs {
+		u.addGrant(g.RoleID, g.DivisionID, c.now)
+	}
+	c.empty(http.StatusNoContent)
+}
+
+// deleteGrant serves DELETE /api/v2/authorization/subjects/{subjectId}/divisions/{divisionId}/roles/{roleId}:
+// remove one of the user's own grants.
+//
+// Modelling choice: success is 200 with no body (SPEC lists only a default response; the SDK
+// reads no body). A grant the user does not hold is a 200 no-op, like bulkremove, so that a
+// repeated call is harmless; an unknown role or division in the path is 404 not.found (the
+// only 404 code SPEC lists).
+func (s *Sim) deleteGrant(c *call) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := s.w
+	u := s.grantSubject(c)
+	if u == nil {
+		return
+	}
+	roleID, divID := c.param("roleId"), c.param("divisionId")
+	if w.roleByID[roleID] == nil || (divID != allDivisions && w.divisionByID[divID] == nil) {
+		c.fail(http.StatusNotFound, "not.found", "The requested resource was not found.")
+		return
+	}
+	u.removeGrant(roleID, divID)
+	c.empty(http.StatusOK)
+}
+
+// renderGrant builds the AuthzGrant of g held by the subject subjectID.
+func (w *world) renderGrant(subjectID string, g grant) apiGrant {
+	r := w.roleByID[g.roleID]
+	div := apiDivision{ID: g.divisionID, Name: w.divisionName(g.divisionID)}
+	if d := w.divisionByID[g.divisionID]; d != nil {
+		div = w.renderDivision(d)
+	}
+	return apiGrant{
+		SubjectID: subjectID, Division: div, GrantMadeAt: isoTime(g.at),
+		Role: apiGrantRole{ID: r.id, Name: r.name, Description: r.description, Default: r.isDefault},
+	}
+}
+
+// getSubject serves GET /api/v2/authorization/subjects/{subjectId}?includeDuplicates=. For a
+// group, its own grants (subjectId the group's id). For a user, the user's own grants
+// (subjectId the user's id), then the grants of the groups the user is a direct member of, in
+// org order, each with subjectId the group's id (the reference infers this from the
+// includeDuplicates wording and from TF, which keeps the grants whose subjectId is the user's).
+//
+// Modelling choice: with includeDuplicates=false (the default) a role and division pair is
+// listed once, the user's own grant first, else the first group's; with true, once per
+// subject. A grant in every division ("*") names its division "All Divisions".
 func (s *Sim) getSubject(c *call) {
+	dups, ok := c.boolParam("includeDuplicates", false)
+	if !ok {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w := s.w
 	id := c.param("subjectId")
 	if g := w.groupByID[id]; g != nil {
-		c.json(http.StatusOK, apiAuthzSubject{ID: g.id, Name: g.name, Grants: []apiGrant{}, Version: 1, SelfURI: "/api/v2/authorization/subjects/" + id})
+		out := apiAuthzSubject{ID: g.id, Name: g.name, Grants: []apiGrant{}, Version: 1, SelfURI: "/api/v2/authorization/subjects/" + id}
+		for _, gr := range g.grants {
+			out.Grants = append(out.Grants, w.renderGrant(g.id, gr))
+		}
+		c.json(http.StatusOK, out)
 		return
 	}
 	u := w.userByID[id]
@@ -202,16 +341,22 @@ func (s *Sim) getSubject(c *call) {
 		return
 	}
 	out := apiAuthzSubject{ID: u.id, Name: u.name, Grants: []apiGrant{}, Version: 1, SelfURI: "/api/v2/authorization/subjects/" + id}
-	for _, g := range u.grants {
-		r := w.roleByID[g.roleID]
-		div := apiDivision{ID: g.divisionID, Name: w.divisionName(g.divisionID)}
-		if d := w.divisionByID[g.divisionID]; d != nil {
-			div = w.renderDivision(d)
+	seen := map[roleDivisionPair]bool{}
+	add := func(subjectID string, g grant) {
+		key := roleDivisionPair{RoleID: g.roleID, DivisionID: g.divisionID}
+		if seen[key] && !dups {
+			return
 		}
-		out.Grants = append(out.Grants, apiGrant{
-			SubjectID: u.id, Division: div, GrantMadeAt: isoTime(g.at),
-			Role: apiGrantRole{ID: r.id, Name: r.name, Description: r.description, Default: r.isDefault},
-		})
+		seen[key] = true
+		out.Grants = append(out.Grants, w.renderGrant(subjectID, g))
+	}
+	for _, g := range u.grants {
+		add(u.id, g)
+	}
+	for _, grp := range w.groupsOf(u.id) {
+		for _, g := range grp.grants {
+			add(grp.id, g)
+		}
 	}
 	c.json(http.StatusOK, out)
 }

@@ -5,11 +5,11 @@
 //
 // Its behaviour follows /work/shared/reference/genesys-api.md and the SDK's swagger.json, not
 // convenience: 200 (not 201) on creation, 202 on group members and default stations, 204 on
-// grants, ErrorBody error answers with a contextId equal to the ININ-Correlation-Id header,
-// 429 with Retry-After, eventual consistency of user search and of WebRTC stations, the
-// per-call size limits (50 group members, 100 queue members, 50 skills or languages, ...;
-// each refusal counts in Counters.LimitRejections), and listings shaped like SPEC's (queue
-// members have no total). Where the real behaviour is unconfirmed, the code says "Modelling
+// bulk grants, ErrorBody error answers with a contextId equal to the ININ-Correlation-Id
+// header, 429 with Retry-After, eventual consistency of user search and of WebRTC stations,
+// the per-call size limits (50 group members added or removed, 100 queue members, 50 skills
+// or languages, ...; each refusal counts in Counters.LimitRejections), and listings shaped
+// like SPEC's (queue members have no total). Where the real behaviour is unconfirmed, the code says "Modelling
 // choice" next to what it does.
 //
 // # Routes
@@ -34,8 +34,12 @@
 //	GET    /api/v2/authorization/roles         POST /api/v2/authorization/roles/{roleId}
 //	GET    /api/v2/authorization/subjects/{subjectId}
 //	POST   /api/v2/authorization/subjects/{subjectId}/bulkadd
+//	POST   /api/v2/authorization/subjects/{subjectId}/bulkremove
+//	POST   /api/v2/authorization/subjects/{subjectId}/bulkreplace
+//	DELETE /api/v2/authorization/subjects/{subjectId}/divisions/{divisionId}/roles/{roleId}
 //	GET    /api/v2/groups                      GET /api/v2/groups/{groupId} POST /api/v2/groups/search
-//	POST   /api/v2/groups/{groupId}/members
+//	GET    /api/v2/groups/{groupId}/members    POST /api/v2/groups/{groupId}/members
+//	DELETE /api/v2/groups/{groupId}/members
 //	GET    /api/v2/routing/queues              GET /api/v2/routing/queues/{queueId}
 //	GET    /api/v2/routing/queues/{queueId}/members
 //	POST   /api/v2/routing/queues/{queueId}/members
@@ -74,7 +78,8 @@
 //	  "homeDivision": "Home",
 //	  "divisions":  [{"id": "…", "name": "Home", "description": "…"}],
 //	  "roles":      [{"id": "…", "name": "Employee", "default": true}],
-//	  "groups":     [{"id": "…", "name": "Annuities", "type": "official", "version": 1}],
+//	  "groups":     [{"id": "…", "name": "Brokerage", "type": "official", "version": 1,
+//	                  "grants": [{"role": "Agent", "division": "Sales"}]}],
 //	  "sites":      [{"id": "…", "name": "My PCV Site"}],
 //	  "phoneBases": [{"id": "…", "name": "WebRTC_Base", "phoneMetaBaseId": "inin_webrtc_softphone.json",
 //	                  "lines": [{"id": "…", "name": "WebRTC_Base_1"}]}],
@@ -93,7 +98,10 @@
 //
 // Users refer to divisions, groups, queues, skills, languages, locations, roles, sites and
 // phone bases by name, and to their manager by email; a grant's division may be "*" (every
-// division). Seed ids are fixed in the file; ids of objects created at run
-// time derive from Options.Seed and a counter, so a run is reproducible. The role marked
+// division). A group's grants are held by its direct members through the group: GET
+// /api/v2/authorization/subjects/{userId} lists them with the group's id as subjectId, and
+// the grant routes on a user (bulkremove, bulkreplace, ...) never change them. Seed ids are
+// fixed in the file; ids of objects created at run time derive from Options.Seed and a
+// counter, so a run is reproducible. The role marked
 // "default" is granted in the home division to every user created through the API.
 package gcsim

@@ -58,6 +58,7 @@ type group struct {
 	members       []string        // user ids, in the order they were added
 	isMember      map[string]bool // the same ids as a set
 	modified      time.Time
+	grants        []grant // held by the group, so by its members; only from the org file
 }
 
 // add makes the user a member; it is a no-op for a member already.
@@ -66,6 +67,16 @@ func (g *group) add(userID string) {
 		g.isMember[userID] = true
 		g.members = append(g.members, userID)
 	}
+}
+
+// remove ends the user's direct membership; it reports whether there was one.
+func (g *group) remove(userID string) bool {
+	if !g.isMember[userID] {
+		return false
+	}
+	delete(g.isMember, userID)
+	g.members = slices.DeleteFunc(g.members, func(id string) bool { return id == userID })
+	return true
 }
 
 type site struct {
@@ -264,6 +275,13 @@ func newWorld(o *Org, now time.Time) *world {
 		if x.version < 1 {
 			x.version = 1
 		}
+		for _, og := range g.Grants {
+			d := allDivisions
+			if og.Division != allDivisions {
+				d = divByName[og.Division].id
+			}
+			x.grants = append(x.grants, grant{roleID: roleByName[og.Role].id, divisionID: d, at: now})
+		}
 		w.groups = append(w.groups, x)
 		w.groupByID[x.id] = x
 		groupByName[x.name] = x
@@ -375,6 +393,13 @@ func (u *user) addGrant(roleID, divisionID string, now time.Time) bool {
 	}
 	u.grants = append(u.grants, grant{roleID: roleID, divisionID: divisionID, at: now})
 	return true
+}
+
+// removeGrant removes one of the user's own grants; it reports whether the user held it.
+func (u *user) removeGrant(roleID, divisionID string) bool {
+	n := len(u.grants)
+	u.grants = slices.DeleteFunc(u.grants, func(g grant) bool { return g.roleID == roleID && g.divisionID == divisionID })
+	return len(u.grants) != n
 }
 
 // groupsOf returns the groups the user is a direct member of, in org order.

@@ -57,12 +57,15 @@ type OrgRole struct {
 	Default     bool   `json:"default,omitempty"`
 }
 
-// OrgGroup is a group. Version starts at 1 when omitted.
+// OrgGroup is a group. Version starts at 1 when omitted. Grants are roles the group holds,
+// and so every direct member of it (GET /api/v2/authorization/subjects/{userId} lists them
+// with the group's id as subjectId).
 type OrgGroup struct {
-	ID      string `json:"id"`
-	Name    string `json:"name"`
-	Type    string `json:"type,omitempty"` // official (default) or social
-	Version int    `json:"version,omitempty"`
+	ID      string     `json:"id"`
+	Name    string     `json:"name"`
+	Type    string     `json:"type,omitempty"` // official (default) or social
+	Version int        `json:"version,omitempty"`
+	Grants  []OrgGrant `json:"grants,omitempty"`
 }
 
 // OrgSite is a telephony site.
@@ -225,6 +228,11 @@ func (o *Org) Validate() error {
 		}
 		if g.Type != "" && g.Type != "official" && g.Type != "social" {
 			return fmt.Errorf("group %s: type %q is not official or social", g.Name, g.Type)
+		}
+		for _, gr := range g.Grants {
+			if !roles[gr.Role] || (gr.Division != "*" && !divs[gr.Division]) {
+				return fmt.Errorf("group %s: unknown role %q or division %q", g.Name, gr.Role, gr.Division)
+			}
 		}
 		groups[g.Name] = true
 	}
@@ -409,7 +417,10 @@ func DefaultOrg() *Org {
 		Groups: []OrgGroup{
 			{ID: "36000000-0000-4000-8000-000000000001", Name: "Annuities", Type: "official", Version: 1},
 			{ID: "36000000-0000-4000-8000-000000000002", Name: "IRA", Type: "official", Version: 1},
-			{ID: "36000000-0000-4000-8000-000000000003", Name: "Brokerage", Type: "official", Version: 1},
+			{
+				ID: "36000000-0000-4000-8000-000000000003", Name: "Brokerage", Type: "official", Version: 1,
+				Grants: []OrgGrant{{Role: "Agent", Division: "Sales"}},
+			},
 		},
 		Sites: []OrgSite{
 			{ID: "5e7e0000-0000-4000-8000-000000000001", Name: "My PCV Site"},

@@ -59,6 +59,12 @@ func TestLoadOrgRejects(t *testing.T) {
 		{"queue in unknown division", func(o map[string]any) {
 			o["queues"].([]any)[0].(map[string]any)["division"] = "Nowhere"
 		}, "unknown division"},
+		{"group grant of unknown role", func(o map[string]any) {
+			o["groups"].([]any)[2].(map[string]any)["grants"] = []any{map[string]any{"role": "Nope", "division": "Sales"}}
+		}, "unknown role"},
+		{"group grant in unknown division", func(o map[string]any) {
+			o["groups"].([]any)[2].(map[string]any)["grants"] = []any{map[string]any{"role": "Agent", "division": "Nowhere"}}
+		}, "unknown role"},
 		{"duplicate id", func(o map[string]any) {
 			o["roles"].([]any)[1].(map[string]any)["id"] = homeDivID
 		}, "already used"},

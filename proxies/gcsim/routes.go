@@ -47,11 +47,16 @@ func apiRoutes() []route {
 		{"POST /api/v2/authorization/roles/{roleId}", (*Sim).grantRole},
 		{"GET /api/v2/authorization/subjects/{subjectId}", (*Sim).getSubject},
 		{"POST /api/v2/authorization/subjects/{subjectId}/bulkadd", (*Sim).bulkAddGrants},
+		{"POST /api/v2/authorization/subjects/{subjectId}/bulkremove", (*Sim).bulkRemoveGrants},
+		{"POST /api/v2/authorization/subjects/{subjectId}/bulkreplace", (*Sim).bulkReplaceGrants},
+		{"DELETE /api/v2/authorization/subjects/{subjectId}/divisions/{divisionId}/roles/{roleId}", (*Sim).deleteGrant},
 		// Groups.
 		{"GET /api/v2/groups", (*Sim).listGroups},
 		{"POST /api/v2/groups/search", (*Sim).searchGroups},
 		{"GET /api/v2/groups/{groupId}", (*Sim).getGroup},
+		{"GET /api/v2/groups/{groupId}/members", (*Sim).listGroupMembers},
 		{"POST /api/v2/groups/{groupId}/members", (*Sim).addGroupMembers},
+		{"DELETE /api/v2/groups/{groupId}/members", (*Sim).removeGroupMembers},
 		// Routing.
 		{"GET /api/v2/routing/queues", (*Sim).listQueues},
 		{"GET /api/v2/routing/queues/{queueId}", (*Sim).getQueue},

@@ -250,10 +250,12 @@ func (s *Sim) changeQueueMembers(c *call) {
 	c.empty(http.StatusOK)
 }
 
-// listUserQueues serves GET /api/v2/users/{userId}/queues: paging, joined (default true) and
-// divisionId. Modelling choice: joined=false lists only the queues the user is an unjoined
-// member of (SPEC: "Is joined to the queue"; whether false means "all" is unconfirmed).
-// Beware: the Go SDK always sends joined, false when the caller leaves it unset.
+// listUserQueues serves GET /api/v2/users/{userId}/queues: paging, joined and divisionId.
+// Modelling choice: joined defaults to true, as in SPEC, and every simulated member is joined
+// (the org file and POST .../members add joined members), so omitting joined lists every
+// queue the user is a member of. joined=false lists only the queues the user is an unjoined
+// member of, none in practice (SPEC: "Is joined to the queue"; whether false means "all" is
+// unconfirmed). Beware: the Go SDK always sends joined, false when the caller leaves it unset.
 func (s *Sim) listUserQueues(c *call) {
 	p, ok := c.listPage()
 	if !ok {

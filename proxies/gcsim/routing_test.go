@@ -462,3 +462,31 @@ func TestLocations(t *testing.T) {
 		t.Fatalf("location reads and searches counted as %d writes", w)
 	}
 }
+
+// Omitting joined lists every queue the user is a member of: SPEC's default is joined=true,
+// and every simulated member is joined.
+func TestUserQueuesWithoutJoined(t *testing.T) {
+	_, c := start(t, Options{})
+	u := c.createUser("Queued", "queued@example.com")
+	for _, q := range []string{salesQueueID, billingQueueID, tier1QueueID} {
+		c.do("POST", "/api/v2/routing/queues/"+q+"/members", []map[string]string{{"id": u.ID}}).want(t, 200)
+	}
+	const all = "Billing,Sales Inbound,Support Tier 1"
+	for _, q := range []string{"", "?joined=true", "?joined=TRUE&pageSize=500"} {
+		l := c.list("/api/v2/users/" + u.ID + "/queues" + q)
+		if l.names() != all || l.Total != 3 || l.PageCount != 1 {
+			t.Fatalf("queues%s: %q total %d", q, l.names(), l.Total)
+		}
+		for _, e := range l.Entities {
+			if e.Joined == nil || !*e.Joined {
+				t.Fatalf("queues%s: %s not joined", q, e.Name)
+			}
+		}
+	}
+	if l := c.list("/api/v2/users/" + u.ID + "/queues?pageSize=2&pageNumber=2"); l.names() != "Support Tier 1" || l.Total != 3 || l.PageCount != 2 {
+		t.Fatalf("second page: %+v", l)
+	}
+	if l := c.list("/api/v2/users/" + agentID + "/queues"); l.names() != "Billing" {
+		t.Fatalf("seed agent queues %q", l.names())
+	}
+}

@@ -35,7 +35,7 @@ type Counters struct {
 	// per user id.
 	Invites map[string]int `json:"invites"`
 	// LimitRejections counts the 400 answers given because one call carried too many items:
-	// more than 50 group members, 100 queue members, 50 skills or languages, 50 users to move
+	// more than 50 group members (added or removed), 100 queue members, 50 skills or languages, 50 users to move
 	// between divisions, 100 search criterion values, 100 user ids or 100 role ids. Page sizes
 	// above their maximum are not counted.
 	LimitRejections int `json:"limitRejections"`
@@ -126,12 +126,15 @@ type GrantState struct {
 	Division   string `json:"division"`
 }
 
-// GroupState is a group with its members' user ids.
+// GroupState is a group with its direct members' user ids, in the order they were added, and
+// the grants the group holds (its members hold them through it; UserState.Grants has only a
+// user's own grants).
 type GroupState struct {
-	ID      string   `json:"id"`
-	Name    string   `json:"name"`
-	Version int      `json:"version"`
-	Members []string `json:"members"`
+	ID      string       `json:"id"`
+	Name    string       `json:"name"`
+	Version int          `json:"version"`
+	Members []string     `json:"members"`
+	Grants  []GrantState `json:"grants"`
 }
 
 // PhoneState is a phone, deleted ones included.
@@ -196,15 +199,13 @@ func (s *Sim) State() State {
 			us.Groups = append(us.Groups, g.name)
 			us.GroupIDs = append(us.GroupIDs, g.id)
 		}
-		for _, g := range u.grants {
-			us.Grants = append(us.Grants, GrantState{
-				RoleID: g.roleID, Role: w.roleByID[g.roleID].name, DivisionID: g.divisionID, Division: w.divisionName(g.divisionID),
-			})
-		}
+		us.Grants = w.grantStates(u.grants)
 		out.Users = append(out.Users, us)
 	}
 	for _, g := range w.groups {
-		out.Groups = append(out.Groups, GroupState{ID: g.id, Name: g.name, Version: g.version, Members: append([]string{}, g.members...)})
+		out.Groups = append(out.Groups, GroupState{
+			ID: g.id, Name: g.name, Version: g.version, Members: append([]string{}, g.members...), Grants: w.grantStates(g.grants),
+		})
 	}
 	for _, q := range w.queues {
 		qs := QueueState{ID: q.id, Name: q.name, DivisionID: q.divisionID, Division: w.divisionName(q.divisionID), Members: []string{}}
@@ -221,6 +222,17 @@ func (s *Sim) State() State {
 	for _, st := range w.stations {
 		out.Stations = append(out.Stations, StationState{
 			ID: st.id, Name: st.name, WebRtcUserID: st.userID, PhoneID: st.phoneID, DefaultUserID: st.defaultUserID, Visible: st.visible(now),
+		})
+	}
+	return out
+}
+
+// grantStates describes grants; never nil.
+func (w *world) grantStates(gs []grant) []GrantState {
+	out := []GrantState{}
+	for _, g := range gs {
+		out = append(out, GrantState{
+			RoleID: g.roleID, Role: w.roleByID[g.roleID].name, DivisionID: g.divisionID, Division: w.divisionName(g.divisionID),
 		})
 	}
 	return out

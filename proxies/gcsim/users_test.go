@@ -258,3 +258,154 @@ func TestPatchUser(t *testing.T) {
 		t.Errorf("restored user state %q", d.State)
 	}
 }
+
+// A sync job lists the users of one division, in every state but deleted, page by page.
+func TestSearchUsersByDivision(t *testing.T) {
+	_, c := start(t, Options{})
+	want := map[string]bool{inactiveID: true} // the seed's Inactive Agent is in Sales
+	for i := range 23 {
+		b := newUserBody(fmt.Sprintf("Sales %02d", i), fmt.Sprintf("sales.%02d@example.com", i), salesDivID)
+		if i%3 == 0 {
+			b["state"] = "inactive"
+		}
+		r := c.do("POST", "/api/v2/users", b)
+		r.want(t, 200)
+		var u apiUserOut
+		r.decode(t, &u)
+		want[u.ID] = true
+	}
+	other := c.createUser("Home User", "home.user@example.com") // another division
+	deleted := c.do("POST", "/api/v2/users", newUserBody("Sales Gone", "sales.gone@example.com", salesDivID))
+	var gone apiUserOut
+	deleted.decode(t, &gone)
+	c.do("DELETE", "/api/v2/users/"+gone.ID, nil).want(t, 200)
+
+	query := func(pageSize, pageNumber int, states ...string) map[string]any {
+		return map[string]any{
+			"pageSize": pageSize, "pageNumber": pageNumber,
+			"query": []map[string]any{
+				{"type": "EXACT", "fields": []string{"divisionId"}, "value": salesDivID},
+				{"type": "EXACT", "fields": []string{"state"}, "values": states},
+			},
+		}
+	}
+	type page struct {
+		Total      int          `json:"total"`
+		PageCount  int          `json:"pageCount"`
+		PageSize   int          `json:"pageSize"`
+		PageNumber int          `json:"pageNumber"`
+		Results    []apiUserOut `json:"results"`
+	}
+	got := map[string]bool{}
+	for n, pages := 1, 1; n <= pages; n++ {
+		r := c.do("POST", "/api/v2/users/search", query(5, n, "active", "inactive"))
+		r.want(t, 200)
+		var p page
+		r.decode(t, &p)
+		if p.Total != 24 || p.PageCount != 5 || p.PageSize != 5 || p.PageNumber != n {
+			t.Fatalf("page %d: total %d, pageCount %d, pageSize %d, pageNumber %d", n, p.Total, p.PageCount, p.PageSize, p.PageNumber)
+		}
+		pages = p.PageCount
+		if wantLen := min(5, 24-(n-1)*5); len(p.Results) != wantLen {
+			t.Fatalf("page %d: %d results, want %d", n, len(p.Results), wantLen)
+		}
+		for _, u := range p.Results {
+			if got[u.ID] || u.Division.ID != salesDivID {
+				t.Fatalf("page %d: %+v repeated or in another division", n, u)
+			}
+			got[u.ID] = true
+		}
+	}
+	if len(got) != len(want) || got[other.ID] || got[gone.ID] {
+		t.Fatalf("paged through %d users, want %d", len(got), len(want))
+	}
+	for id := range want {
+		if !got[id] {
+			t.Fatalf("user %s missing", id)
+		}
+	}
+	var p page
+	c.do("POST", "/api/v2/users/search", query(5, 6, "active", "inactive")).decode(t, &p)
+	if p.Total != 24 || len(p.Results) != 0 {
+		t.Fatalf("past the last page: %+v", p)
+	}
+	c.do("POST", "/api/v2/users/search", query(100, 1, "active", "inactive")).decode(t, &p)
+	if p.Total != 24 || p.PageCount != 1 || len(p.Results) != 24 {
+		t.Fatalf("one page of 100: total %d, pageCount %d, %d results", p.Total, p.PageCount, len(p.Results))
+	}
+	c.do("POST", "/api/v2/users/search", query(25, 1, "active")).decode(t, &p)
+	if p.Total != 15 {
+		t.Fatalf("active only: total %d, want 15", p.Total)
+	}
+	c.do("POST", "/api/v2/users/search", query(25, 1, "deleted")).decode(t, &p)
+	if p.Total != 1 || p.Results[0].ID != gone.ID {
+		t.Fatalf("deleted: %+v", p)
+	}
+	two := map[string]any{"query": []map[string]any{
+		{"type": "EXACT", "fields": []string{"divisionId"}, "values": []string{salesDivID, supportDivID}},
+	}}
+	if got := c.search(two); got.Total != 16 { // 15 active in Sales and the supervisor in Support
+		t.Fatalf("two divisions, active: total %d", got.Total)
+	}
+	c.do("POST", "/api/v2/users/search", query(101, 1, "active")).wantError(t, 400, "too.many.requested.results")
+}
+
+// PATCH with state and version alone deactivates a user; GET shows it at once, search after
+// the lag.
+func TestDeactivateUser(t *testing.T) {
+	const lag = 200 * time.Millisecond
+	_, c := start(t, Options{SearchLag: lag})
+	u := c.createUser("Leaving Soon", "leaving.soon@example.com")
+	time.Sleep(lag + 50*time.Millisecond)
+	if got := c.search(emailQuery(u.Email)); got.Total != 1 || got.Results[0].State != "active" {
+		t.Fatalf("before: %+v", got)
+	}
+	r := c.do("PATCH", "/api/v2/users/"+u.ID, map[string]any{"state": "inactive", "version": u.Version})
+	r.want(t, 200)
+	var out apiUserOut
+	r.decode(t, &out)
+	if out.State != "inactive" || out.Version != u.Version+1 {
+		t.Fatalf("PATCH answer %+v", out)
+	}
+	var got apiUserOut
+	c.do("GET", "/api/v2/users/"+u.ID, nil).decode(t, &got)
+	if got.State != "inactive" {
+		t.Fatalf("GET user state %q", got.State)
+	}
+	listed := func(query string) (apiUserOut, bool) {
+		var l struct {
+			Entities []apiUserOut `json:"entities"`
+		}
+		c.do("GET", "/api/v2/users?pageSize=500"+query, nil).decode(t, &l)
+		for _, e := range l.Entities {
+			if e.ID == u.ID {
+				return e, true
+			}
+		}
+		return apiUserOut{}, false
+	}
+	if _, ok := listed(""); ok {
+		t.Fatal("inactive user listed by GET /api/v2/users with the default state (active)")
+	}
+	for _, q := range []string{"&state=inactive", "&state=any", "&id=" + u.ID + "&state=inactive"} {
+		if e, ok := listed(q); !ok || e.State != "inactive" {
+			t.Fatalf("GET /api/v2/users?%s: %+v listed %v", q, e, ok)
+		}
+	}
+	// The index still has the active user until the lag passes.
+	if s := c.search(emailQuery(u.Email, "active", "inactive")); s.Total != 1 || s.Results[0].State != "active" {
+		t.Fatalf("search before the lag: %+v", s)
+	}
+	time.Sleep(lag + 50*time.Millisecond)
+	if s := c.search(emailQuery(u.Email, "active", "inactive")); s.Total != 1 || s.Results[0].State != "inactive" || s.Results[0].Version != 2 {
+		t.Fatalf("search after the lag: %+v", s)
+	}
+	if s := c.search(emailQuery(u.Email, "inactive")); s.Total != 1 {
+		t.Fatalf("search for inactive users: %+v", s)
+	}
+	if s := c.search(emailQuery(u.Email)); s.Total != 0 {
+		t.Fatalf("search without a state criterion finds the inactive user: %+v", s)
+	}
+	// Already inactive: the same PATCH with the new version changes nothing but the version.
+	c.do("PATCH", "/api/v2/users/"+u.ID, map[string]any{"state": "inactive", "version": 2}).want(t, 200)
+}

@@ -1,0 +1,127 @@
+package provision
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// ErrGuard is returned when --deactivate-missing would deactivate more users than allowed.
+var ErrGuard = errors.New("deactivation guard")
+
+// candidate is a user in the sync scope who is absent from the file.
+type candidate struct {
+	id, email string
+}
+
+// scopeCandidates lists the active users of the sync scope that the file does not name,
+// and checks the guard. It runs in pass 1, before any write.
+func (p *pipeline) scopeCandidates(seen *Seen) error {
+	o := p.o
+	var users []User
+	var scope string
+	switch {
+	case o.ScopeDivision != "":
+		d, err := find("division", o.ScopeDivision, p.names.divisions)
+		if err != nil {
+			return fmt.Errorf("--scope-division: %w", err)
+		}
+		scope = fmt.Sprintf("division '%s'", d.Name)
+		if users, err = p.svc.Users.InDivision(p.apiCtx, d.ID); err != nil {
+			return fmt.Errorf("list the users of %s: %w", scope, err)
+		}
+	case o.ScopeGroup != "":
+		g, err := find("group", o.ScopeGroup, p.names.groups)
+		if err != nil {
+			return fmt.Errorf("--scope-group: %w", err)
+		}
+		scope = fmt.Sprintf("group '%s'", g.Name)
+		if users, err = p.svc.Groups.Members(p.apiCtx, g.ID); err != nil {
+			return fmt.Errorf("list the members of %s: %w", scope, err)
+		}
+	default:
+		return errors.New("--deactivate-missing needs --scope-division or --scope-group")
+	}
+	inScope := 0
+	for _, u := range users {
+		if u.State != "active" {
+			continue
+		}
+		inScope++
+		if !seen.Has(u.Email) {
+			p.missing = append(p.missing, candidate{id: u.ID, email: u.Email})
+		}
+	}
+	limit, err := deactivateLimit(o.MaxDeactivate, inScope)
+	if err != nil {
+		return err
+	}
+	if len(p.missing) > limit {
+		return fmt.Errorf("%w: %d of the %d active users in %s are not in the file, more than the %d that --max-deactivate allows (default 5%% of the users in scope); nothing was written. Check that the file is complete, or raise --max-deactivate",
+			ErrGuard, len(p.missing), inScope, scope, limit)
+	}
+	return nil
+}
+
+// deactivateLimit reads --max-deactivate: a number, or a percentage of the users in scope
+// rounded down; the default is 5%. The limit is at least 1.
+func deactivateLimit(s string, inScope int) (int, error) {
+	if s == "" {
+		s = "5%"
+	}
+	var n int
+	if pct, ok := strings.CutSuffix(s, "%"); ok {
+		f, err := strconv.ParseFloat(pct, 64)
+		if err != nil || f < 0 || f > 100 {
+			return 0, fmt.Errorf("--max-deactivate %q: write a number of users or a percentage such as 5%%", s)
+		}
+		n = int(math.Floor(f / 100 * float64(inScope)))
+	} else {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 0 {
+			return 0, fmt.Errorf("--max-deactivate %q: write a number of users or a percentage such as 5%%", s)
+		}
+		n = v
+	}
+	return max(n, 1), nil
+}
+
+// deactivate handles the users absent from the file, once every row has run: they are
+// deactivated only when every row succeeded (a failed row may mean an incomplete file),
+// each in a report row with an empty line.
+func (p *pipeline) deactivate(sum *Summary, allOK bool) error {
+	if len(p.missing) == 0 {
+		return nil
+	}
+	f, err := os.OpenFile(p.o.ReportPath, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	w := NewReportWriter(f)
+	w.wroteHeader = true
+	w.file = f
+	for _, c := range p.missing {
+		res := Result{Email: c.email, UserID: c.id, Action: ActionDeactivate}
+		switch {
+		case p.o.DryRun:
+			res.Status, res.Changes = StatusPlanned, "state: active → inactive"
+		case !allOK:
+			res.Status, res.Err = StatusSkipped, "deactivation skipped: not every row of the file succeeded, so the file may be incomplete"
+		default:
+			if err := p.svc.Users.Deactivate(p.apiCtx, c.id); err != nil {
+				res.Status, res.Err, res.CorrelationID = StatusFailed, "deactivate: "+describe(err), CorrelationID(err)
+			} else {
+				res.Status, res.Changes = StatusOK, "state: active → inactive"
+			}
+		}
+		if err := w.Write(res); err != nil {
+			_ = w.Close()
+			return err
+		}
+		sum.Add(res)
+	}
+	return w.Close()
+}
