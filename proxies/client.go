@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mypurecloud/platform-client-sdk-go/v162/platformclientv2"
@@ -55,14 +56,8 @@ func NewClient(c Config) (*Client, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	// A config file path that cannot exist keeps the SDK from reading ~/.genesyscloudgo
-	// through its global viper and from starting a file watcher.
-	cfg := platformclientv2.NewConfigurationWithConfigFile(filepath.Join(os.DevNull, "none"), false)
+	cfg := sdkConfiguration() // a copy: this client's own
 	cfg.BasePath = c.BaseURL
-	cfg.AutomaticTokenRefresh = false
-	cfg.ShouldRefreshAccessToken = false
-	cfg.RetryConfiguration = nil
-	cfg.LoggingConfiguration.LogLevel = platformclientv2.LNone
 
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	hc := &http.Client{
@@ -83,10 +78,24 @@ func NewClient(c Config) (*Client, error) {
 		sleep:   sleepCtx,
 		rand:    rand.Float64,
 	}
-	cl := &Client{base: cfg, tr: tr}
+	cl := &Client{base: &cfg, tr: tr}
 	tr.tokens = &tokenSource{fetch: cl.clientCredentials(c.ClientID, c.ClientSecret), now: time.Now}
 	return cl, nil
 }
+
+// sdkConfiguration makes the SDK's configuration once per process: creating one writes the
+// SDK's package-level logger, which is a data race when two clients are made at once. A
+// config file path that cannot exist keeps the SDK from reading ~/.genesyscloudgo through
+// its global viper and from starting a file watcher. The SDK's token refresh, retries and
+// logging stay off: the transport does all three.
+var sdkConfiguration = sync.OnceValue(func() platformclientv2.Configuration {
+	cfg := platformclientv2.NewConfigurationWithConfigFile(filepath.Join(os.DevNull, "none"), false)
+	cfg.AutomaticTokenRefresh = false
+	cfg.ShouldRefreshAccessToken = false
+	cfg.RetryConfiguration = nil
+	cfg.LoggingConfiguration.LogLevel = platformclientv2.LNone
+	return *cfg
+})
 
 // cfg returns a copy of the SDK configuration whose HTTP client carries ctx. The copy is
 // cheap (a struct copy) and keeps the shared configuration free of per-call state.

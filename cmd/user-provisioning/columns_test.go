@@ -91,6 +91,7 @@ func writeRows(t *testing.T, path string, header []string, rows [][]string) {
 }
 
 func TestFullFormatEndToEnd(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, gcsim.Options{SearchLag: 100 * time.Millisecond})
 	// Batches wait until they are full: they must then stop at the API's limits.
 	e.tune = func(o *provision.Options) { fast(o); o.BatchLinger = time.Minute }
@@ -265,6 +266,7 @@ func sameSet(a, b []string) bool {
 }
 
 func TestDialectFiles(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"admin_ui.csv", "full.csv", "spreadsheet_semicolon.csv"} {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, gcsim.Options{})
@@ -292,6 +294,7 @@ func TestDialectFiles(t *testing.T) {
 }
 
 func TestUnknownNamesAreReportedWithSuggestions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, gcsim.Options{})
 	in := filepath.Join(e.dir, "names.csv")
 	writeRows(t, in, fullHeader[:16], [][]string{
@@ -335,6 +338,7 @@ func TestUnknownNamesAreReportedWithSuggestions(t *testing.T) {
 }
 
 func TestGoldenReport(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, gcsim.Options{})
 	in := filepath.Join("..", "..", "testdata", "mixed.csv")
 	r := e.run("--skip-invalid", "--report", e.report("mixed.results.csv"), in)

@@ -213,6 +213,7 @@ func checkNoSecrets(t *testing.T, outputs, tokens []string) {
 }
 
 func TestStartingGuideSample(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, gcsim.Options{})
 	src, err := os.ReadFile(filepath.Join("..", "..", "testdata", "userdata.csv"))
 	if err != nil {
@@ -263,6 +264,7 @@ func TestStartingGuideSample(t *testing.T) {
 }
 
 func TestTokenExpiryAndRevocation(t *testing.T) {
+	t.Parallel()
 	const ttl = 2 * time.Second
 	e := newEnv(t, gcsim.Options{TokenTTL: ttl})
 	rows := users(12, "ttl")
@@ -299,6 +301,7 @@ func TestTokenExpiryAndRevocation(t *testing.T) {
 }
 
 func TestServerLimitBelowRate(t *testing.T) {
+	t.Parallel()
 	// The server allows 40 requests per 2 s (1,200 a minute); the tool asks for 3,000 a
 	// minute: the same 2:5 ratio as 120 against 300, on a shorter clock.
 	e := newEnv(t, gcsim.Options{RatePerMinute: 40, RateWindow: 2 * time.Second})
@@ -322,6 +325,7 @@ func TestServerLimitBelowRate(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, gcsim.Options{Seed: 7, SearchLag: 200 * time.Millisecond})
 	e.srv.Sim.SetFaults(0.10, 0.05)
 	// Make sure some committed user and phone creations lose their answer.
@@ -350,6 +354,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestWrongSecret(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, gcsim.Options{})
 	const wrong = "wrong-secret-not-real"
 	e.envFile = e.writeEnv(wrong)
@@ -374,6 +379,7 @@ func TestWrongSecret(t *testing.T) {
 }
 
 func TestMissingEmailHeader(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, gcsim.Options{})
 	in := filepath.Join("..", "..", "testdata", "bad_missing_email.csv")
 	rep := e.report("missing.results.csv")
@@ -393,6 +399,7 @@ func TestMissingEmailHeader(t *testing.T) {
 }
 
 func TestMalformedRows(t *testing.T) {
+	t.Parallel()
 	in := filepath.Join("..", "..", "testdata", "bad_rows.csv")
 	wantInvalid := map[string]string{ // line → what the error must mention
 		"4": "column",
@@ -441,6 +448,7 @@ func checkInvalid(t *testing.T, rep []map[string]string, want map[string]string,
 }
 
 func TestRefusedPasswordAndRestoredUser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, gcsim.Options{})
 	in := e.file("pw.csv",
 		"Short Pw,short.pw@example.com,abc,Annuities,Communicate - User,My PCV Site,WebRTC_Base",
@@ -485,6 +493,7 @@ func TestRefusedPasswordAndRestoredUser(t *testing.T) {
 }
 
 func TestValidateMakesNoCall(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, gcsim.Options{})
 	e.envFile = filepath.Join(e.dir, "no-such.env") // --validate needs no credentials
 	good := e.run("--validate", "--report", e.report("good.csv"), filepath.Join("..", "..", "testdata", "userdata.csv"))
@@ -504,6 +513,7 @@ func TestValidateMakesNoCall(t *testing.T) {
 }
 
 func TestDryRunPlansWhatTheRunDoes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, gcsim.Options{})
 	in := e.file("plan.csv", append(users(3, "plan"),
 		"Existing Agent,existing.agent@example.com,,Annuities,Communicate - User,My PCV Site,WebRTC_Base",
@@ -539,6 +549,7 @@ func TestDryRunPlansWhatTheRunDoes(t *testing.T) {
 }
 
 func TestDryRunOfMixedFile(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, gcsim.Options{})
 	in := filepath.Join("..", "..", "testdata", "mixed.csv")
 	plan := e.run("--dry-run", "--skip-invalid", "--report", e.report("plan.csv"), in)
@@ -559,6 +570,7 @@ func TestDryRunOfMixedFile(t *testing.T) {
 }
 
 func TestInterruptFinishesRowsInFlight(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, gcsim.Options{})
 	// Batches only flush when full or at the end, so the stop finds them pending.
 	e.tune = func(o *provision.Options) { fast(o); o.BatchLinger = time.Minute }
@@ -595,6 +607,7 @@ func TestInterruptFinishesRowsInFlight(t *testing.T) {
 }
 
 func TestSecondInterruptStopsAtOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, gcsim.Options{StationDelay: time.Hour}) // stations never appear: rows wait
 	e.sigs = make(chan os.Signal, 2)
 	in := e.file("twice.csv", users(6, "twice")...)

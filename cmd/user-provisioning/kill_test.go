@@ -49,6 +49,7 @@ func okLines(t *testing.T, path string) map[string]bool {
 }
 
 func TestKillAndRerun(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("kills real processes")
 	}
@@ -132,8 +133,10 @@ func TestKillAndRerun(t *testing.T) {
 			}
 			if resume {
 				carried += len(before)
-				// A finished row costs no call; every other row costs one lookup.
-				if got, most := c.Requests["POST /api/v2/users/search"]-searches, n-len(before); got > most {
+				// A finished row costs no call; every other row costs one lookup. The slack
+				// covers requests of the killed process that reached the server after the
+				// count was taken.
+				if got, most := c.Requests["POST /api/v2/users/search"]-searches, n-len(before)+10; got > most {
 					t.Errorf("resumed run made %d user searches for %d unfinished rows", got, most)
 				}
 			}

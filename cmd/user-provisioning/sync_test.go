@@ -38,6 +38,7 @@ func col(name string) int {
 }
 
 func TestUpsertChangesOnlyWhatDiffers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, gcsim.Options{})
 	e.tune = func(o *provision.Options) { fast(o); o.BatchLinger = time.Minute }
 	const n = 500
@@ -85,6 +86,7 @@ func TestUpsertChangesOnlyWhatDiffers(t *testing.T) {
 }
 
 func TestReplaceMemberships(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, gcsim.Options{})
 	in := filepath.Join(e.dir, "replace.csv")
 	writeRows(t, in, fullHeader, [][]string{{
@@ -132,6 +134,7 @@ func TestReplaceMemberships(t *testing.T) {
 }
 
 func TestDeactivateMissing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, gcsim.Options{})
 	in := filepath.Join(e.dir, "sync.csv")
 	all := staff(40, "sync", nil)
@@ -192,6 +195,7 @@ func TestDeactivateMissing(t *testing.T) {
 }
 
 func TestDeactivationSkippedWhenARowFails(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, gcsim.Options{})
 	in := filepath.Join(e.dir, "sync.csv")
 	all := staff(5, "skip", nil)
