@@ -350,7 +350,7 @@ func TestGoldenReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := normalizeReport(t, b)
-	golden := filepath.Join("..", "..", "testdata", "golden", "mixed.results.csv")
+	golden := filepath.Join("..", "..", "testdata", "golden", "mixed.report.csv")
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
 			t.Fatal(err)
