@@ -212,7 +212,7 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 			if div.Name != "" {
 				name += fmt.Sprintf(" in '%s'", div.Name)
 			}
-			t.change("+role %s", name)
+			t.change("add role %s", name)
 			if !write {
 				continue
 			}
@@ -234,7 +234,7 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 			for _, g := range have {
 				if !slices.Contains(wanted, g) && !p.names.isDefaultRole(g.RoleID) {
 					revoke = append(revoke, g)
-					t.change("-role '%s' in '%s'", p.names.nameOf(p.names.roles, g.RoleID), p.names.divisionName(g.DivisionID))
+					t.change("remove role '%s' in '%s'", p.names.nameOf(p.names.roles, g.RoleID), p.names.divisionName(g.DivisionID))
 				}
 			}
 			if len(revoke) > 0 {
@@ -252,7 +252,7 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 			continue
 		}
 		changed = true
-		t.change("+group '%s'", g.Name)
+		t.change("add group '%s'", g.Name)
 		if write {
 			t.begin()
 			p.groups.add(g.ID, u.ID, func(err error) { t.end("add to group '"+g.Name+"'", err) })
@@ -265,7 +265,7 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 			}
 			changed = true
 			name := p.names.nameOf(p.names.groups, id)
-			t.change("-group '%s'", name)
+			t.change("remove group '%s'", name)
 			if write {
 				t.begin()
 				p.groupRemovals.add(id, u.ID, func(err error) { t.end("remove from group '"+name+"'", err) })
@@ -283,7 +283,7 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 			}
 			changed = true
 			name := p.names.nameOf(p.names.queues, id)
-			t.change("-queue '%s'", name)
+			t.change("remove queue '%s'", name)
 			if write {
 				t.begin()
 				p.queueRemovals.add(id, u.ID, func(err error) { t.end("remove from queue '"+name+"'", err) })
@@ -301,7 +301,7 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 			}
 		}
 		changed = true
-		t.change("+queue '%s'", q.Name)
+		t.change("add queue '%s'", q.Name)
 		if write {
 			t.begin()
 			p.queues.add(q.ID, u.ID, func(err error) { t.end("add to queue '"+q.Name+"'", err) })
@@ -312,7 +312,7 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 		changed = true
 		t.changes = append(t.changes, levelNotes("skill", u.Skills, missingLevels(u.Skills, want.skills))...)
 		for _, id := range extra {
-			t.change("-skill '%s'", p.names.nameOf(p.names.skills, id))
+			t.change("remove skill '%s'", p.names.nameOf(p.names.skills, id))
 		}
 		if write {
 			if err := p.svc.Routing.SetSkills(ctx, u.ID, want.skills); err != nil {
@@ -331,7 +331,7 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 	if replace && !created && len(want.spec.Languages) > 0 {
 		for _, id := range extraLevels(u.Languages, want.languages) {
 			changed = true
-			t.change("-language '%s'", p.names.nameOf(p.names.languages, id))
+			t.change("remove language '%s'", p.names.nameOf(p.names.languages, id))
 			if write {
 				if err := p.svc.Routing.RemoveLanguage(ctx, u.ID, id); err != nil {
 					return "remove language", err
@@ -350,7 +350,7 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 	}
 	if want.site.ID != "" && u.DefaultStationID == "" {
 		changed = true
-		t.change("+phone on '%s'", want.site.Name)
+		t.change("add phone on '%s'", want.site.Name)
 		if write {
 			if err := p.startPhone(ctx, t, *u, created && ours); err != nil {
 				return "phone", err
@@ -363,14 +363,14 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 	return "", nil
 }
 
-// levelNotes words skill or language changes: "+skill 'Billing':4", "skill 'Billing': 2 → 4".
+// levelNotes words skill or language changes: "add skill 'Billing':4", "skill 'Billing': 2 → 4".
 func levelNotes(kind string, have map[string]float64, add []Level) []string {
 	var out []string
 	for _, l := range add {
 		if old, ok := have[l.ID]; ok {
 			out = append(out, fmt.Sprintf("%s '%s': %s → %s", kind, l.Name, formatLevel(old), formatLevel(l.Proficiency)))
 		} else {
-			out = append(out, fmt.Sprintf("+%s '%s':%s", kind, l.Name, formatLevel(l.Proficiency)))
+			out = append(out, fmt.Sprintf("add %s '%s':%s", kind, l.Name, formatLevel(l.Proficiency)))
 		}
 	}
 	return out
@@ -418,7 +418,7 @@ func (p *pipeline) fieldPatch(u User, want target, created bool) (UserPatch, []s
 	}
 	if l := want.location; l.ID != "" && !slices.Contains(u.LocationIDs, l.ID) {
 		patch.LocationIDs = append(slices.Clone(u.LocationIDs), l.ID)
-		notes = append(notes, fmt.Sprintf("+location '%s'", l.Name))
+		notes = append(notes, fmt.Sprintf("add location '%s'", l.Name))
 	}
 	e := u.Employer
 	next := EmployerInfo{

@@ -71,7 +71,7 @@ func TestUpsertChangesOnlyWhatDiffers(t *testing.T) {
 		t.Errorf("report %v, want %d update and %d none", s, changed, n-changed)
 	}
 	for _, row := range r.report {
-		if row["action"] == "update" && row["changes"] != "title: 'Agent' → 'Senior Agent'; +queue 'Support Tier 2'" {
+		if row["action"] == "update" && row["changes"] != "title: 'Agent' → 'Senior Agent'; add queue 'Support Tier 2'" {
 			t.Errorf("changes %q", row["changes"])
 		}
 	}
@@ -123,7 +123,7 @@ func TestReplaceMemberships(t *testing.T) {
 	if len(u.Languages) != 1 || u.Languages["English"] != 4 {
 		t.Errorf("languages %v, want English only", u.Languages)
 	}
-	if got := r.report[0]["changes"]; !strings.Contains(got, "-group 'Annuities'") || !strings.Contains(got, "-role 'Supervisor' in 'Sales'") {
+	if got := r.report[0]["changes"]; !strings.Contains(got, "remove group 'Annuities'") || !strings.Contains(got, "remove role 'Supervisor' in 'Sales'") {
 		t.Errorf("changes %q", got)
 	}
 	// Replacing again changes nothing.
