@@ -119,6 +119,9 @@ type Users interface {
 	// FindByEmail returns the user with this email, whatever its state (active, inactive or
 	// deleted), or nil when there is none. The email is matched case-insensitively.
 	FindByEmail(ctx context.Context, email string) (*User, error)
+	// FindByEmails looks up at most MaxEmailsPerLookup emails in one call and returns the
+	// users found, whatever their state, by lower-cased email.
+	FindByEmails(ctx context.Context, emails []string) (map[string]*User, error)
 	// Get reads a user with its groups and stations.
 	Get(ctx context.Context, id string) (User, error)
 	// Create creates a user. It is not idempotent: callers look the user up before retrying
@@ -215,6 +218,9 @@ type Locations interface {
 
 // Per-call limits of the API.
 const (
+	// MaxEmailsPerLookup bounds the values of one user search criterion; the API states no
+	// number, only search.criteria.values.exceed.limit, and its search pages hold 100.
+	MaxEmailsPerLookup     = 100
 	MaxQueueMembersPerCall = 100 // POST /api/v2/routing/queues/{queueId}/members
 	MaxLevelsPerCall       = 50  // PATCH /api/v2/users/{userId}/routingskills|routinglanguages/bulk
 	// MaxDivisionMovesPerCall bounds POST /api/v2/authorization/divisions/{id}/objects/USER:

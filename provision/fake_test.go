@@ -347,3 +347,17 @@ func (g fakeGroups) Members(_ context.Context, groupID string) ([]User, error) {
 	}
 	return out, nil
 }
+
+func (u fakeUsers) FindByEmails(ctx context.Context, emails []string) (map[string]*User, error) {
+	out := map[string]*User{}
+	for _, e := range emails {
+		usr, err := u.FindByEmail(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		if usr != nil {
+			out[strings.ToLower(e)] = usr
+		}
+	}
+	return out, nil
+}

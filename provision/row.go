@@ -25,6 +25,11 @@ type task struct {
 	pending int
 	errs    []string
 	changes []string // decided by the worker before any batch can finish the row
+
+	// The user as a lookup shared with other rows found it (nil: none); lookedUp is false
+	// when that lookup failed and the row must look for itself.
+	found    *User
+	lookedUp bool
 }
 
 // change notes what the row changes (or would, in a dry run).
@@ -97,6 +102,16 @@ func describe(err error) string {
 
 // process does a row's own calls and schedules the rest.
 func (p *pipeline) process(t *task) {
+	cause := context.Cause(p.apiCtx)
+	if cause == nil && p.stopped() {
+		cause = context.Canceled
+	}
+	if cause != nil {
+		// The run stopped before this row started: it was not attempted.
+		t.res.Status, t.res.Err = StatusSkipped, "not attempted: "+stopReason(cause)
+		p.results <- t.res
+		return
+	}
 	t.begin()
 	step, err := p.provisionRow(p.apiCtx, t)
 	t.end(step, err)
@@ -109,9 +124,11 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 	if err := context.Cause(ctx); err != nil {
 		return "not attempted", err
 	}
-	u, err := p.svc.Users.FindByEmail(ctx, row.Email)
-	if err != nil {
-		return "look up user", err
+	u, err := t.found, error(nil)
+	if !t.lookedUp {
+		if u, err = p.svc.Users.FindByEmail(ctx, row.Email); err != nil {
+			return "look up user", err
+		}
 	}
 	created, ours, restored := false, false, false
 	write := !p.o.DryRun

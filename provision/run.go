@@ -494,6 +494,20 @@ func isRecordError(err error) bool {
 // dispatch is pass 2's reader: invalid and blocked rows go straight to the report, the
 // others to the workers.
 func (p *pipeline) dispatch(r *CSVReader, invalid map[int]string, blocked bool, jobs chan<- *task) error {
+	// Rows go to the workers in chunks, after one user search for the whole chunk.
+	var chunk []*task
+	send := func() {
+		if len(chunk) == 0 {
+			return
+		}
+		p.lookup(chunk)
+		for _, t := range chunk {
+			jobs <- t
+		}
+		chunk = chunk[:0]
+	}
+	defer send()
+	size := min(MaxEmailsPerLookup, p.o.MaxInFlight/2)
 	for {
 		row, err := r.Next()
 		if err == io.EOF {
@@ -543,8 +557,30 @@ func (p *pipeline) dispatch(r *CSVReader, invalid map[int]string, blocked bool, 
 		}
 		p.inflight <- struct{}{}
 		p.open.Add(1)
-		t := &task{p: p, row: row, target: want, res: res}
-		jobs <- t
+		chunk = append(chunk, &task{p: p, row: row, target: want, res: res})
+		if len(chunk) >= size {
+			send()
+		}
+	}
+}
+
+// lookup finds the users of a chunk of rows in one search. If it fails, each row looks
+// for itself.
+func (p *pipeline) lookup(chunk []*task) {
+	emails := make([]string, len(chunk))
+	for i, t := range chunk {
+		emails[i] = t.row.Email
+	}
+	found, err := p.svc.Users.FindByEmails(p.apiCtx, emails)
+	if err != nil {
+		if errors.Is(err, ErrAuth) {
+			p.cancelAPI(err)
+		}
+		p.log.Debug("batched user lookup failed; rows look up one by one", zap.Error(err))
+		return
+	}
+	for _, t := range chunk {
+		t.found, t.lookedUp = found[strings.ToLower(t.row.Email)], true
 	}
 }
 

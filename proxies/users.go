@@ -3,6 +3,7 @@ package proxies
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/mypurecloud/platform-client-sdk-go/v162/platformclientv2"
@@ -49,6 +50,40 @@ func (u *Users) FindByEmail(ctx context.Context, email string) (*provision.User,
 		}
 	}
 	return nil, nil
+}
+
+// FindByEmails calls POST /api/v2/users/search with one exact criterion over many emails
+// and every state, paging through the results.
+func (u *Users) FindByEmails(ctx context.Context, emails []string) (map[string]*provision.User, error) {
+	if len(emails) > provision.MaxEmailsPerLookup {
+		return nil, fmt.Errorf("look up %d emails: %w: at most %d per call", len(emails), provision.ErrRejected, provision.MaxEmailsPerLookup)
+	}
+	found := make(map[string]*provision.User, len(emails))
+	if len(emails) == 0 {
+		return found, nil
+	}
+	_, err := listAll(ctx, "POST /api/v2/users/search", func(n int) ([]struct{}, int, error) {
+		body := platformclientv2.Usersearchrequest{
+			PageSize:   ptr(searchPageSize),
+			PageNumber: ptr(n),
+			Expand:     &userExpand,
+			Query: &[]platformclientv2.Usersearchcriteria{
+				{VarType: ptr("EXACT"), Fields: &[]string{"email"}, Values: &emails},
+				{VarType: ptr("EXACT"), Fields: &[]string{"state"}, Values: &userStates},
+			},
+		}
+		res, resp, err := u.api(ctx).PostUsersSearch(body)
+		if err := check("POST /api/v2/users/search", resp, err); err != nil {
+			return nil, 0, err
+		}
+		results := deref(res.Results)
+		for _, r := range results {
+			usr := toUser(r)
+			found[strings.ToLower(usr.Email)] = &usr
+		}
+		return make([]struct{}, len(results)), deref(res.PageCount), nil
+	})
+	return found, err
 }
 
 // Get calls GET /api/v2/users/{userId} with groups and station expanded. A deleted user is
