@@ -342,3 +342,20 @@ func TestChunks(t *testing.T) {
 		t.Errorf("chunks of 120 by 50 = %v", sizes)
 	}
 }
+
+func TestFindByEmails(t *testing.T) {
+	c, sim := setup(t, gcsim.Options{})
+	got, err := c.Services().Users.FindByEmails(context.Background(), []string{
+		"Existing.Agent@example.com", "deleted.user@example.com", "inactive.agent@example.com", "nobody@example.com",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got["existing.agent@example.com"] == nil || got["deleted.user@example.com"].State != "deleted" ||
+		got["inactive.agent@example.com"].State != "inactive" || got["nobody@example.com"] != nil {
+		t.Errorf("FindByEmails = %v", got)
+	}
+	if n := sim.Counters().Requests["POST /api/v2/users/search"]; n != 1 {
+		t.Errorf("%d searches, want 1", n)
+	}
+}
