@@ -521,7 +521,7 @@ func (p *pipeline) createUser(ctx context.Context, t *task) (u *User, ours bool,
 				return nil, false, nil, lerr
 			}
 			if u.State == "deleted" {
-				return nil, false, nil, fmt.Errorf("email belongs to a deleted user (%s); restoring deleted users is not supported yet", u.ID)
+				return nil, false, nil, fmt.Errorf("email belongs to a deleted user (%s); the search did not show it yet: run again to restore it", u.ID)
 			}
 			return u, ambiguous, nil, nil
 		case errors.Is(err, ErrTransient):
