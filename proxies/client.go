@@ -20,7 +20,6 @@ import (
 
 	"github.com/mypurecloud/platform-client-sdk-go/v162/platformclientv2"
 	"go.uber.org/zap"
-	"golang.org/x/time/rate"
 
 	"github.com/user-provisioning/user-provisioning/provision"
 )
@@ -71,12 +70,12 @@ func NewClient(c Config) (*Client, error) {
 		},
 	}
 	tr := &transport{
-		http:    hc,
-		limiter: rate.NewLimiter(rate.Limit(float64(perMin)/60), 1),
-		log:     log,
-		now:     time.Now,
-		sleep:   sleepCtx,
-		rand:    rand.Float64,
+		http:  hc,
+		pace:  newPacer(perMin, time.Now()),
+		log:   log,
+		now:   time.Now,
+		sleep: sleepCtx,
+		rand:  rand.Float64,
 	}
 	cl := &Client{base: &cfg, tr: tr}
 	tr.tokens = &tokenSource{fetch: cl.clientCredentials(c.ClientID, c.ClientSecret), now: time.Now}

@@ -15,7 +15,6 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/mypurecloud/platform-client-sdk-go/v162/platformclientv2"
 	"go.uber.org/zap"
-	"golang.org/x/time/rate"
 
 	"github.com/user-provisioning/user-provisioning/provision"
 )
@@ -38,10 +37,10 @@ const (
 // pauses everyone on a 429 for Retry-After, and backs off on 5xx and network errors. It is
 // safe for concurrent use.
 type transport struct {
-	http    *http.Client
-	limiter *rate.Limiter
-	tokens  *tokenSource
-	log     *zap.Logger
+	http   *http.Client
+	pace   *pacer
+	tokens *tokenSource
+	log    *zap.Logger
 
 	mu          sync.Mutex
 	pausedUntil time.Time // set by a 429: no request starts before it
@@ -61,6 +60,7 @@ type Stats struct {
 	Retries      int            // attempts repeated after 429, 5xx or network errors
 	Unauthorized int            // 401 answers
 	Tokens       int            // token requests
+	Pacing       float64        // the current rate, requests per minute
 }
 
 type ctxKey int
@@ -131,6 +131,7 @@ func (t *transport) do(ctx context.Context, method string, u *url.URL, header ht
 			t.note(func(s *Stats) { s.Throttled++ })
 			wait := retryAfter(resp.Header)
 			t.pause(wait)
+			t.pace.throttled(t.now())
 			if attempt >= maxAttempts {
 				return resp, nil
 			}
@@ -173,7 +174,8 @@ func (t *transport) waitTurn(ctx context.Context) error {
 			return err
 		}
 	}
-	return t.limiter.Wait(ctx)
+	t.pace.tick(t.now())
+	return t.pace.lim.Wait(ctx)
 }
 
 // pause holds every request back for d: a 429 to one worker slows them all.
@@ -228,9 +230,11 @@ func (t *transport) note(f func(*Stats)) {
 
 // Stats returns a snapshot of the counters.
 func (t *transport) Stats() Stats {
+	pacing := t.pace.perMinute()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := t.stats
+	s.Pacing = pacing
 	s.ByRoute = make(map[string]int, len(t.stats.ByRoute))
 	for k, v := range t.stats.ByRoute {
 		s.ByRoute[k] = v

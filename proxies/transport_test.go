@@ -102,8 +102,7 @@ func TestPauseHoldsEveryRequest(t *testing.T) {
 	var mu sync.Mutex
 	var slept []time.Duration
 	tr := &transport{
-		limiter: nil,
-		now:     func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
+		now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
 		sleep: func(ctx context.Context, d time.Duration) error {
 			mu.Lock()
 			slept = append(slept, d)
@@ -115,7 +114,7 @@ func TestPauseHoldsEveryRequest(t *testing.T) {
 	tr.pause(3 * time.Second)
 	tr.pause(time.Second) // a shorter pause does not cut the longer one short
 	c, _ := setup(t, gcsim.Options{})
-	tr.limiter = c.tr.limiter
+	tr.pace = c.tr.pace
 	if err := tr.waitTurn(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -315,6 +315,7 @@ func TestServerLimitBelowRate(t *testing.T) {
 	if c.TooMany == 0 {
 		t.Errorf("no 429 answered: the limit was not exercised")
 	}
+	t.Logf("%d of %d requests answered 429, in %s", c.TooMany, total(c.Requests), r.took)
 	if len(c.CreateConflicts) != 0 {
 		t.Errorf("emails POSTed again after their creation committed: %v", c.CreateConflicts)
 	}
@@ -633,4 +634,20 @@ func TestSecondInterruptStopsAtOnce(t *testing.T) {
 			t.Errorf("row %v, want failed: interrupted", row)
 		}
 	}
+}
+
+func TestCallsPerRow(t *testing.T) {
+	t.Parallel()
+	got := callsPerRow(map[string]int{"POST /api/v2/users": 4, "POST /oauth/token": 1, "POST /api/v2/users/search": 1}, 4)
+	if want := "1.50 in all: POST /api/v2/users 1.00, POST /api/v2/users/search 0.25, POST /oauth/token 0.25"; got != want {
+		t.Errorf("callsPerRow = %q, want %q", got, want)
+	}
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -261,6 +262,9 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 		line += fmt.Sprintf("; %d API requests (%d throttled, %d retried, %d tokens)", st.Requests, st.Throttled, st.Retries, st.Tokens)
 	}
 	fmt.Fprintln(stderr, line)
+	if client != nil && sum.Total > 0 {
+		fmt.Fprintf(stderr, "calls per row: %s\n", callsPerRow(client.Stats().ByRoute, sum.Total))
+	}
 	fmt.Fprintf(stderr, "report: %s\n", reportPath)
 	if err != nil {
 		return fail(ctx, stderr, err)
@@ -269,6 +273,28 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 		return exitRowsFailed
 	}
 	return exitOK
+}
+
+// callsPerRow words the calls made for each route, per row of the file, most first:
+// "POST /api/v2/users 1.00, PATCH /api/v2/users/{id}/routingskills/bulk 1.00, …".
+func callsPerRow(byRoute map[string]int, rows int) string {
+	routes := make([]string, 0, len(byRoute))
+	for r := range byRoute {
+		routes = append(routes, r)
+	}
+	sort.Slice(routes, func(i, j int) bool {
+		if byRoute[routes[i]] != byRoute[routes[j]] {
+			return byRoute[routes[i]] > byRoute[routes[j]]
+		}
+		return routes[i] < routes[j]
+	})
+	parts := make([]string, len(routes))
+	total := 0
+	for i, r := range routes {
+		parts[i] = fmt.Sprintf("%s %.2f", r, float64(byRoute[r])/float64(rows))
+		total += byRoute[r]
+	}
+	return fmt.Sprintf("%.2f in all: %s", float64(total)/float64(rows), strings.Join(parts, ", "))
 }
 
 // fail prints a fatal error on one line and picks its exit code.
