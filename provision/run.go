@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -38,6 +39,8 @@ type Options struct {
 	// Resume names an earlier report: its ok rows (same line and email) are carried into
 	// the new report as they are and cost no API call. It may be ReportPath itself.
 	Resume string
+	// Progress, when set, is kept up to date as rows finish, for a progress display.
+	Progress *Progress
 	// Stop, when closed, stops the run gracefully: no new row starts (the rest are reported
 	// skipped), rows in flight and their batches finish. Cancelling Run's ctx stops the
 	// requests in flight as well.
@@ -241,6 +244,14 @@ func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
 	return sum, ctx.Err()
 }
 
+// Progress counts a run's rows as they finish. Its fields are read with their Load methods,
+// from any goroutine.
+type Progress struct {
+	Total  atomic.Int64 // rows in the file, known after the validation pass
+	Done   atomic.Int64 // rows reported
+	Failed atomic.Int64 // rows reported failed or invalid
+}
+
 // pipeline is one run's state.
 type pipeline struct {
 	o         Options
@@ -397,6 +408,9 @@ func (p *pipeline) validate() (map[int]string, error) {
 	defer r.Close()
 	invalid := map[int]string{}
 	seen := NewSeen()
+	if pr := p.o.Progress; pr != nil {
+		defer func() { pr.Total.Store(int64(seen.Len() + len(invalid))) }()
+	}
 	managers := map[string]bool{}
 	p.grantRows = map[string]int{}
 	for {
@@ -602,6 +616,12 @@ func (p *pipeline) write(w *ReportWriter, sum *Summary) error {
 			}
 		}
 		sum.Add(res)
+		if pr := p.o.Progress; pr != nil {
+			pr.Done.Add(1)
+			if res.Status == StatusFailed || res.Status == StatusInvalid {
+				pr.Failed.Add(1)
+			}
+		}
 		if res.Status != StatusOK && res.Status != StatusPlanned && res.Line > 0 {
 			p.failed[res.Line] = true
 		}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 	"os"
 	"path/filepath"
 	"strings"
@@ -650,4 +652,24 @@ func total(m map[string]int) int {
 		n += v
 	}
 	return n
+}
+
+func TestProgressLog(t *testing.T) {
+	t.Parallel()
+	core, logs := observer.New(zap.InfoLevel)
+	pr := &provision.Progress{}
+	pr.Total.Store(10)
+	pr.Done.Store(4)
+	pr.Failed.Store(1)
+	stop := reportProgress(zap.New(core), pr, nil, 20*time.Millisecond)
+	time.Sleep(120 * time.Millisecond)
+	stop()
+	entries := logs.FilterMessage("progress").All()
+	if len(entries) == 0 {
+		t.Fatal("no progress line")
+	}
+	f := entries[0].ContextMap()
+	if f["done"] != int64(4) || f["total"] != int64(10) || f["failed"] != int64(1) || f["eta"] == nil {
+		t.Errorf("progress fields %v", f)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -249,7 +250,10 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 		svc = client.Services()
 	}
 
+	opts.Progress = &provision.Progress{}
+	stopProgress := reportProgress(log, opts.Progress, client, progressEvery)
 	sum, err := provision.Run(ctx, svc, opts)
+	stopProgress()
 	if err != nil && sum.Total == 0 {
 		return fail(ctx, stderr, err)
 	}
@@ -273,6 +277,41 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 		return exitRowsFailed
 	}
 	return exitOK
+}
+
+// progressEvery is how often a progress line is logged: what a cron log wants.
+const progressEvery = 10 * time.Second
+
+// reportProgress logs a structured progress line every period until the returned function
+// is called: rows done and total, the row rate, an ETA, failures and the current pacing.
+func reportProgress(log *zap.Logger, pr *provision.Progress, client *proxies.Client, period time.Duration) func() {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	start := time.Now()
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(period)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			n, total := pr.Done.Load(), pr.Total.Load()
+			perSec := float64(n) / time.Since(start).Seconds()
+			fields := []zap.Field{zap.Int64("done", n), zap.Int64("total", total), zap.Int64("failed", pr.Failed.Load()),
+				zap.Float64("rows_per_s", math.Round(perSec*100)/100)}
+			if perSec > 0 && total > n {
+				fields = append(fields, zap.Duration("eta", time.Duration(float64(total-n)/perSec*float64(time.Second)).Round(time.Second)))
+			}
+			if client != nil {
+				fields = append(fields, zap.Float64("pacing_per_min", math.Round(client.Stats().Pacing)))
+			}
+			log.Info("progress", fields...)
+		}
+	}()
+	return func() { close(done); <-stopped }
 }
 
 // callsPerRow words the calls made for each route, per row of the file, most first:
