@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 DEMO    := bin/demo
 
-.PHONY: build test demo lint fmt clean fuzz
+.PHONY: build test demo lint fmt clean fuzz bench
 
 ## build: bin/user-provisioning and bin/gcsim
 build:
@@ -44,6 +44,19 @@ fuzz:
 	@set -e; for t in FuzzCSVReader FuzzHeader FuzzSplitList FuzzRoleSpec FuzzProficiency FuzzDate FuzzPhone; do \
 	  echo "--- $$t ($(FUZZTIME))"; \
 	  $(GO) test ./provision -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; \
+	done
+
+## bench: the offline benchmarks of BENCHMARKS.md (Go benchmark, 1,000,000-row --validate)
+BENCH := bin/bench
+bench: build
+	@mkdir -p $(BENCH)
+	GOMAXPROCS=1 $(GO) test ./provision -run '^$$' -bench OfflinePipeline -benchmem -benchtime 5x
+	@command -v /usr/bin/time >/dev/null || { echo "bench needs /usr/bin/time (Debian package time)"; exit 1; }
+	@for n in 10000 1000000; do \
+	  bin/gencsv -rows $$n > $(BENCH)/validate-$$n.csv; \
+	  /usr/bin/time -v bin/user-provisioning --validate --log-format json --report $(BENCH)/validate-$$n.report.csv $(BENCH)/validate-$$n.csv \
+	    2> $(BENCH)/validate-$$n.time >/dev/null; \
+	  echo "--validate $$n rows: $$(grep -E 'Elapsed' $(BENCH)/validate-$$n.time | sed 's/.*: //') wall, peak RSS $$(grep 'Maximum resident' $(BENCH)/validate-$$n.time | sed 's/.*: //') KB"; \
 	done
 
 fmt:

@@ -622,8 +622,8 @@ func (p *pipeline) write(w *ReportWriter, sum *Summary) error {
 				pr.Failed.Add(1)
 			}
 		}
-		if res.Status != StatusOK && res.Status != StatusPlanned && res.Line > 0 {
-			p.failed[res.Line] = true
+		if len(p.fileManagers) > 0 && res.Status != StatusOK && res.Status != StatusPlanned && res.Line > 0 {
+			p.failed[res.Line] = true // pass 3 leaves these rows alone
 		}
 		p.open.Done()
 		<-p.inflight
