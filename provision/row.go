@@ -670,15 +670,6 @@ func (p *pipeline) createPhone(ctx context.Context, t *task, u User) (*Phone, er
 	}
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 // poll steps through a Backoff.
 type poll struct {
 	b       Backoff

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -152,7 +154,7 @@ func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
 	}
 	p.results = make(chan Result)
 	p.inflight = make(chan struct{}, o.MaxInFlight)
-	p.failed = map[int]bool{}
+	p.pass3Skip = map[int]bool{}
 	p.roles = newBatcher(apiCtx, MaxGroupMembersPerCall, o.BatchLinger, func(ctx context.Context, key string, ids []string) error {
 		role, div := splitKey(key)
 		return svc.Authorization.GrantRole(ctx, role, div, ids)
@@ -217,12 +219,12 @@ func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
 	// Pass 3: managers who are in the file.
 	if !blocked && !o.DryRun && len(p.fileManagers) > 0 && context.Cause(apiCtx) == nil {
 		for line := range invalid {
-			p.failed[line] = true
+			p.pass3Skip[line] = true
 		}
 		for line := range p.done {
-			p.failed[line] = true // finished before: nothing to do
+			p.pass3Skip[line] = true // finished before: nothing to do
 		}
-		changes, err := p.setManagers(apiCtx, p.failed)
+		changes, err := p.setManagers(apiCtx, p.pass3Skip)
 		if err != nil {
 			return sum, err
 		}
@@ -277,7 +279,7 @@ type pipeline struct {
 	results                      chan Result
 	inflight                     chan struct{}  // one token per row between dispatch and report
 	open                         sync.WaitGroup // rows dispatched and not yet reported
-	failed                       map[int]bool   // lines that did not end ok; the writer's, then pass 3's
+	pass3Skip                    map[int]bool   // lines the managers pass leaves alone: not ok in pass 2, invalid, or resumed
 	done                         map[int]string // lines finished in the run being resumed → email
 	missing                      []candidate    // users in the sync scope that the file does not name
 }
@@ -463,21 +465,26 @@ func (p *pipeline) validate() (map[int]string, error) {
 	return invalid, nil
 }
 
-// sortManagers looks up each manager once.
+// sortManagers looks the managers up, a hundred to a search.
 func (p *pipeline) sortManagers(managers map[string]bool, seen *Seen) error {
 	p.orgManagers, p.fileManagers, p.badManagers = map[string]string{}, map[string]bool{}, map[string]bool{}
-	for email := range managers {
-		u, err := p.svc.Users.FindByEmail(p.apiCtx, email)
+	emails := slices.Sorted(maps.Keys(managers))
+	for len(emails) > 0 {
+		chunk := emails[:min(MaxEmailsPerLookup, len(emails))]
+		emails = emails[len(chunk):]
+		found, err := p.svc.Users.FindByEmails(p.apiCtx, chunk)
 		if err != nil {
-			return fmt.Errorf("look up manager %s: %w", email, err)
+			return fmt.Errorf("look up the managers: %w", err)
 		}
-		switch {
-		case u != nil && u.State != "deleted":
-			p.orgManagers[email] = u.ID
-		case seen.Has(email):
-			p.fileManagers[email] = true
-		default:
-			p.badManagers[email] = true
+		for _, email := range chunk {
+			switch u := found[email]; {
+			case u != nil && u.State != "deleted":
+				p.orgManagers[email] = u.ID
+			case seen.Has(email):
+				p.fileManagers[email] = true
+			default:
+				p.badManagers[email] = true
+			}
 		}
 	}
 	return nil
@@ -623,7 +630,7 @@ func (p *pipeline) write(w *ReportWriter, sum *Summary) error {
 			}
 		}
 		if len(p.fileManagers) > 0 && res.Status != StatusOK && res.Status != StatusPlanned && res.Line > 0 {
-			p.failed[res.Line] = true // pass 3 leaves these rows alone
+			p.pass3Skip[res.Line] = true // pass 3 leaves these rows alone
 		}
 		p.open.Done()
 		<-p.inflight

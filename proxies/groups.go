@@ -2,7 +2,6 @@ package proxies
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -16,13 +15,8 @@ type Groups struct{ c *Client }
 
 var _ provision.Groups = (*Groups)(nil)
 
-const (
-	// groupsPageSize is the page size Genesys's own Terraform provider uses for groups.
-	groupsPageSize = 500
-	// versionAttempts bounds re-reads of a group's version: each conflict means another
-	// writer won a race, which settles within a few tries.
-	versionAttempts = 6
-)
+// groupsPageSize is the page size Genesys's own Terraform provider uses for groups.
+const groupsPageSize = 500
 
 func (g *Groups) api(ctx context.Context) platformclientv2.GroupsApi {
 	return platformclientv2.GroupsApi{Configuration: g.c.cfg(ctx)}
@@ -50,22 +44,18 @@ func (g *Groups) AddMembers(ctx context.Context, groupID string, userIDs []strin
 	if len(userIDs) > provision.MaxGroupMembersPerCall {
 		return fmt.Errorf("add %d members to group %s: %w: at most %d per call", len(userIDs), groupID, provision.ErrRejected, provision.MaxGroupMembersPerCall)
 	}
-	var err error
-	for range versionAttempts {
-		var grp *platformclientv2.Group
-		var resp *platformclientv2.APIResponse
-		grp, resp, err = g.api(ctx).GetGroup(groupID)
-		if err = check("GET /api/v2/groups/{id}", resp, err); err != nil {
-			return err
+	read := func() (int, error) {
+		grp, resp, err := g.api(ctx).GetGroup(groupID)
+		if err := check("GET /api/v2/groups/{id}", resp, err); err != nil {
+			return 0, err
 		}
-		body := platformclientv2.Groupmembersupdate{MemberIds: &userIDs, Version: grp.Version}
-		_, resp, err = g.api(ctx).PostGroupMembers(groupID, body)
-		err = check("POST /api/v2/groups/{id}/members", resp, err)
-		if !errors.Is(err, provision.ErrConflict) {
-			return err
-		}
+		return deref(grp.Version), nil
 	}
-	return err
+	return onVersion(0, read, func(v int) error {
+		body := platformclientv2.Groupmembersupdate{MemberIds: &userIDs, Version: &v}
+		_, resp, err := g.api(ctx).PostGroupMembers(groupID, body)
+		return check("POST /api/v2/groups/{id}/members", resp, err)
+	})
 }
 
 // RemoveMembers calls DELETE /api/v2/groups/{groupId}/members?ids=…. Removing is

@@ -2,7 +2,6 @@ package proxies
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -28,28 +27,13 @@ var userExpand = []string{"groups", "station", "skills", "languages", "locations
 // active users only.
 var userStates = []string{"active", "inactive", "deleted"}
 
-// FindByEmail calls POST /api/v2/users/search with an exact email criterion over every state.
+// FindByEmail is FindByEmails for one email.
 func (u *Users) FindByEmail(ctx context.Context, email string) (*provision.User, error) {
-	body := platformclientv2.Usersearchrequest{
-		PageSize:   ptr(25),
-		PageNumber: ptr(1),
-		Expand:     &userExpand,
-		Query: &[]platformclientv2.Usersearchcriteria{
-			{VarType: ptr("EXACT"), Fields: &[]string{"email"}, Value: ptr(email)},
-			{VarType: ptr("EXACT"), Fields: &[]string{"state"}, Values: &userStates},
-		},
-	}
-	res, resp, err := u.api(ctx).PostUsersSearch(body)
-	if err := check("POST /api/v2/users/search", resp, err); err != nil {
+	found, err := u.FindByEmails(ctx, []string{email})
+	if err != nil {
 		return nil, err
 	}
-	for _, r := range deref(res.Results) {
-		if strings.EqualFold(deref(r.Email), email) {
-			out := toUser(r)
-			return &out, nil
-		}
-	}
-	return nil, nil
+	return found[strings.ToLower(email)], nil
 }
 
 // FindByEmails calls POST /api/v2/users/search with one exact criterion over many emails
@@ -147,66 +131,53 @@ func (u *Users) Update(ctx context.Context, id string, version int, p provision.
 			EmployeeId: optional(e.EmployeeID), EmployeeType: optional(e.EmployeeType), DateHire: optional(e.DateHire),
 		}
 	}
-	var err error
-	for range versionAttempts {
-		if version == 0 {
-			cur, gerr := u.Get(ctx, id)
-			if gerr != nil {
-				return gerr
-			}
-			version = cur.Version
-		}
-		body.Version = ptr(version)
-		_, resp, perr := u.api(ctx).PatchUser(id, body)
-		if err = check("PATCH /api/v2/users/{id}", resp, perr); !errors.Is(err, provision.ErrConflict) {
-			return err
-		}
-		version = 0
+	read := func() (int, error) {
+		cur, err := u.Get(ctx, id)
+		return cur.Version, err
 	}
-	return err
+	return onVersion(version, read, func(v int) error {
+		body.Version = ptr(v)
+		return u.patch(ctx, id, body)
+	})
+}
+
+func (u *Users) patch(ctx context.Context, id string, body platformclientv2.Updateuser) error {
+	_, resp, err := u.api(ctx).PatchUser(id, body)
+	return check("PATCH /api/v2/users/{id}", resp, err)
 }
 
 // Restore reads a deleted user (GET /api/v2/users/{userId}?state=deleted) and calls
 // PATCH /api/v2/users/{userId} with state active alone, as the API requires; a version
 // conflict reads the user again.
 func (u *Users) Restore(ctx context.Context, id string) error {
-	var err error
-	for range versionAttempts {
-		cur, resp, gerr := u.api(ctx).GetUser(id, nil, "", "deleted")
-		if err = check("GET /api/v2/users/{id}", resp, gerr); err != nil {
-			return err
+	read := func() (int, error) {
+		cur, resp, err := u.api(ctx).GetUser(id, nil, "", "deleted")
+		if err := check("GET /api/v2/users/{id}", resp, err); err != nil {
+			return 0, err
 		}
 		if deref(cur.State) != "deleted" {
-			return nil
+			return 0, errSettled
 		}
-		body := platformclientv2.Updateuser{State: ptr("active"), Version: cur.Version}
-		_, resp, perr := u.api(ctx).PatchUser(id, body)
-		if err = check("PATCH /api/v2/users/{id}", resp, perr); !errors.Is(err, provision.ErrConflict) {
-			return err
-		}
+		return deref(cur.Version), nil
 	}
-	return err
+	return onVersion(0, read, func(v int) error {
+		return u.patch(ctx, id, platformclientv2.Updateuser{State: ptr("active"), Version: ptr(v)})
+	})
 }
 
 // Deactivate reads the user's version and calls PATCH /api/v2/users/{userId} with state
 // inactive alone; a version conflict reads the user again.
 func (u *Users) Deactivate(ctx context.Context, id string) error {
-	var err error
-	for range versionAttempts {
-		cur, gerr := u.Get(ctx, id)
-		if gerr != nil {
-			return gerr
+	read := func() (int, error) {
+		cur, err := u.Get(ctx, id)
+		if err == nil && cur.State == "inactive" {
+			return 0, errSettled
 		}
-		if cur.State == "inactive" {
-			return nil
-		}
-		body := platformclientv2.Updateuser{State: ptr("inactive"), Version: ptr(cur.Version)}
-		_, resp, perr := u.api(ctx).PatchUser(id, body)
-		if err = check("PATCH /api/v2/users/{id}", resp, perr); !errors.Is(err, provision.ErrConflict) {
-			return err
-		}
+		return cur.Version, err
 	}
-	return err
+	return onVersion(0, read, func(v int) error {
+		return u.patch(ctx, id, platformclientv2.Updateuser{State: ptr("inactive"), Version: ptr(v)})
+	})
 }
 
 // searchPageSize is the page size of user searches (the simulator's limit; Genesys states

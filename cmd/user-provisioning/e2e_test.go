@@ -489,7 +489,6 @@ func TestRefusedPasswordAndRestoredUser(t *testing.T) {
 	if n := e.srv.Sim.Counters().CreateAttempts["deleted.user@example.com"]; n != 0 {
 		t.Errorf("%d create attempts for a deleted user's email, want 0", n)
 	}
-	st = e.srv.Sim.State()
 	if got := byLine["4"]; got["status"] != "ok" || got["action"] != "create" {
 		t.Errorf("valid row = %v, want create/ok", got)
 	}
