@@ -295,6 +295,10 @@ func resumeSources(resume, report string) (sources, leftovers []string, err erro
 	prevs, _ := filepath.Glob(report + ".prev-*")
 	sources = append(sources, prevs...)
 	leftovers = append(leftovers, prevs...)
+	if _, err := os.Stat(resume); errors.Is(err, os.ErrNotExist) && filepath.Clean(resume) == filepath.Clean(report) {
+		// The run being resumed died before it wrote its report: nothing finished.
+		return sources, leftovers, nil
+	}
 	if !sameFile(resume, report) {
 		if _, err := os.Stat(resume); err != nil && len(prevs) == 0 {
 			return nil, nil, err

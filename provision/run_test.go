@@ -273,3 +273,17 @@ func TestRareGrantsGoInOneCallPerUser(t *testing.T) {
 		t.Errorf("una's grants %v", got)
 	}
 }
+
+func TestResumeFromAReportNeverWritten(t *testing.T) {
+	f := newFakeOrg()
+	o := quick(writeCSV(t, row("Ana", ",,,")))
+	o.Resume = o.ReportPath // the killed run died before writing it
+	if _, err := Run(context.Background(), f.services(), o); err != nil {
+		t.Fatalf("resume of the same, missing report: %v", err)
+	}
+	o2 := quick(writeCSV(t, row("Bea", ",,,")))
+	o2.Resume = filepath.Join(t.TempDir(), "typo.csv")
+	if _, err := Run(context.Background(), f.services(), o2); err == nil {
+		t.Errorf("resume from another report that does not exist: no error")
+	}
+}
