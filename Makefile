@@ -41,16 +41,18 @@ STATICCHECK ?= v0.8.2
 ## fuzz: run each fuzz target of ./provision for FUZZTIME (default 60s), one after another
 FUZZTIME ?= 60s
 fuzz:
-	@set -e; for t in FuzzCSVReader FuzzHeader FuzzSplitList FuzzRoleSpec FuzzProficiency FuzzDate FuzzPhone; do \
+	@set -e; for t in FuzzCSVReader FuzzHeader FuzzSplitList FuzzRoleSpec FuzzProficiency FuzzDate FuzzPhone FuzzEmail; do \
 	  echo "--- $$t ($(FUZZTIME))"; \
 	  $(GO) test ./provision -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; \
 	done
 
-## bench: the offline benchmarks of BENCHMARKS.md (Go benchmark, 1,000,000-row --validate)
-BENCH := bin/bench
+## bench: the benchmarks of BENCHMARKS.md: the offline pipeline (Go benchmark), a 1,000,000-row
+## --validate, and two end-to-end runs against the simulator (about 11 minutes in all)
+BENCH       := bin/bench
+BENCH_USERS ?= 3000
 bench: build
 	@mkdir -p $(BENCH)
-	GOMAXPROCS=1 $(GO) test ./provision -run '^$$' -bench OfflinePipeline -benchmem -benchtime 5x
+	GOMAXPROCS=1 $(GO) test ./provision -run '^$$' -bench OfflinePipeline -benchmem -benchtime 5x -count 3
 	@command -v /usr/bin/time >/dev/null || { echo "bench needs /usr/bin/time (Debian package time)"; exit 1; }
 	@for n in 10000 1000000; do \
 	  bin/gencsv -rows $$n > $(BENCH)/validate-$$n.csv; \
@@ -58,6 +60,10 @@ bench: build
 	    2> $(BENCH)/validate-$$n.time >/dev/null; \
 	  echo "--validate $$n rows: $$(grep -E 'Elapsed' $(BENCH)/validate-$$n.time | sed 's/.*: //') wall, peak RSS $$(grep 'Maximum resident' $(BENCH)/validate-$$n.time | sed 's/.*: //') KB"; \
 	done
+	@echo "end to end: $(BENCH_USERS) users against the simulator at 1,200 and at 600 requests a minute, --rate 1,200 (both at once)"
+	@bin/e2ebench -users $(BENCH_USERS) -server-rate 1200 -rate 1200 -dir $(BENCH) > $(BENCH)/e2e-1200.out & a=$$!; \
+	  bin/e2ebench -users $(BENCH_USERS) -server-rate 600 -rate 1200 -dir $(BENCH) > $(BENCH)/e2e-600.out & b=$$!; \
+	  wait $$a; ca=$$?; wait $$b; cb=$$?; cat $(BENCH)/e2e-1200.out $(BENCH)/e2e-600.out; [ $$ca -eq 0 ] && [ $$cb -eq 0 ]
 
 fmt:
 	gofmt -w .

@@ -30,7 +30,11 @@ type Config struct {
 	ClientID      string
 	ClientSecret  string
 	RatePerMinute int // shared by every request, token requests included; 0 means 300
-	Logger        *zap.Logger
+	// RateWindow is the span over which the server counts requests, for reading its limit
+	// off a 429; 0 means a minute, as Genesys Cloud does. Tests shorten it with the
+	// simulator's window.
+	RateWindow time.Duration
+	Logger     *zap.Logger
 }
 
 // Client is a connection to one org. It is safe for concurrent use.
@@ -71,7 +75,7 @@ func NewClient(c Config) (*Client, error) {
 	}
 	tr := &transport{
 		http:  hc,
-		pace:  newPacer(perMin, time.Now()),
+		pace:  newPacer(perMin, c.RateWindow, time.Now()),
 		log:   log,
 		now:   time.Now,
 		sleep: sleepCtx,

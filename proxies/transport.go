@@ -175,7 +175,11 @@ func (t *transport) waitTurn(ctx context.Context) error {
 		}
 	}
 	t.pace.tick(t.now())
-	return t.pace.lim.Wait(ctx)
+	if err := t.pace.lim.Wait(ctx); err != nil {
+		return err
+	}
+	t.pace.sent(t.now())
+	return nil
 }
 
 // pause holds every request back for d: a 429 to one worker slows them all.

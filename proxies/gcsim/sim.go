@@ -33,6 +33,17 @@ type Options struct {
 	SearchLag     time.Duration // a user change reaches POST /api/v2/users/search this long after it is made
 	Seed          int64         // seeds the random faults and the generated ids
 	Logf          func(format string, args ...any)
+	// Observe, when set, is told of every /oauth/token and API request when it is answered:
+	// benchmarks read the achieved rate and the 429s off it. It must be safe for concurrent use.
+	Observe func(Observed)
+}
+
+// Observed is one request as Options.Observe sees it.
+type Observed struct {
+	At     time.Time // when the request arrived
+	Method string
+	Path   string
+	Status int // 0 when the connection was dropped unanswered
 }
 
 // Sim is a simulated Genesys Cloud organization: an http.Handler serving the login endpoint
@@ -163,6 +174,13 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if outcome == "" {
 		outcome = strconv.Itoa(c.status)
+	}
+	if s.opts.Observe != nil && !strings.HasPrefix(r.URL.Path, "/__sim/") {
+		status := c.status
+		if outcome == "client-gone" || strings.HasSuffix(outcome, "-dropped") {
+			status = 0
+		}
+		s.opts.Observe(Observed{At: start, Method: r.Method, Path: r.URL.Path, Status: status})
 	}
 	// Only the method and path are logged: never headers (Authorization), query strings or bodies.
 	s.logf("gcsim: %s %s %s %s", r.Method, r.URL.Path, outcome, time.Since(start).Round(time.Millisecond))

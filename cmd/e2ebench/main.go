@@ -1,0 +1,216 @@
+// Command e2ebench measures user-provisioning end to end against the simulator: it starts a
+// rate-limited simulator in-process, generates a CSV of new users with bin/gencsv, runs
+// bin/user-provisioning on it, and reports what the simulator saw:
+//
+//	e2ebench -users 3000 -server-rate 1200 -rate 1200
+//
+// "Allowed" is the lower of the server's limit and --rate. "Steady" is the span between the
+// 10th and the 90th percentile of request times; the achieved rate is the requests in it per
+// minute. The last line on stdout is a Markdown table row for BENCHMARKS.md.
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/user-provisioning/user-provisioning/proxies/gcsim"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type config struct {
+	users      int
+	serverRate int
+	rate       int
+	bin        string
+	gencsv     string
+	org        string
+	dir        string
+	name       string
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	var c config
+	fs := flag.NewFlagSet("e2ebench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&c.users, "users", 3000, "new users in the generated file (typical profile)")
+	fs.IntVar(&c.serverRate, "server-rate", 1200, "the simulator's limit, requests a minute per OAuth client")
+	fs.IntVar(&c.rate, "rate", 1200, "the tool's --rate")
+	fs.StringVar(&c.bin, "bin", "bin/user-provisioning", "the tool")
+	fs.StringVar(&c.gencsv, "gencsv", "bin/gencsv", "the CSV generator")
+	fs.StringVar(&c.org, "org", "testdata/org.json", "the simulator's seed org")
+	fs.StringVar(&c.dir, "dir", "bin/bench", "where the file, the report and the tool's log go")
+	fs.StringVar(&c.name, "name", "", "a name for this run's files (default from the rates)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if c.users < 1 || c.serverRate < 1 || c.rate < 1 {
+		fmt.Fprintln(stderr, "e2ebench: -users, -server-rate and -rate must be positive")
+		return 2
+	}
+	if c.name == "" {
+		c.name = fmt.Sprintf("e2e-%d-server%d-rate%d", c.users, c.serverRate, c.rate)
+	}
+	res, err := measure(c, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "e2ebench %s: %v\n", c.name, err)
+		return 1
+	}
+	res.print(stdout)
+	return 0
+}
+
+// result is what one run measured.
+type result struct {
+	config
+	wall          time.Duration
+	requests      int // every request the simulator answered, token requests and 429s included
+	throttled     int // 429 answers
+	tokens        int
+	steadyPerMin  float64
+	allowed       int
+	summary, cpr  string // the tool's own summary and calls-per-row lines
+	exitCode      int
+	rejectedLimit int
+}
+
+func measure(c config, stderr io.Writer) (*result, error) {
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		return nil, err
+	}
+	org, err := gcsim.LoadOrg(c.org)
+	if err != nil {
+		return nil, err
+	}
+	var mu sync.Mutex
+	var seen []gcsim.Observed
+	sim := gcsim.New(gcsim.Options{
+		Org: org, RatePerMinute: c.serverRate, Seed: 1,
+		Observe: func(o gcsim.Observed) {
+			mu.Lock()
+			seen = append(seen, o)
+			mu.Unlock()
+		},
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := gcsim.Serve(ln, sim)
+	defer srv.Close()
+
+	csvPath := filepath.Join(c.dir, c.name+".csv")
+	if err := generate(c, csvPath); err != nil {
+		return nil, err
+	}
+	logPath := filepath.Join(c.dir, c.name+".log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close()
+	var tail bytes.Buffer
+	cmd := exec.Command(c.bin, "--env-file", os.DevNull, "--log-format", "json",
+		"--rate", fmt.Sprint(c.rate), "--report", filepath.Join(c.dir, c.name+".results.csv"), csvPath)
+	cmd.Env = append(os.Environ(),
+		"GENESYS_API_URL="+srv.URL, "GENESYS_CLIENT_ID=demo-client", "GENESYS_CLIENT_SECRET=demo-secret-not-real")
+	cmd.Stdout = logFile
+	cmd.Stderr = io.MultiWriter(logFile, &tail)
+	fmt.Fprintf(stderr, "e2ebench %s: %d users, server %d/min, --rate %d; log in %s\n", c.name, c.users, c.serverRate, c.rate, logPath)
+	start := time.Now()
+	err = cmd.Run()
+	res := &result{config: c, wall: time.Since(start), allowed: min(c.serverRate, c.rate)}
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		res.exitCode = exit.ExitCode()
+	case err != nil:
+		return nil, err
+	}
+	for _, l := range strings.Split(tail.String(), "\n") {
+		switch {
+		case strings.HasPrefix(l, "calls per row: "):
+			res.cpr = strings.TrimPrefix(l, "calls per row: ")
+		case strings.HasPrefix(l, csvPath+": "):
+			res.summary = strings.TrimPrefix(l, csvPath+": ")
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	res.analyse(seen)
+	res.rejectedLimit = sim.Counters().LimitRejections
+	if res.exitCode != 0 {
+		return res, fmt.Errorf("the tool exited %d (see %s)", res.exitCode, logPath)
+	}
+	return res, nil
+}
+
+// generate writes the typical profile with bin/gencsv.
+func generate(c config, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(c.gencsv, "-rows", fmt.Sprint(c.users), "-profile", "typical", "-prefix", c.name)
+	cmd.Stdout = f
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", c.gencsv, err)
+	}
+	return f.Close()
+}
+
+// analyse computes the counts and the steady rate from the requests the simulator saw.
+func (r *result) analyse(seen []gcsim.Observed) {
+	times := make([]time.Time, 0, len(seen))
+	for _, o := range seen {
+		times = append(times, o.At)
+		switch {
+		case o.Status == 429:
+			r.throttled++
+		case o.Path == "/oauth/token":
+			r.tokens++
+		}
+	}
+	r.requests = len(seen)
+	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
+	if len(times) < 10 {
+		return
+	}
+	lo, hi := len(times)/10, len(times)*9/10
+	if span := times[hi].Sub(times[lo]); span > 0 {
+		r.steadyPerMin = float64(hi-lo) / span.Minutes()
+	}
+}
+
+func (r *result) print(w io.Writer) {
+	ratio := r.steadyPerMin / float64(r.allowed)
+	share := 100 * float64(r.throttled) / float64(max(r.requests, 1))
+	fmt.Fprintf(w, "%s: %d users in %s; %d requests (%.2f per user, %d tokens), %d answered 429 (%.2f%%)\n",
+		r.name, r.users, r.wall.Round(time.Second), r.requests, float64(r.requests)/float64(r.users), r.tokens, r.throttled, share)
+	fmt.Fprintf(w, "  steady rate %.0f requests/min = %.3f of the allowed %d/min (server %d/min, --rate %d)\n",
+		r.steadyPerMin, ratio, r.allowed, r.serverRate, r.rate)
+	fmt.Fprintf(w, "  tool: %s\n  calls per row: %s\n", r.summary, r.cpr)
+	if r.rejectedLimit > 0 {
+		fmt.Fprintf(w, "  %d calls refused for carrying too many items\n", r.rejectedLimit)
+	}
+	fmt.Fprintf(w, "| %d users, server %d/min, `--rate` %d | %.3f | %d of %d (%.2f%%) | %.2f | %s |\n",
+		r.users, r.serverRate, r.rate, ratio, r.throttled, r.requests, share, float64(r.requests)/float64(r.users), r.wall.Round(time.Second))
+}
