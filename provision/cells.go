@@ -3,7 +3,6 @@ package provision
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,7 +50,10 @@ const MaxProficiency = 5
 // and an item that repeats an earlier one of the same cell is dropped. It returns nil for a
 // blank cell.
 func SplitList(cell, sep string) []string {
-	var items []string
+	if cell == "" {
+		return nil
+	}
+	items := make([]string, 0, countItems(cell, sep))
 	var seen firstSeen[string]
 	splitItems(cell, sep, func(raw string, _ byte) {
 		item := strings.TrimSpace(raw)
@@ -62,6 +64,9 @@ func SplitList(cell, sep string) []string {
 			items = append(items, item)
 		}
 	})
+	if len(items) == 0 {
+		return nil
+	}
 	return items
 }
 
@@ -88,11 +93,12 @@ func splitItems(cell, sep string, f func(raw string, before byte)) {
 }
 
 // firstSeen remembers where keys were first seen, so that a list of any length is
-// deduplicated in linear time: a slice for the usual few keys, a map beyond. The zero value
-// is empty.
+// deduplicated in linear time: an array for the usual few keys, which costs no allocation
+// when the firstSeen stays on the stack, and a map beyond. The zero value is empty.
 type firstSeen[K comparable] struct {
-	keys []K
-	at   []int
+	n    int
+	keys [8]K
+	at   [8]int
 	m    map[K]int
 }
 
@@ -105,18 +111,30 @@ func (s *firstSeen[K]) add(k K, i int) (first int, dup bool) {
 		s.m[k] = i
 		return i, false
 	}
-	if j := slices.Index(s.keys, k); j >= 0 {
-		return s.at[j], true
-	}
-	s.keys, s.at = append(s.keys, k), append(s.at, i)
-	if len(s.keys) > 16 {
-		s.m = make(map[K]int, 2*len(s.keys))
-		for j, key := range s.keys {
-			s.m[key] = s.at[j]
+	for j := range s.n {
+		if s.keys[j] == k {
+			return s.at[j], true
 		}
-		s.keys, s.at = nil, nil
 	}
+	if s.n < len(s.keys) {
+		s.keys[s.n], s.at[s.n] = k, i
+		s.n++
+		return i, false
+	}
+	s.m = make(map[K]int, 4*len(s.keys))
+	for j := range s.n {
+		s.m[s.keys[j]] = s.at[j]
+	}
+	s.m[k] = i
 	return i, false
+}
+
+// countItems is an upper bound on the items of a multi-value cell, to size slices once.
+func countItems(cell, sep string) int {
+	if sep == "" {
+		return strings.Count(cell, ",") + strings.Count(cell, ";") + 1
+	}
+	return strings.Count(cell, sep) + 1
 }
 
 // ParseRoleSpec reads one item of the roles column: "Role" (the user's own division),

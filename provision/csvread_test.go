@@ -394,7 +394,7 @@ func TestBadRowsFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	seen := NewSeen()
+	seen := NewExactSeen()
 	got := make(map[int]string)
 	var okLines []int
 	for {
@@ -457,7 +457,7 @@ func FuzzCSVReader(f *testing.F) {
 		if err := r.SetListSeparator([]string{"", ",", ";"}[len(data)%3]); err != nil {
 			t.Fatal(err)
 		}
-		seen := NewSeen()
+		seen := NewExactSeen()
 		for i := 0; ; i++ {
 			if i > len(data)+1 {
 				t.Fatalf("Next did not reach the end after %d calls", i)
@@ -758,7 +758,7 @@ func checkFile(t *testing.T, name string) (r *CSVReader, specs map[int]Spec, bad
 	}
 	t.Cleanup(func() { _ = r.Close() })
 	specs, bad = make(map[int]Spec), make(map[int]string)
-	seen := NewSeen()
+	seen := NewExactSeen()
 	for {
 		row, err := r.Next()
 		if err == io.EOF {

@@ -188,6 +188,24 @@ func FuzzDate(f *testing.F) {
 }
 
 // FuzzPhone covers ParsePhone and ParseExtension.
+// plainEmail is a shortcut of checkEmail: every address it accepts, net/mail accepts too.
+func FuzzEmail(f *testing.F) {
+	for _, c := range []string{"a@b.co", "first.last+tag@mail.example.com", "a..b@x.com", ".a@x.com",
+		"a@x", "a@-x.com", "a@x..com", "A_B%C@Example.COM", "a@[1.2.3.4]", "\"a b\"@x.com"} {
+		f.Add(c)
+	}
+	for _, c := range testdataCells(f, "email", "email_manager") {
+		f.Add(c)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if plainEmail(s) {
+			if msg := checkEmailMail(s); msg != "" {
+				t.Fatalf("plainEmail(%q) is true, but net/mail says: %s", s, msg)
+			}
+		}
+	})
+}
+
 func FuzzPhone(f *testing.F) {
 	for _, tt := range phoneCases {
 		f.Add(tt.cell)

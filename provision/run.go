@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gocarina/gocsv"
 	"go.uber.org/zap"
 )
 
@@ -56,8 +57,10 @@ type Options struct {
 	// Tuning; zero values take the defaults below.
 	BatchLinger time.Duration // how long a membership batch waits for more users
 	MaxInFlight int           // rows between reading and reporting at once
-	StationWait Backoff       // polling for a new phone's station
-	CreateWait  Backoff       // repeating a create after an ambiguous failure or a conflict
+
+	seenHash    func(string) uint64 // tests: the duplicate check's hash
+	StationWait Backoff             // polling for a new phone's station
+	CreateWait  Backoff             // repeating a create after an ambiguous failure or a conflict
 	// SearchSettle is how long a user created moments ago may take to show in search.
 	SearchSettle time.Duration
 }
@@ -72,8 +75,11 @@ func (o *Options) defaults() {
 		o.Workers = 4
 	}
 	if o.BatchLinger <= 0 {
-		// Long enough for a few rows to join a batch at the default rate, short next to a run.
-		o.BatchLinger = 2 * time.Second
+		// At the rate limit, batches fill by time, not by size: at 1,200 requests a minute
+		// (about 10 new users a second) 10 s fills a batch of 50; at the default 300 it fills
+		// half of one. Rows wait for their batch before they are reported, so it is also
+		// the longest a row's report line lags behind its last call.
+		o.BatchLinger = 10 * time.Second
 	}
 	if o.MaxInFlight <= 0 {
 		// Room for several full membership batches while keeping memory bounded.
@@ -267,6 +273,7 @@ type pipeline struct {
 	// Managers named in the file, by lower-cased email: one entry per manager, not per row.
 	orgManagers  map[string]string // in the org before the run → user id
 	fileManagers map[string]bool   // only in the file: set in pass 3
+	managers     map[string]bool   // every manager the valid rows name, from pass 1
 	badManagers  map[string]bool   // in neither: the rows naming them are invalid
 
 	// grantRows counts the rows asking for each role in each division (one entry per
@@ -339,39 +346,83 @@ func carryFile(path string, w *ReportWriter, sum *Summary, done map[int]string) 
 	if err != nil {
 		return fmt.Errorf("%s is not a report: %w", path, err)
 	}
-	if len(header) < 7 || header[0] != "line" || header[1] != "email" || header[3] != "status" {
+	if len(header) < 7 || !slices.Equal(header[:7], reportHeader[:7]) {
 		return fmt.Errorf("%s is not a report of this tool: its header is %q", path, strings.Join(header, ","))
 	}
+	chunk := make([][]string, 0, carryChunk)
 	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			// A run killed mid-write leaves a torn last line: what came before stands.
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return nil
+		rec, readErr := cr.Read()
+		var pe *csv.ParseError
+		switch {
+		case readErr == nil:
+			chunk = append(chunk, rec[:min(len(rec), len(reportHeader))])
+			if len(chunk) < cap(chunk) {
+				continue
 			}
+		case readErr == io.EOF, errors.As(readErr, &pe):
+			// A run killed mid-write leaves a torn last line: what came before stands.
+		default:
+			return readErr
+		}
+		if err := carryLines(chunk, w, sum, done); err != nil {
 			return err
 		}
-		line, err := strconv.Atoi(rec[0])
-		if err != nil || line < 2 || len(rec) < 7 || Status(rec[3]) != StatusOK {
+		if readErr != nil {
+			return nil
+		}
+		chunk = chunk[:0]
+	}
+}
+
+// carryChunk is how many report lines gocsv decodes at once.
+const carryChunk = 1024
+
+// reportLine is one line of a report as --resume reads it back; gocsv decodes the cells by
+// position, which carryFile has checked against reportHeader. Reports written before the
+// changes column have 7 cells.
+type reportLine struct {
+	Line          string `csv:"line"`
+	Email         string `csv:"email"`
+	Action        string `csv:"action"`
+	Status        string `csv:"status"`
+	UserID        string `csv:"user_id"`
+	Error         string `csv:"error"`
+	CorrelationID string `csv:"correlation_id"`
+	Changes       string `csv:"changes"`
+}
+
+// records hands gocsv records already read.
+type records [][]string
+
+func (r records) Read() ([]string, error)      { return nil, errors.New("records: Read not supported") }
+func (r records) ReadAll() ([][]string, error) { return r, nil }
+
+// carryLines copies the ok lines of recs to w, first one per line number.
+func carryLines(recs [][]string, w *ReportWriter, sum *Summary, done map[int]string) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	var lines []reportLine
+	if err := gocsv.UnmarshalCSVWithoutHeaders(records(recs), &lines); err != nil {
+		return fmt.Errorf("read report: %w", err) // only string fields: not expected
+	}
+	for _, l := range lines {
+		line, err := strconv.Atoi(l.Line)
+		if err != nil || line < 2 || Status(l.Status) != StatusOK {
 			continue
 		}
 		if _, dup := done[line]; dup {
 			continue
 		}
-		res := Result{Line: line, Email: undefuse(rec[1]), Action: Action(rec[2]), Status: StatusOK, UserID: rec[4], CorrelationID: rec[6]}
-		if len(rec) > 7 {
-			res.Changes = undefuse(rec[7])
-		}
+		res := Result{Line: line, Email: undefuse(l.Email), Action: Action(l.Action), Status: StatusOK,
+			UserID: l.UserID, CorrelationID: l.CorrelationID, Changes: undefuse(l.Changes)}
 		if err := w.Write(res); err != nil {
 			return err
 		}
 		sum.Add(res)
 		done[line] = res.Email
 	}
+	return nil
 }
 
 func sameFile(a, b string) bool {
@@ -407,17 +458,57 @@ func (p *pipeline) openCSV() (*CSVReader, error) {
 // the managers the file names into those in the org, those only in the file, and those in
 // neither.
 func (p *pipeline) validate() (map[int]string, error) {
-	r, err := p.openCSV()
+	seen := NewSeen()
+	if p.o.seenHash != nil {
+		seen = newHashedSeen(p.o.seenHash)
+	}
+	invalid, valid, err := p.check(seen)
+	if errors.Is(err, errHashCollision) {
+		p.log.Info("two addresses of the file share a hash: checking duplicates exactly")
+		invalid, valid, err = p.check(NewExactSeen())
+	}
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
-	invalid := map[int]string{}
-	seen := NewSeen()
 	if pr := p.o.Progress; pr != nil {
-		defer func() { pr.Total.Store(int64(seen.Len() + len(invalid))) }()
+		pr.Total.Store(int64(valid + len(invalid)))
 	}
-	managers := map[string]bool{}
+	if p.o.ValidateOnly {
+		return invalid, nil
+	}
+	if err := p.sortManagers(p.managers); err != nil {
+		return nil, err
+	}
+	if p.o.DeactivateMissing {
+		if err := p.scopeCandidates(); err != nil {
+			return nil, err
+		}
+	}
+	return invalid, nil
+}
+
+// errHashCollision is check's signal that a hashed Seen joined two different addresses.
+var errHashCollision = errors.New("hash collision")
+
+// duplicate is a row whose email probably appeared on an earlier line.
+type duplicate struct {
+	row  Row // only Line and Email are kept
+	errs RowErrors
+}
+
+// check reads the file once, checks every row and collects the names to resolve. Rows whose
+// email a hashed seen reports as seen before are confirmed with one more read of the file.
+// It returns the invalid rows and the number of valid ones.
+func (p *pipeline) check(seen *Seen) (map[int]string, int, error) {
+	defer seen.Release()
+	r, err := p.openCSV()
+	if err != nil {
+		return nil, 0, err
+	}
+	defer r.Close()
+	invalid, valid := map[int]string{}, 0
+	var dups []duplicate
+	p.managers = map[string]bool{}
 	p.grantRows = map[string]int{}
 	for {
 		row, err := r.Next()
@@ -429,49 +520,75 @@ func (p *pipeline) validate() (map[int]string, error) {
 				invalid[row.Line] = ErrorDetail(err)
 				continue
 			}
-			return nil, err
+			return nil, 0, err
 		}
 		spec, errs := r.Check(row)
+		var dupOf int
+		var dup bool
 		if row.Email != "" {
-			if first, dup := seen.Add(row.Email, row.Line); dup {
-				errs = append(errs, r.DuplicateError(row, first))
-			}
+			dupOf, dup = seen.Add(row.Email, row.Line)
 		}
-		if len(errs) == 0 && !p.o.ValidateOnly {
+		if len(errs) == 0 && !dup && !p.o.ValidateOnly {
 			_, bad, err := p.names.resolve(r, row, spec)
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			errs = append(errs, bad...)
 		}
 		if spec.Manager != "" && !errs.HasColumn(r.Column("email_manager")) {
-			managers[spec.Manager] = true
+			p.managers[spec.Manager] = true
+		}
+		switch {
+		case dup && dupOf > 0:
+			errs = append(errs, r.DuplicateError(row, dupOf))
+		case dup:
+			dups = append(dups, duplicate{row: Row{Line: row.Line, Email: strings.Clone(row.Email)}, errs: errs})
+			continue
 		}
 		if len(errs) > 0 {
 			invalid[row.Line] = errs.Detail()
 			continue
 		}
+		valid++
 		for _, rs := range spec.Roles {
 			p.grantRows[grantKey(rs, spec)]++
 		}
 	}
-	if p.o.ValidateOnly {
-		return invalid, nil
+	if len(dups) == 0 {
+		return invalid, valid, nil
 	}
-	if err := p.sortManagers(managers, seen); err != nil {
-		return nil, err
+	first := make(map[string]int, len(dups))
+	for _, d := range dups {
+		first[strings.ToLower(d.row.Email)] = 0
 	}
-	if p.o.DeactivateMissing {
-		if err := p.scopeCandidates(seen); err != nil {
-			return nil, err
+	if err := p.firstLines(first); err != nil {
+		return nil, 0, err
+	}
+	for _, d := range dups {
+		line := first[strings.ToLower(d.row.Email)]
+		if line == 0 || line >= d.row.Line {
+			return nil, 0, errHashCollision
 		}
+		invalid[d.row.Line] = append(d.errs, r.DuplicateError(d.row, line)).Detail()
 	}
-	return invalid, nil
+	return invalid, valid, nil
+}
+
+// firstLines reads the file once more to find the first line of each lower-cased email of
+// want (see FirstLines).
+func (p *pipeline) firstLines(want map[string]int) error {
+	r, err := p.openCSV()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	return FirstLines(r, want)
 }
 
 // sortManagers looks the managers up, a hundred to a search.
-func (p *pipeline) sortManagers(managers map[string]bool, seen *Seen) error {
+func (p *pipeline) sortManagers(managers map[string]bool) error {
 	p.orgManagers, p.fileManagers, p.badManagers = map[string]string{}, map[string]bool{}, map[string]bool{}
+	notInOrg := map[string]int{}
 	emails := slices.Sorted(maps.Keys(managers))
 	for len(emails) > 0 {
 		chunk := emails[:min(MaxEmailsPerLookup, len(emails))]
@@ -484,11 +601,22 @@ func (p *pipeline) sortManagers(managers map[string]bool, seen *Seen) error {
 			switch u := found[email]; {
 			case u != nil && u.State != "deleted":
 				p.orgManagers[email] = u.ID
-			case seen.Has(email):
-				p.fileManagers[email] = true
 			default:
-				p.badManagers[email] = true
+				notInOrg[email] = 0
 			}
+		}
+	}
+	if len(notInOrg) == 0 {
+		return nil
+	}
+	if err := p.firstLines(notInOrg); err != nil {
+		return err
+	}
+	for email, line := range notInOrg {
+		if line > 0 {
+			p.fileManagers[email] = true
+		} else {
+			p.badManagers[email] = true
 		}
 	}
 	return nil

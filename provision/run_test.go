@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -34,9 +35,10 @@ func quick(file string) Options {
 	}
 }
 
-func readReport(t *testing.T, o Options) map[string]map[string]string {
+// readRecords reads a report's records, header first.
+func readRecords(t *testing.T, path string) [][]string {
 	t.Helper()
-	b, err := os.ReadFile(o.ReportPath)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,6 +46,12 @@ func readReport(t *testing.T, o Options) map[string]map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return recs
+}
+
+func readReport(t *testing.T, o Options) map[string]map[string]string {
+	t.Helper()
+	recs := readRecords(t, o.ReportPath)
 	out := map[string]map[string]string{}
 	for _, rec := range recs[1:] {
 		m := map[string]string{}
@@ -285,5 +293,44 @@ func TestResumeFromAReportNeverWritten(t *testing.T) {
 	o2.Resume = filepath.Join(t.TempDir(), "typo.csv")
 	if _, err := Run(context.Background(), f.services(), o2); err == nil {
 		t.Errorf("resume from another report that does not exist: no error")
+	}
+}
+
+// Duplicates are reported with the line of the first row, whether the hashed check confirms
+// them with a second read or a hash collision sends the check back to exact addresses.
+func TestDuplicateEmails(t *testing.T) {
+	file := writeCSV(t, row("Ann", ",,,"), row("Bob", ",,,"), strings.Replace(row("Ann", ",,,"), "ann@", "ANN@", 1), row("Cid", ",,,"), row("Bob", ",,,"))
+	for _, tt := range []struct {
+		name string
+		hash func(string) uint64
+	}{
+		{"hashed", nil},
+		{"every hash colliding", func(string) uint64 { return 42 }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := quick(file)
+			o.ReportPath = filepath.Join(t.TempDir(), "report.csv")
+			o.ValidateOnly = true
+			o.seenHash = tt.hash
+			sum, err := Run(context.Background(), Services{}, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, rec := range readRecords(t, o.ReportPath)[1:] {
+				got[rec[0]] = rec[5] // line → error
+			}
+			want := map[string]string{
+				"2": "", "3": "", "5": "",
+				"4": "column 2 (EMAIL): email 'ANN@example.com' already appears on line 2",
+				"6": "column 2 (EMAIL): email 'bob@example.com' already appears on line 3",
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("errors by line:\n got %v\nwant %v", got, want)
+			}
+			if sum.Total != 5 {
+				t.Errorf("total %d, want 5", sum.Total)
+			}
+		})
 	}
 }

@@ -19,7 +19,7 @@ type candidate struct {
 
 // scopeCandidates lists the active users of the sync scope that the file does not name,
 // and checks the guard. It runs in pass 1, before any write.
-func (p *pipeline) scopeCandidates(seen *Seen) error {
+func (p *pipeline) scopeCandidates() error {
 	o := p.o
 	var users []User
 	var scope string
@@ -45,13 +45,23 @@ func (p *pipeline) scopeCandidates(seen *Seen) error {
 	default:
 		return errors.New("--deactivate-missing needs --scope-division or --scope-group")
 	}
+	// One more read of the file tells exactly which of them it names.
+	inFile := map[string]int{}
+	for _, u := range users {
+		if u.State == "active" {
+			inFile[strings.ToLower(u.Email)] = 0
+		}
+	}
+	if err := p.firstLines(inFile); err != nil {
+		return err
+	}
 	inScope := 0
 	for _, u := range users {
 		if u.State != "active" {
 			continue
 		}
 		inScope++
-		if !seen.Has(u.Email) {
+		if inFile[strings.ToLower(u.Email)] == 0 {
 			p.missing = append(p.missing, candidate{id: u.ID, email: u.Email})
 		}
 	}

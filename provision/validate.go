@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"io"
 	"math"
 	"net/mail"
 	"slices"
@@ -215,7 +217,10 @@ func columnOrder(col int) int {
 // errors, which go to report. An item repeated with the same level is kept once; with
 // different levels it is an error.
 func (r *CSVReader) proficiencies(kind, cell string, report func(msg string)) []Proficiency {
-	var out []Proficiency
+	if cell == "" {
+		return nil
+	}
+	out := make([]Proficiency, 0, countItems(cell, r.listSep))
 	var seen firstSeen[string]
 	var prevRaw string // the raw piece before, when it was a valid NAME:DIGITS
 	splitItems(cell, r.listSep, func(raw string, before byte) {
@@ -248,6 +253,9 @@ func (r *CSVReader) proficiencies(kind, cell string, report func(msg string)) []
 				kind, quoteValue(p.Name), formatLevel(out[j].Level), formatLevel(p.Level)))
 		}
 	})
+	if len(out) == 0 {
+		return nil
+	}
 	return out
 }
 
@@ -255,6 +263,14 @@ func formatLevel(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) 
 
 // checkEmail returns why s is not a bare email address, or "".
 func checkEmail(s string) string {
+	if plainEmail(s) {
+		return "" // the common case, without net/mail's allocations
+	}
+	return checkEmailMail(s)
+}
+
+// checkEmailMail is checkEmail through net/mail.
+func checkEmailMail(s string) string {
 	addr, err := mail.ParseAddress(s)
 	if err == nil && addr.Address == s && !strings.ContainsFunc(s, isSpaceOrControl) {
 		domain := s[strings.LastIndexByte(s, '@')+1:]
@@ -268,6 +284,44 @@ func checkEmail(s string) string {
 		return fmt.Sprintf("%s is not a bare email address; write only %s", quoteValue(s), addr.Address)
 	}
 	return quoteValue(s) + " is not a valid email address"
+}
+
+// plainEmail reports whether s is an address of the plainest form: ASCII letters, digits
+// and . _ % + - before one @, and dot-separated labels of letters, digits and - after it,
+// at least two, no dot first, last or twice. checkEmail accepts every such address (the
+// fuzz test FuzzEmail checks); it answers the rest through net/mail.
+func plainEmail(s string) bool {
+	at := strings.IndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 {
+		return false
+	}
+	local, domain := s[:at], s[at+1:]
+	return dotted(local, func(c byte) bool { return isAlnum(c) || strings.IndexByte("._%+-", c) >= 0 }) &&
+		strings.IndexByte(domain, '.') > 0 && dotted(domain, func(c byte) bool { return isAlnum(c) || c == '-' })
+}
+
+// dotted reports whether s is non-empty, made of bytes ok or '.', with no '.' first, last
+// or next to another.
+func dotted(s string, ok func(byte) bool) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '.':
+			if s[i-1] == '.' {
+				return false
+			}
+		case !ok(c):
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 func isSpaceOrControl(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }
@@ -290,40 +344,142 @@ func quoteValue(s string) string {
 }
 
 // Seen is the duplicate-email check across the rows of one file. It is the only state of
-// the first pass that grows with the file.
-//
-// It keeps the exact lower-cased addresses, a map[string]int32: about 100 bytes a row for
-// a 34-byte address, so 100 MB for a million rows. 64-bit hashes would take about a third of
-// that, but a collision would reject a valid row as the duplicate of a different address, in
-// words no admin could check; exact wins. The zero value is not usable; use NewSeen. Not
-// safe for concurrent use.
+// the first pass that grows with the file, so by default it keeps no address: only a 64-bit
+// hash of each lower-cased address, in an open-addressing table of 8 bytes a slot at most
+// three quarters full (about 17 bytes a row at a million rows, 25 while the table doubles).
+// The table lives outside the garbage-collected heap where the system allows (allocSlots),
+// so that the collector's headroom, which is proportional to the live heap, does not
+// double it.
+// An address whose hash was seen is only probably a duplicate, and the line it first
+// appeared on is not known: the caller confirms both with FirstLines, one more read of the
+// file that only files with duplicates pay for. In the rare case that a hash collision
+// turns out to join two different addresses, the caller redoes the check exactly with
+// NewExactSeen, which keeps every address (about 100 bytes a row). Not safe for concurrent
+// use.
 type Seen struct {
-	first map[string]int32 // lower-cased email → line of its first row
+	exact map[string]int32 // NewExactSeen: lower-cased email → line of its first row
+	slots []uint64         // NewSeen: hashes, 0 for an empty slot; len is a power of 2
+	n     int
+	hash  func(string) uint64
 }
 
-// NewSeen returns an empty Seen.
+// NewSeen returns an empty hashed Seen.
 func NewSeen() *Seen {
-	return &Seen{first: make(map[string]int32)}
+	seed := maphash.MakeSeed()
+	return newHashedSeen(func(s string) uint64 { return maphash.String(seed, s) })
 }
 
-// Add records that email appears on line and reports whether it already appeared, and on
-// which line first. Emails compare case-insensitively; an empty email is never a duplicate
-// (Check reports it).
+func newHashedSeen(hash func(string) uint64) *Seen {
+	return &Seen{slots: allocSlots(1024), hash: hash}
+}
+
+// Release frees a hashed Seen's table; the Seen is not usable after.
+func (s *Seen) Release() {
+	if s.slots != nil {
+		freeSlots(s.slots)
+		s.slots = nil
+	}
+}
+
+// NewExactSeen returns an empty Seen that keeps every address: Add then always knows the
+// first line, and no confirmation is needed.
+func NewExactSeen() *Seen {
+	return &Seen{exact: make(map[string]int32)}
+}
+
+// Add records that email appears on line and reports whether it (probably, for a hashed
+// Seen) already appeared. firstLine is the line it first appeared on when known, and 0 when
+// the caller must confirm it with FirstLines. Emails compare case-insensitively; an empty
+// email is never a duplicate (Check reports it).
 func (s *Seen) Add(email string, line int) (firstLine int, dup bool) {
 	if email == "" {
 		return 0, false
 	}
-	// Clone: email may share its memory with the whole record, password included.
-	key := strings.Clone(strings.ToLower(email))
-	if first, ok := s.first[key]; ok {
-		return int(first), true
+	key := strings.ToLower(email)
+	if s.exact != nil {
+		if first, ok := s.exact[key]; ok {
+			return int(first), true
+		}
+		// Clone: email may share its memory with the whole record, password included.
+		s.exact[strings.Clone(key)] = int32(min(line, math.MaxInt32))
+		s.n++
+		return line, false
 	}
-	s.first[key] = int32(min(line, math.MaxInt32))
+	h := s.hashOf(key)
+	i, found := s.find(h)
+	if found {
+		return 0, true
+	}
+	s.slots[i] = h
+	s.n++
+	if s.n > len(s.slots)/4*3 {
+		s.grow()
+	}
 	return line, false
 }
 
 // Len is the number of distinct emails seen.
-func (s *Seen) Len() int { return len(s.first) }
+func (s *Seen) Len() int { return s.n }
+
+func (s *Seen) hashOf(key string) uint64 {
+	if h := s.hash(key); h != 0 {
+		return h
+	}
+	return 1 // 0 marks an empty slot
+}
+
+// find returns h's slot, or the empty slot where it would go.
+func (s *Seen) find(h uint64) (int, bool) {
+	mask := uint64(len(s.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case h:
+			return int(i), true
+		case 0:
+			return int(i), false
+		}
+	}
+}
+
+func (s *Seen) grow() {
+	old := s.slots
+	s.slots = allocSlots(2 * len(old))
+	for _, h := range old {
+		if h != 0 {
+			i, _ := s.find(h)
+			s.slots[i] = h
+		}
+	}
+	freeSlots(old)
+}
+
+// FirstLines reads the rows of r and sets, for each lower-cased email of want, the line of
+// the first row with that email (case-insensitively); an email no row has keeps 0. Rows that
+// cannot be read are skipped: the first pass reported them.
+func FirstLines(r *CSVReader, want map[string]int) error {
+	left := len(want)
+	for left > 0 {
+		row, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			if isRecordError(err) {
+				continue
+			}
+			return err
+		}
+		if row.Email == "" {
+			continue
+		}
+		key := strings.ToLower(row.Email)
+		if first, ok := want[key]; ok && first == 0 {
+			want[key] = row.Line
+			left--
+		}
+	}
+	return nil
+}
 
 // DuplicateError is the error of a row whose email already appeared on firstLine.
 func (r *CSVReader) DuplicateError(row Row, firstLine int) *InputError {
@@ -340,10 +496,4 @@ func (e RowErrors) HasColumn(col int, _ string) bool {
 		}
 	}
 	return false
-}
-
-// Has reports whether email was seen, case-insensitively.
-func (s *Seen) Has(email string) bool {
-	_, ok := s.first[strings.ToLower(email)]
-	return ok
 }

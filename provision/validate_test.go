@@ -2,6 +2,7 @@ package provision
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
@@ -166,7 +167,7 @@ func TestRowErrors(t *testing.T) {
 	}
 }
 
-func TestSeen(t *testing.T) {
+func TestSeenExact(t *testing.T) {
 	type add struct {
 		email     string
 		line      int
@@ -187,7 +188,7 @@ func TestSeen(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := NewSeen()
+			s := NewExactSeen()
 			for _, a := range tt.adds {
 				first, dup := s.Add(a.email, a.line)
 				if first != a.wantFirst || dup != a.wantDup {
@@ -400,4 +401,75 @@ func TestListSeparator(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The hashed Seen finds duplicates case-insensitively without keeping the addresses, leaves
+// the first line to FirstLines, and grows past its first table.
+func TestSeenHashed(t *testing.T) {
+	s := NewSeen()
+	const n = 5000 // several doublings of the first 1,024 slots
+	for i := range n {
+		if _, dup := s.Add(fmt.Sprintf("user.%d@example.com", i), i+2); dup {
+			t.Fatalf("row %d reported as a duplicate", i)
+		}
+	}
+	if s.Len() != n {
+		t.Errorf("Len %d, want %d", s.Len(), n)
+	}
+	first, dup := s.Add("USER.17@Example.com", n+2)
+	if !dup || first != 0 {
+		t.Errorf("Add of a seen address in other case = %d, %v; want 0, true (first line unknown)", first, dup)
+	}
+	if _, dup := s.Add("user.5000@example.com", n+3); dup {
+		t.Errorf("a new address after the table grew reported as a duplicate")
+	}
+	if _, dup := s.Add("user.4999@EXAMPLE.COM", n+4); !dup {
+		t.Errorf("the last address before the table grew not found")
+	}
+	if _, dup := s.Add("", 3); dup {
+		t.Errorf("an empty email counted as a duplicate")
+	}
+	if len(s.slots) > 4*n/3*2 {
+		t.Errorf("%d slots for %d addresses: more than twice the three-quarter load", len(s.slots), n)
+	}
+	s.Release()
+	s.Release() // twice is harmless
+}
+
+// Two different addresses with the same hash are a duplicate only for the hashed table:
+// FirstLines shows the second is its own first row.
+func TestSeenCollisionIsCaught(t *testing.T) {
+	s := newHashedSeen(func(string) uint64 { return 42 })
+	defer s.Release()
+	s.Add("a@example.com", 2)
+	if _, dup := s.Add("b@example.com", 3); !dup {
+		t.Fatal("the forced collision was not reported")
+	}
+	r, err := NewCSVReader(strings.NewReader("name,email\nA,a@example.com\nB,b@example.com\nC,A@EXAMPLE.COM\n"), "f.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"b@example.com": 0, "a@example.com": 0}
+	if err := FirstLines(r, want); err != nil {
+		t.Fatal(err)
+	}
+	if want["b@example.com"] != 3 || want["a@example.com"] != 2 {
+		t.Errorf("FirstLines = %v, want b on 3 (its own line: a collision) and a on 2", want)
+	}
+}
+
+func TestPlainEmail(t *testing.T) {
+	for s, want := range map[string]bool{
+		"a@b.co": true, "first.last+tag@mail.example.com": true, "A_B%C-D@Example-1.COM": true,
+		"": false, "@x.com": false, "a@": false, "a@x": false, "a..b@x.com": false, ".a@x.com": false,
+		"a.@x.com": false, "a@.x.com": false, "a@x.com.": false, "a@x..com": false, "a b@x.com": false,
+		"a@b@x.com": false, "é@x.com": false, "a@[1.2.3.4]": false, "Bo <b@x.com>": false,
+	} {
+		if got := plainEmail(s); got != want {
+			t.Errorf("plainEmail(%q) = %v, want %v", s, got, want)
+		}
+		if want && checkEmail(s) != "" {
+			t.Errorf("checkEmail(%q) = %q for a plain address", s, checkEmail(s))
+		}
+	}
 }
