@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/user-provisioning/user-provisioning/provision"
+	"github.com/user-provisioning/user-provisioning/proxies"
 	"github.com/user-provisioning/user-provisioning/proxies/gcsim"
 )
 
@@ -32,6 +33,7 @@ type harness struct {
 	envFile string
 	outputs []string // every log and report produced, for the secrets check
 	tune    func(*provision.Options)
+	client  func(*proxies.Config) // set by newEnv: the client reads limits in the simulator's window
 	sigs    chan os.Signal
 }
 
@@ -42,6 +44,9 @@ func newEnv(t *testing.T, opts gcsim.Options) *harness {
 	}
 	srv := gcsim.NewServer(t, opts)
 	e := &harness{t: t, srv: srv, dir: t.TempDir()}
+	if opts.RateWindow > 0 {
+		e.client = func(c *proxies.Config) { c.RateWindow = opts.RateWindow }
+	}
 	e.envFile = e.writeEnv(testSecret)
 	t.Cleanup(func() { checkNoSecrets(t, e.outputs, srv.Sim.IssuedTokens()) })
 	return e
@@ -88,7 +93,7 @@ func (e *harness) runCtx(ctx context.Context, args ...string) result {
 	if tune == nil {
 		tune = fast
 	}
-	code := runWith(ctx, full, &out, &errb, e.sigs, tune)
+	code := runWith(ctx, full, &out, &errb, e.sigs, tune, e.client)
 	r := result{code: code, stdout: out.String(), stderr: errb.String(), took: time.Since(start)}
 	e.outputs = append(e.outputs, r.stdout, r.stderr)
 	for i, a := range full {

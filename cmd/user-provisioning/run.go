@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -18,6 +17,7 @@ import (
 	"github.com/joho/godotenv"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"golang.org/x/term"
 
 	"github.com/user-provisioning/user-provisioning/provision"
 	"github.com/user-provisioning/user-provisioning/proxies"
@@ -48,6 +48,7 @@ type flags struct {
 	mode        string
 	logFormat   string
 	logLevel    string
+	progress    string
 	version     bool
 	grace       time.Duration
 	resume      string
@@ -78,6 +79,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
 	fs.StringVar(&f.mode, "mode", "upsert", "create: leave existing users alone; upsert: also bring existing users in line")
 	fs.StringVar(&f.logFormat, "log-format", "", "json or console (default: console on a terminal, json otherwise)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.progress, "progress", "auto", "bar: a live progress bar on stderr; log: a progress log line every 10 s; off: neither; auto: the bar on a terminal, the log line otherwise")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 	fs.StringVar(&f.memberships, "memberships", "add", "add: only add roles, groups, queues, skills and languages; replace: make them exactly what each non-blank cell lists")
 	fs.BoolVar(&f.deactivate, "deactivate-missing", false, "deactivate the active users of the scope that the file does not name (never deletes)")
@@ -119,6 +121,8 @@ func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
 		return f, nil, fmt.Errorf("--mode must be create or upsert")
 	case f.logFormat != "" && f.logFormat != "json" && f.logFormat != "console":
 		return f, nil, fmt.Errorf("--log-format must be json or console")
+	case f.progress != "auto" && f.progress != "bar" && f.progress != "log" && f.progress != "off":
+		return f, nil, fmt.Errorf("--progress must be auto, bar, log or off")
 	case f.listSep != "" && f.listSep != "," && f.listSep != ";":
 		return f, nil, fmt.Errorf("--list-separator must be , or ;")
 	case f.dryRun && f.validate:
@@ -131,11 +135,11 @@ func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
 // run gracefully: no new row starts, rows in flight finish within --grace; a second signal,
 // or the end of the grace period, cancels the requests in flight.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, sigs <-chan os.Signal) int {
-	return runWith(ctx, args, stdout, stderr, sigs, nil)
+	return runWith(ctx, args, stdout, stderr, sigs, nil, nil)
 }
 
 // runWith is run with a hook that adjusts the pipeline's options (tests shorten its waits).
-func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs <-chan os.Signal, tune func(*provision.Options)) int {
+func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs <-chan os.Signal, tune func(*provision.Options), tuneClient func(*proxies.Config)) int {
 	f, files, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -153,7 +157,10 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 		return exitUnusable
 	}
 	file := files[0]
-	log, err := newLogger(f.logFormat, f.logLevel, stderr)
+	tty := isTerminal(stderr)
+	// The logger writes through logOut, which the progress bar, while shown, routes above itself.
+	logOut := &logOutput{base: stderr}
+	log, err := newLogger(f.logFormat, f.logLevel, tty, logOut)
 	if err != nil {
 		fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
 		return exitUnusable
@@ -224,13 +231,17 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 			fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
 			return exitUnusable
 		}
-		client, err = proxies.NewClient(proxies.Config{
+		cc := proxies.Config{
 			BaseURL:       base,
 			ClientID:      env.get("GENESYS_CLIENT_ID", "GENESYSCLOUD_OAUTHCLIENT_ID"),
 			ClientSecret:  env.get("GENESYS_CLIENT_SECRET", "GENESYSCLOUD_OAUTHCLIENT_SECRET"),
 			RatePerMinute: f.rate,
 			Logger:        log,
-		})
+		}
+		if tuneClient != nil {
+			tuneClient(&cc)
+		}
+		client, err = proxies.NewClient(cc)
 		if err != nil {
 			fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
 			return exitUnusable
@@ -251,7 +262,13 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 	}
 
 	opts.Progress = &provision.Progress{}
-	stopProgress := reportProgress(log, opts.Progress, client, progressEvery)
+	stopProgress := func() {}
+	switch progressMode(f.progress, tty) {
+	case "bar":
+		stopProgress = showProgressBar(stderr, logOut, opts.Progress, client, progressBarEvery)
+	case "log":
+		stopProgress = reportProgress(log, opts.Progress, client, progressEvery)
+	}
 	sum, err := provision.Run(ctx, svc, opts)
 	stopProgress()
 	if err != nil && sum.Total == 0 {
@@ -277,41 +294,6 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 		return exitRowsFailed
 	}
 	return exitOK
-}
-
-// progressEvery is how often a progress line is logged: what a cron log wants.
-const progressEvery = 10 * time.Second
-
-// reportProgress logs a structured progress line every period until the returned function
-// is called: rows done and total, the row rate, an ETA, failures and the current pacing.
-func reportProgress(log *zap.Logger, pr *provision.Progress, client *proxies.Client, period time.Duration) func() {
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	start := time.Now()
-	go func() {
-		defer close(stopped)
-		tick := time.NewTicker(period)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-			n, total := pr.Done.Load(), pr.Total.Load()
-			perSec := float64(n) / time.Since(start).Seconds()
-			fields := []zap.Field{zap.Int64("done", n), zap.Int64("total", total), zap.Int64("failed", pr.Failed.Load()),
-				zap.Float64("rows_per_s", math.Round(perSec*100)/100)}
-			if perSec > 0 && total > n {
-				fields = append(fields, zap.Duration("eta", time.Duration(float64(total-n)/perSec*float64(time.Second)).Round(time.Second)))
-			}
-			if client != nil {
-				fields = append(fields, zap.Float64("pacing_per_min", math.Round(client.Stats().Pacing)))
-			}
-			log.Info("progress", fields...)
-		}
-	}()
-	return func() { close(done); <-stopped }
 }
 
 // callsPerRow words the calls made for each route, per row of the file, most first:
@@ -378,14 +360,16 @@ func (e env) get(names ...string) string {
 	return ""
 }
 
-func newLogger(format, level string, w io.Writer) (*zap.Logger, error) {
+// newLogger builds the logger over w; tty tells whether stderr is a terminal, for the
+// default format.
+func newLogger(format, level string, tty bool, w io.Writer) (*zap.Logger, error) {
 	var lvl zapcore.Level
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
 	}
 	if format == "" {
 		format = "json"
-		if isTerminal(w) {
+		if tty {
 			format = "console"
 		}
 	}
@@ -401,11 +385,8 @@ func newLogger(format, level string, w io.Writer) (*zap.Logger, error) {
 	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), lvl)), nil
 }
 
+// isTerminal tells whether w is a terminal: it picks the default --log-format and --progress.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
