@@ -613,17 +613,22 @@ func TestInterruptFinishesRowsInFlight(t *testing.T) {
 	checkAllProvisioned(t, e.srv.Sim, done)
 }
 
-func TestSecondInterruptStopsAtOnce(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, gcsim.Options{StationDelay: time.Hour}) // stations never appear: rows wait
+// interruptTwice sends the next run an interrupt after 1 s, and another 300 ms later.
+func (e *harness) interruptTwice() {
 	e.sigs = make(chan os.Signal, 2)
-	in := e.file("twice.csv", users(6, "twice")...)
 	go func() {
 		time.Sleep(time.Second)
 		e.sigs <- os.Interrupt
 		time.Sleep(300 * time.Millisecond)
 		e.sigs <- os.Interrupt
 	}()
+}
+
+func TestSecondInterruptStopsAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, gcsim.Options{StationDelay: time.Hour}) // stations never appear: rows wait
+	in := e.file("twice.csv", users(6, "twice")...)
+	e.interruptTwice()
 	start := time.Now()
 	r := e.run("--report", e.report("twice.results.csv"), in)
 	if r.code != 130 {

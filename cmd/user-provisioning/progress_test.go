@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -49,14 +48,8 @@ func TestProgressBar(t *testing.T) {
 func TestProgressBarLogsAbove(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, gcsim.Options{StationDelay: time.Hour}) // stations never appear: rows wait
-	e.sigs = make(chan os.Signal, 2)
 	in := e.file("above.csv", users(6, "above")...)
-	go func() {
-		time.Sleep(time.Second)
-		e.sigs <- os.Interrupt
-		time.Sleep(300 * time.Millisecond)
-		e.sigs <- os.Interrupt
-	}()
+	e.interruptTwice()
 	r := e.run("--progress", "bar", "--report", e.report("above.results.csv"), in)
 	if r.code != 130 {
 		t.Fatalf("exit %d, want 130\n%s", r.code, r.stderr)
