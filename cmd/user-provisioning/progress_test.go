@@ -153,3 +153,18 @@ func TestRowRate(t *testing.T) {
 		}
 	}
 }
+
+// The console format colours levels only on a terminal: a log file or a pipe gets no escape
+// codes.
+func TestConsoleLogOffTerminalHasNoColour(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, gcsim.Options{})
+	in := e.file("plain.csv", users(2, "plain")...)
+	r := e.run("--log-format", "console", "--progress", "off", "--report", e.report("plain.results.csv"), in)
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "\tINFO\t") || strings.Contains(r.stderr, "\x1b[") {
+		t.Errorf("want plain console lines without escape codes:\n%q", r.stderr)
+	}
+}

@@ -377,7 +377,10 @@ func newLogger(format, level string, tty bool, w io.Writer) (*zap.Logger, error)
 	encCfg.EncodeTime = zapcore.ISO8601TimeEncoder
 	var enc zapcore.Encoder
 	if format == "console" {
-		encCfg.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		encCfg.EncodeLevel = zapcore.CapitalLevelEncoder
+		if tty {
+			encCfg.EncodeLevel = zapcore.CapitalColorLevelEncoder // no escape codes in a file
+		}
 		enc = zapcore.NewConsoleEncoder(encCfg)
 	} else {
 		enc = zapcore.NewJSONEncoder(encCfg)
