@@ -41,6 +41,9 @@ type Config struct {
 type Client struct {
 	base *platformclientv2.Configuration // never written after NewClient
 	tr   *transport
+	// groupTurns holds, per group id, a one-slot channel: member adds to one group carry its
+	// version, so two at once from this process only make each other conflict.
+	groupTurns sync.Map
 }
 
 // NewClient prepares a client; it makes no request (the first call fetches a token).

@@ -44,6 +44,13 @@ func (g *Groups) AddMembers(ctx context.Context, groupID string, userIDs []strin
 	if len(userIDs) > provision.MaxGroupMembersPerCall {
 		return fmt.Errorf("add %d members to group %s: %w: at most %d per call", len(userIDs), groupID, provision.ErrRejected, provision.MaxGroupMembersPerCall)
 	}
+	turn, _ := g.c.groupTurns.LoadOrStore(groupID, make(chan struct{}, 1))
+	select {
+	case turn.(chan struct{}) <- struct{}{}:
+		defer func() { <-turn.(chan struct{}) }()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	read := func() (int, error) {
 		grp, resp, err := g.api(ctx).GetGroup(groupID)
 		if err := check("GET /api/v2/groups/{id}", resp, err); err != nil {

@@ -316,7 +316,7 @@ func TestServerLimitBelowRate(t *testing.T) {
 	in := e.file("limit.csv", rows...)
 	r := e.run("--rate", "3000", "--report", e.report("limit.results.csv"), in)
 	if r.code != 0 {
-		t.Fatalf("exit %d, want 0\n%s", r.code, r.stderr)
+		t.Fatalf("exit %d, want 0\n%s\n%v", r.code, r.stderr, r.report)
 	}
 	c := e.srv.Sim.Counters()
 	if c.TooMany == 0 {
