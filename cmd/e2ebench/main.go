@@ -84,7 +84,6 @@ type result struct {
 	throttled     int // 429 answers
 	tokens        int
 	steadyPerMin  float64
-	allowed       int
 	summary, cpr  string // the tool's own summary and calls-per-row lines
 	exitCode      int
 	rejectedLimit int
@@ -135,7 +134,7 @@ func measure(c config, stderr io.Writer) (*result, error) {
 	fmt.Fprintf(stderr, "e2ebench %s: %d users, server %d/min, --rate %d; log in %s\n", c.name, c.users, c.serverRate, c.rate, logPath)
 	start := time.Now()
 	err = cmd.Run()
-	res := &result{config: c, wall: time.Since(start), allowed: min(c.serverRate, c.rate)}
+	res := &result{config: c, wall: time.Since(start)}
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
@@ -200,13 +199,16 @@ func (r *result) analyse(seen []gcsim.Observed) {
 	}
 }
 
+// allowed is the lower of the server's limit and --rate.
+func (r *result) allowed() int { return min(r.serverRate, r.rate) }
+
 func (r *result) print(w io.Writer) {
-	ratio := r.steadyPerMin / float64(r.allowed)
+	ratio := r.steadyPerMin / float64(r.allowed())
 	share := 100 * float64(r.throttled) / float64(max(r.requests, 1))
 	fmt.Fprintf(w, "%s: %d users in %s; %d requests (%.2f per user, %d tokens), %d answered 429 (%.2f%%)\n",
 		r.name, r.users, r.wall.Round(time.Second), r.requests, float64(r.requests)/float64(r.users), r.tokens, r.throttled, share)
 	fmt.Fprintf(w, "  steady rate %.0f requests/min = %.3f of the allowed %d/min (server %d/min, --rate %d)\n",
-		r.steadyPerMin, ratio, r.allowed, r.serverRate, r.rate)
+		r.steadyPerMin, ratio, r.allowed(), r.serverRate, r.rate)
 	fmt.Fprintf(w, "  tool: %s\n  calls per row: %s\n", r.summary, r.cpr)
 	if r.rejectedLimit > 0 {
 		fmt.Fprintf(w, "  %d calls refused for carrying too many items\n", r.rejectedLimit)

@@ -26,7 +26,7 @@ func TestAnalyse(t *testing.T) {
 		add(10*time.Second+time.Duration(i)*500*time.Millisecond, "/api/v2/users", status)
 	}
 	add(10*time.Minute, "/api/v2/users", 200) // a straggler
-	r := &result{config: config{name: "t", users: 100, serverRate: 600, rate: 1200}, allowed: 600}
+	r := &result{config: config{name: "t", users: 100, serverRate: 600, rate: 1200}}
 	r.analyse(seen)
 	if r.requests != 200 || r.throttled != 2 || r.tokens != 1 {
 		t.Errorf("requests %d, throttled %d, tokens %d; want 200, 2, 1", r.requests, r.throttled, r.tokens)

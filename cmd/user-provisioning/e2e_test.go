@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -168,7 +169,7 @@ func checkAllProvisioned(t *testing.T, sim *gcsim.Sim, rows []string) {
 		if u.State != "active" || u.DivisionID != home {
 			t.Errorf("%s: state %s division %s, want active in home %s", email, u.State, u.DivisionID, home)
 		}
-		if !containsStr(u.Groups, group) {
+		if !slices.Contains(u.Groups, group) {
 			t.Errorf("%s: groups %v, want %s", email, u.Groups, group)
 		}
 		granted := false
@@ -187,15 +188,6 @@ func checkAllProvisioned(t *testing.T, sim *gcsim.Sim, rows []string) {
 			t.Errorf("%s: default station %q, want the phone's station %q", email, u.DefaultStationID, phones[0].StationID)
 		}
 	}
-}
-
-func containsStr(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func statuses(rep []map[string]string) map[string]int {
@@ -482,13 +474,13 @@ func TestRefusedPasswordAndRestoredUser(t *testing.T) {
 	if n := e.srv.Sim.Counters().CreateAttempts["short.pw@example.com"]; n != 1 {
 		t.Errorf("%d create attempts for the refused password, want 1", n)
 	}
-	if !containsStr(short.Groups, "Annuities") || short.DefaultStationID == "" {
+	if !slices.Contains(short.Groups, "Annuities") || short.DefaultStationID == "" {
 		t.Errorf("the user with the refused password was not finished: %+v", short)
 	}
 	if got := byLine["3"]; got["status"] != "ok" || got["action"] != "restore" || !strings.Contains(got["changes"], "state: deleted → active") {
 		t.Errorf("deleted user row = %v, want restore/ok", got)
 	}
-	if gone, _ := st.User("deleted.user@example.com"); gone.State != "active" || !containsStr(gone.Groups, "IRA") {
+	if gone, _ := st.User("deleted.user@example.com"); gone.State != "active" || !slices.Contains(gone.Groups, "IRA") {
 		t.Errorf("restored user = %+v, want active and in IRA", gone)
 	}
 	if n := e.srv.Sim.Counters().CreateAttempts["deleted.user@example.com"]; n != 0 {

@@ -50,9 +50,27 @@ func rowRate(done, total int64, elapsed time.Duration) (perSec float64, eta time
 // reportProgress logs a structured progress line every period until the returned function
 // is called: rows done and total, the row rate, an ETA, failures and the current pacing.
 func reportProgress(log *zap.Logger, pr *provision.Progress, client *proxies.Client, period time.Duration) func() {
+	start := time.Now()
+	return every(period, func() {
+		n, total := pr.Done.Load(), pr.Total.Load()
+		perSec, eta, ok := rowRate(n, total, time.Since(start))
+		fields := []zap.Field{zap.Int64("done", n), zap.Int64("total", total), zap.Int64("failed", pr.Failed.Load()),
+			zap.Float64("rows_per_s", math.Round(perSec*100)/100)}
+		if ok {
+			fields = append(fields, zap.Duration("eta", eta))
+		}
+		if client != nil {
+			fields = append(fields, zap.Float64("pacing_per_min", math.Round(client.Stats().Pacing)))
+		}
+		log.Info("progress", fields...)
+	})
+}
+
+// every calls f each period, from a goroutine of its own, until the returned function is
+// called; that function returns once f has run for the last time.
+func every(period time.Duration, f func()) func() {
 	done := make(chan struct{})
 	stopped := make(chan struct{})
-	start := time.Now()
 	go func() {
 		defer close(stopped)
 		tick := time.NewTicker(period)
@@ -62,18 +80,8 @@ func reportProgress(log *zap.Logger, pr *provision.Progress, client *proxies.Cli
 			case <-done:
 				return
 			case <-tick.C:
+				f()
 			}
-			n, total := pr.Done.Load(), pr.Total.Load()
-			perSec, eta, ok := rowRate(n, total, time.Since(start))
-			fields := []zap.Field{zap.Int64("done", n), zap.Int64("total", total), zap.Int64("failed", pr.Failed.Load()),
-				zap.Float64("rows_per_s", math.Round(perSec*100)/100)}
-			if ok {
-				fields = append(fields, zap.Duration("eta", eta))
-			}
-			if client != nil {
-				fields = append(fields, zap.Float64("pacing_per_min", math.Round(client.Stats().Pacing)))
-			}
-			log.Info("progress", fields...)
 		}
 	}()
 	return func() { close(done); <-stopped }
@@ -83,12 +91,12 @@ func reportProgress(log *zap.Logger, pr *provision.Progress, client *proxies.Cli
 // done and total, the row rate, an ETA, failures and, with a client, the current pacing.
 // Meanwhile the log lines written to logs print above the bar. The returned function leaves
 // the bar drawn as it ended, on a line of its own, before it returns.
-func showProgressBar(w io.Writer, logs *logOutput, pr *provision.Progress, client *proxies.Client, every time.Duration) func() {
+func showProgressBar(w io.Writer, logs *logOutput, pr *provision.Progress, client *proxies.Client, period time.Duration) func() {
 	start := time.Now()
 	// What the poller last read, for the decorators: they must not block, as the container
 	// waits for them while a log line may wait for the container.
 	var failed, pacing atomic.Int64
-	p := mpb.New(mpb.WithOutput(w), mpb.WithAutoRefresh(), mpb.WithRefreshRate(every), mpb.WithWidth(120))
+	p := mpb.New(mpb.WithOutput(w), mpb.WithAutoRefresh(), mpb.WithRefreshRate(period), mpb.WithWidth(120))
 	// Each line starts with \r: a redraw moves the cursor up but not back to the first
 	// column, where a key the terminal echoed (^C) may have left it.
 	bar := p.New(0, mpb.BarStyle(), mpb.BarWidth(40),
@@ -140,24 +148,10 @@ func showProgressBar(w io.Writer, logs *logOutput, pr *provision.Progress, clien
 		}
 		bar.SetCurrent(pr.Done.Load())
 	}
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		for {
-			update()
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
+	update()
+	stopUpdates := every(period, update)
 	return func() {
-		close(done)
-		<-stopped
+		stopUpdates()
 		update()
 		if total > 0 && pr.Done.Load() >= total {
 			bar.SetTotal(total, true) // complete

@@ -145,8 +145,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
-		return exitUnusable
+		return unusable(stderr, err)
 	}
 	if f.version {
 		fmt.Fprintf(stdout, "user-provisioning %s\n", version)
@@ -162,8 +161,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 	logOut := &logOutput{base: stderr}
 	log, err := newLogger(f.logFormat, f.logLevel, tty, logOut)
 	if err != nil {
-		fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
-		return exitUnusable
+		return unusable(stderr, err)
 	}
 	defer func() { _ = log.Sync() }()
 
@@ -223,13 +221,11 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 	if !f.validate {
 		env, err := loadEnv(f.envFile, f.envFile == ".env")
 		if err != nil {
-			fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
-			return exitUnusable
+			return unusable(stderr, err)
 		}
 		base, err := proxies.BaseURL(env.get("GENESYS_ORG_REGION", "GENESYSCLOUD_REGION"), env.get("GENESYS_API_URL"))
 		if err != nil {
-			fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
-			return exitUnusable
+			return unusable(stderr, err)
 		}
 		cc := proxies.Config{
 			BaseURL:       base,
@@ -243,14 +239,12 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 		}
 		client, err = proxies.NewClient(cc)
 		if err != nil {
-			fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
-			return exitUnusable
+			return unusable(stderr, err)
 		}
 		// Check the file's header before asking for a token, then the credentials before
 		// any row: both fail fast with nothing written.
 		if r, err := provision.OpenCSV(file); err != nil {
-			fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
-			return exitUnusable
+			return unusable(stderr, err)
 		} else {
 			_ = r.Close()
 		}
@@ -328,9 +322,14 @@ func fail(ctx context.Context, stderr io.Writer, err error) int {
 		fmt.Fprintf(stderr, "user-provisioning: interrupted\n")
 		return exitInterrupted
 	default:
-		fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
-		return exitUnusable
+		return unusable(stderr, err)
 	}
+}
+
+// unusable prints why the run cannot start, or go on, and gives exit code 2.
+func unusable(stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
+	return exitUnusable
 }
 
 // env is the process environment over a .env file: a variable set in the environment wins.
