@@ -91,24 +91,24 @@ func (a *Authorization) MoveUsers(ctx context.Context, divisionID string, userID
 // GrantRoles calls POST /api/v2/authorization/subjects/{subjectId}/bulkadd with subjectType
 // PC_USER. Granting is idempotent, so the transport may repeat it.
 func (a *Authorization) GrantRoles(ctx context.Context, userID string, grants []provision.Grant) error {
-	pairs := make([]platformclientv2.Roledivisionpair, len(grants))
-	for i := range grants {
-		pairs[i] = platformclientv2.Roledivisionpair{RoleId: &grants[i].RoleID, DivisionId: &grants[i].DivisionID}
-	}
-	body := platformclientv2.Roledivisiongrants{Grants: &pairs}
-	resp, err := a.api(ctx).PostAuthorizationSubjectBulkadd(userID, body, "PC_USER")
+	resp, err := a.api(ctx).PostAuthorizationSubjectBulkadd(userID, roleGrants(grants), "PC_USER")
 	return check("POST /api/v2/authorization/subjects/{id}/bulkadd", resp, err)
 }
 
 // RevokeRoles calls POST /api/v2/authorization/subjects/{subjectId}/bulkremove. Removing is
 // idempotent, so the transport may repeat it.
 func (a *Authorization) RevokeRoles(ctx context.Context, userID string, grants []provision.Grant) error {
+	resp, err := a.api(ctx).PostAuthorizationSubjectBulkremove(userID, roleGrants(grants))
+	return check("POST /api/v2/authorization/subjects/{id}/bulkremove", resp, err)
+}
+
+// roleGrants is the body of the bulk grant calls.
+func roleGrants(grants []provision.Grant) platformclientv2.Roledivisiongrants {
 	pairs := make([]platformclientv2.Roledivisionpair, len(grants))
 	for i := range grants {
 		pairs[i] = platformclientv2.Roledivisionpair{RoleId: &grants[i].RoleID, DivisionId: &grants[i].DivisionID}
 	}
-	resp, err := a.api(ctx).PostAuthorizationSubjectBulkremove(userID, platformclientv2.Roledivisiongrants{Grants: &pairs})
-	return check("POST /api/v2/authorization/subjects/{id}/bulkremove", resp, err)
+	return platformclientv2.Roledivisiongrants{Grants: &pairs}
 }
 
 // ListDivisions calls GET /api/v2/authorization/divisions, every page.

@@ -83,10 +83,6 @@ func (g *Groups) Members(ctx context.Context, groupID string) ([]provision.User,
 		if err := check(op, resp, err); err != nil {
 			return nil, 0, err
 		}
-		var out []provision.User
-		for _, u := range deref(l.Entities) {
-			out = append(out, toUser(u))
-		}
-		return out, deref(l.PageCount), nil
+		return toUsers(deref(l.Entities)), deref(l.PageCount), nil
 	})
 }

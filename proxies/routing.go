@@ -51,36 +51,28 @@ func (r *Routing) ListQueues(ctx context.Context) ([]provision.Ref, error) {
 // the SDK's method always sends a joined filter, which would hide half the members.
 func (r *Routing) QueueMembers(ctx context.Context, queueID string) ([]string, error) {
 	const op = "GET /api/v2/routing/queues/{id}/members"
-	var ids []string
-	for n := 1; n <= maxPages; n++ {
+	return listAll(ctx, op, func(n int) ([]string, int, error) {
 		var l platformclientv2.Queuememberentitylisting
 		q := map[string]string{"pageSize": strconv.Itoa(queueMembersPageSize), "pageNumber": strconv.Itoa(n), "memberBy": "user"}
 		if err := r.c.getJSON(ctx, op, "/api/v2/routing/queues/"+queueID+"/members", q, &l); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		page := deref(l.Entities)
-		for _, m := range page {
+		var ids []string
+		for _, m := range deref(l.Entities) {
 			ids = append(ids, deref(m.Id))
 		}
-		if len(page) < queueMembersPageSize || deref(l.NextUri) == "" {
-			return ids, nil
+		count := n + 1 // no page count: a short page, or one without a next, is the last
+		if len(ids) < queueMembersPageSize || deref(l.NextUri) == "" {
+			count = n
 		}
-	}
-	return nil, fmt.Errorf("%s: more than %d pages", op, maxPages)
+		return ids, count, nil
+	})
 }
 
 // AddQueueMembers calls POST /api/v2/routing/queues/{queueId}/members. Adding is
 // idempotent, so the transport may repeat it.
 func (r *Routing) AddQueueMembers(ctx context.Context, queueID string, userIDs []string) error {
-	if len(userIDs) > provision.MaxQueueMembersPerCall {
-		return fmt.Errorf("add %d members to queue %s: %w: at most %d per call", len(userIDs), queueID, provision.ErrRejected, provision.MaxQueueMembersPerCall)
-	}
-	body := make([]platformclientv2.Writableentity, len(userIDs))
-	for i := range userIDs {
-		body[i] = platformclientv2.Writableentity{Id: &userIDs[i]}
-	}
-	resp, err := r.api(ctx).PostRoutingQueueMembers(queueID, body, false)
-	return check("POST /api/v2/routing/queues/{id}/members", resp, err)
+	return r.postQueueMembers(ctx, queueID, userIDs, false)
 }
 
 // UserQueues calls GET /api/v2/users/{userId}/queues, every page. It is built by hand: the
@@ -103,14 +95,23 @@ func (r *Routing) UserQueues(ctx context.Context, userID string) ([]string, erro
 
 // RemoveQueueMembers calls POST /api/v2/routing/queues/{queueId}/members?delete=true.
 func (r *Routing) RemoveQueueMembers(ctx context.Context, queueID string, userIDs []string) error {
+	return r.postQueueMembers(ctx, queueID, userIDs, true)
+}
+
+// postQueueMembers calls POST /api/v2/routing/queues/{queueId}/members, with delete=remove.
+func (r *Routing) postQueueMembers(ctx context.Context, queueID string, userIDs []string, remove bool) error {
 	if len(userIDs) > provision.MaxQueueMembersPerCall {
-		return fmt.Errorf("remove %d members from queue %s: %w: at most %d per call", len(userIDs), queueID, provision.ErrRejected, provision.MaxQueueMembersPerCall)
+		what := fmt.Sprintf("add %d members to queue %s", len(userIDs), queueID)
+		if remove {
+			what = fmt.Sprintf("remove %d members from queue %s", len(userIDs), queueID)
+		}
+		return fmt.Errorf("%s: %w: at most %d per call", what, provision.ErrRejected, provision.MaxQueueMembersPerCall)
 	}
 	body := make([]platformclientv2.Writableentity, len(userIDs))
 	for i := range userIDs {
 		body[i] = platformclientv2.Writableentity{Id: &userIDs[i]}
 	}
-	resp, err := r.api(ctx).PostRoutingQueueMembers(queueID, body, true)
+	resp, err := r.api(ctx).PostRoutingQueueMembers(queueID, body, remove)
 	return check("POST /api/v2/routing/queues/{id}/members", resp, err)
 }
 
@@ -119,11 +120,7 @@ func (r *Routing) SetSkills(ctx context.Context, userID string, levels []provisi
 	if len(levels) > provision.MaxLevelsPerCall {
 		return fmt.Errorf("set %d skills: %w: at most %d per call", len(levels), provision.ErrRejected, provision.MaxLevelsPerCall)
 	}
-	body := make([]platformclientv2.Userroutingskillpost, len(levels))
-	for i, l := range levels {
-		body[i] = platformclientv2.Userroutingskillpost{Id: ptr(l.ID), Proficiency: ptr(l.Proficiency)}
-	}
-	_, resp, err := r.api(ctx).PutUserRoutingskillsBulk(userID, body)
+	_, resp, err := r.api(ctx).PutUserRoutingskillsBulk(userID, skillPosts(levels))
 	return check("PUT /api/v2/users/{id}/routingskills/bulk", resp, err)
 }
 
@@ -168,11 +165,7 @@ func (r *Routing) ListLanguages(ctx context.Context) ([]provision.Ref, error) {
 // AddSkills calls PATCH /api/v2/users/{userId}/routingskills/bulk, MaxLevelsPerCall at a time.
 func (r *Routing) AddSkills(ctx context.Context, userID string, levels []provision.Level) error {
 	for chunk := range chunks(levels, provision.MaxLevelsPerCall) {
-		body := make([]platformclientv2.Userroutingskillpost, len(chunk))
-		for i, l := range chunk {
-			body[i] = platformclientv2.Userroutingskillpost{Id: ptr(l.ID), Proficiency: ptr(l.Proficiency)}
-		}
-		_, resp, err := r.api(ctx).PatchUserRoutingskillsBulk(userID, body)
+		_, resp, err := r.api(ctx).PatchUserRoutingskillsBulk(userID, skillPosts(chunk))
 		if err := check("PATCH /api/v2/users/{id}/routingskills/bulk", resp, err); err != nil {
 			return err
 		}
@@ -194,6 +187,15 @@ func (r *Routing) AddLanguages(ctx context.Context, userID string, levels []prov
 		}
 	}
 	return nil
+}
+
+// skillPosts is the body of the bulk skill calls.
+func skillPosts(levels []provision.Level) []platformclientv2.Userroutingskillpost {
+	body := make([]platformclientv2.Userroutingskillpost, len(levels))
+	for i, l := range levels {
+		body[i] = platformclientv2.Userroutingskillpost{Id: ptr(l.ID), Proficiency: ptr(l.Proficiency)}
+	}
+	return body
 }
 
 // chunks yields s in pieces of at most n.

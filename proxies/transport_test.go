@@ -3,6 +3,7 @@ package proxies
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -288,21 +289,12 @@ func TestServices(t *testing.T) {
 	if err := svc.Groups.AddMembers(ctx, annuities.ID, []string{sup.ID}); err != nil {
 		t.Fatalf("AddMembers after a conflict: %v", err)
 	}
-	if g, _ := sim.State().Group("Annuities"); !containsID(g.Members, sup.ID) {
+	if g, _ := sim.State().Group("Annuities"); !slices.Contains(g.Members, sup.ID) {
 		t.Errorf("member not added: %v", g.Members)
 	}
 	if err := svc.Groups.AddMembers(ctx, annuities.ID, []string{del.ID}); !errors.Is(err, provision.ErrRejected) {
 		t.Errorf("adding a deleted user: %v, want ErrRejected", err)
 	}
-}
-
-func containsID(list []string, id string) bool {
-	for _, v := range list {
-		if v == id {
-			return true
-		}
-	}
-	return false
 }
 
 func TestUpdateRetriesVersionConflict(t *testing.T) {

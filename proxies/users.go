@@ -46,32 +46,20 @@ func (u *Users) FindByEmails(ctx context.Context, emails []string) (map[string]*
 	if len(emails) == 0 {
 		return found, nil
 	}
-	_, err := listAll(ctx, "POST /api/v2/users/search", func(n int) ([]struct{}, int, error) {
-		body := platformclientv2.Usersearchrequest{
-			PageSize:   ptr(searchPageSize),
-			PageNumber: ptr(n),
-			Expand:     &userExpand,
-			Query: &[]platformclientv2.Usersearchcriteria{
-				{VarType: ptr("EXACT"), Fields: &[]string{"email"}, Values: &emails},
-				{VarType: ptr("EXACT"), Fields: &[]string{"state"}, Values: &userStates},
-			},
-		}
-		res, resp, err := u.api(ctx).PostUsersSearch(body)
-		if err := check("POST /api/v2/users/search", resp, err); err != nil {
-			return nil, 0, err
-		}
-		results := deref(res.Results)
-		for _, r := range results {
-			usr := toUser(r)
-			found[strings.ToLower(usr.Email)] = &usr
-		}
-		return make([]struct{}, len(results)), deref(res.PageCount), nil
+	users, err := u.search(ctx, platformclientv2.Usersearchrequest{
+		Expand: &userExpand,
+		Query: &[]platformclientv2.Usersearchcriteria{
+			{VarType: ptr("EXACT"), Fields: &[]string{"email"}, Values: &emails},
+			{VarType: ptr("EXACT"), Fields: &[]string{"state"}, Values: &userStates},
+		},
 	})
+	for i := range users {
+		found[strings.ToLower(users[i].Email)] = &users[i]
+	}
 	return found, err
 }
 
-// Get calls GET /api/v2/users/{userId} with groups and station expanded. A deleted user is
-// read with state=deleted.
+// Get calls GET /api/v2/users/{userId} with userExpand expanded.
 func (u *Users) Get(ctx context.Context, id string) (provision.User, error) {
 	res, resp, err := u.api(ctx).GetUser(id, userExpand, "", "")
 	if err := check("GET /api/v2/users/{id}", resp, err); err != nil {
@@ -186,26 +174,25 @@ const searchPageSize = 100
 
 // InDivision calls POST /api/v2/users/search for the active users of a division, every page.
 func (u *Users) InDivision(ctx context.Context, divisionID string) ([]provision.User, error) {
+	return u.search(ctx, platformclientv2.Usersearchrequest{
+		SortBy: ptr("id"),
+		Query: &[]platformclientv2.Usersearchcriteria{
+			{VarType: ptr("EXACT"), Fields: &[]string{"divisionId"}, Value: ptr(divisionID)},
+			{VarType: ptr("EXACT"), Fields: &[]string{"state"}, Values: &[]string{"active"}},
+		},
+	})
+}
+
+// search calls POST /api/v2/users/search with req, every page.
+func (u *Users) search(ctx context.Context, req platformclientv2.Usersearchrequest) ([]provision.User, error) {
 	const op = "POST /api/v2/users/search"
 	return listAll(ctx, op, func(n int) ([]provision.User, int, error) {
-		body := platformclientv2.Usersearchrequest{
-			PageSize:   ptr(searchPageSize),
-			PageNumber: ptr(n),
-			SortBy:     ptr("id"),
-			Query: &[]platformclientv2.Usersearchcriteria{
-				{VarType: ptr("EXACT"), Fields: &[]string{"divisionId"}, Value: ptr(divisionID)},
-				{VarType: ptr("EXACT"), Fields: &[]string{"state"}, Values: &[]string{"active"}},
-			},
-		}
-		res, resp, err := u.api(ctx).PostUsersSearch(body)
+		req.PageSize, req.PageNumber = ptr(searchPageSize), ptr(n)
+		res, resp, err := u.api(ctx).PostUsersSearch(req)
 		if err := check(op, resp, err); err != nil {
 			return nil, 0, err
 		}
-		var out []provision.User
-		for _, r := range deref(res.Results) {
-			out = append(out, toUser(r))
-		}
-		return out, deref(res.PageCount), nil
+		return toUsers(deref(res.Results)), deref(res.PageCount), nil
 	})
 }
 
@@ -227,6 +214,14 @@ func toContacts(in []provision.Contact) *[]platformclientv2.Contact {
 	return &out
 }
 
+func toUsers(in []platformclientv2.User) []provision.User {
+	var out []provision.User
+	for _, r := range in {
+		out = append(out, toUser(r))
+	}
+	return out
+}
+
 func toUser(r platformclientv2.User) provision.User {
 	out := provision.User{
 		ID:         deref(r.Id),
@@ -237,10 +232,8 @@ func toUser(r platformclientv2.User) provision.User {
 		Title:      deref(r.Title),
 		Department: deref(r.Department),
 	}
-	if r.Manager != nil {
-		if m := deref(r.Manager); m != nil {
-			out.ManagerID = deref(m.Id)
-		}
+	if m := deref(r.Manager); m != nil {
+		out.ManagerID = deref(m.Id)
 	}
 	for _, l := range deref(r.Locations) {
 		out.LocationIDs = append(out.LocationIDs, deref(l.Id))
