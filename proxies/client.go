@@ -120,6 +120,18 @@ func (c *Client) Authenticate(ctx context.Context) error {
 // Stats reports what the client's transport did so far.
 func (c *Client) Stats() Stats { return c.tr.Stats() }
 
+// Pacing is the current rate, requests per minute: Stats().Pacing without copying the rest.
+func (c *Client) Pacing() float64 { return c.tr.pace.perMinute() }
+
+// groupTurn is the one-slot channel that member adds to groupID take turns on.
+func (c *Client) groupTurn(groupID string) chan struct{} {
+	t, ok := c.groupTurns.Load(groupID)
+	if !ok {
+		t, _ = c.groupTurns.LoadOrStore(groupID, make(chan struct{}, 1))
+	}
+	return t.(chan struct{})
+}
+
 // Services returns the API areas as the pipeline consumes them.
 func (c *Client) Services() provision.Services {
 	return provision.Services{

@@ -44,10 +44,10 @@ func (g *Groups) AddMembers(ctx context.Context, groupID string, userIDs []strin
 	if len(userIDs) > provision.MaxGroupMembersPerCall {
 		return fmt.Errorf("add %d members to group %s: %w: at most %d per call", len(userIDs), groupID, provision.ErrRejected, provision.MaxGroupMembersPerCall)
 	}
-	turn, _ := g.c.groupTurns.LoadOrStore(groupID, make(chan struct{}, 1))
+	turn := g.c.groupTurn(groupID)
 	select {
-	case turn.(chan struct{}) <- struct{}{}:
-		defer func() { <-turn.(chan struct{}) }()
+	case turn <- struct{}{}:
+		defer func() { <-turn }()
 	case <-ctx.Done():
 		return ctx.Err()
 	}

@@ -60,7 +60,7 @@ func reportProgress(log *zap.Logger, pr *provision.Progress, client *proxies.Cli
 			fields = append(fields, zap.Duration("eta", eta))
 		}
 		if client != nil {
-			fields = append(fields, zap.Float64("pacing_per_min", math.Round(client.Stats().Pacing)))
+			fields = append(fields, zap.Float64("pacing_per_min", math.Round(client.Pacing())))
 		}
 		log.Info("progress", fields...)
 	})
@@ -139,7 +139,7 @@ func showProgressBar(w io.Writer, logs *logOutput, pr *provision.Progress, clien
 	var total int64
 	update := func() {
 		if client != nil {
-			pacing.Store(int64(math.Round(client.Stats().Pacing)))
+			pacing.Store(int64(math.Round(client.Pacing())))
 		}
 		failed.Store(pr.Failed.Load())
 		if t := pr.Total.Load(); t > 0 && t != total {
