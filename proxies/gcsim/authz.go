@@ -39,7 +39,7 @@ func (s *Sim) getDivision(c *call) {
 	defer s.mu.Unlock()
 	d := s.w.divisionByID[c.param("divisionId")]
 	if d == nil {
-		c.fail(http.StatusNotFound, "not.found", "The requested resource was not found.")
+		c.notFound()
 		return
 	}
 	c.json(http.StatusOK, s.w.renderDivision(d))
@@ -115,19 +115,19 @@ func (s *Sim) grantRole(c *call) {
 	w := s.w
 	r := w.roleByID[c.param("roleId")]
 	if r == nil {
-		c.fail(http.StatusNotFound, "not.found", "The requested resource was not found.")
+		c.notFound()
 		return
 	}
 	for _, d := range b.DivisionIDs {
-		if d != allDivisions && w.divisionByID[d] == nil {
+		if !w.grantable(r.id, d) {
 			c.fail(http.StatusBadRequest, "bad.role.divisions", "Invalid role divisions in request.")
 			return
 		}
 	}
 	users := make([]*user, 0, len(b.SubjectIDs))
 	for _, id := range b.SubjectIDs {
-		u := w.userByID[id]
-		if u == nil || u.state == "deleted" {
+		u := w.liveUser(id)
+		if u == nil {
 			// Modelling choice: an unknown subject is 400 invalid.value (unconfirmed).
 			c.fail(http.StatusBadRequest, "invalid.value", "Value [%s] is not valid for field type [subjectIds]", id)
 			return
@@ -169,23 +169,27 @@ func (c *call) decodeGrants(allowEmpty bool) ([]roleDivisionPair, bool) {
 // simulator's groups hold only the grants of the org file and no route changes them.
 // The caller holds s.mu.
 func (s *Sim) grantSubject(c *call) *user {
-	u := s.w.userByID[c.param("subjectId")]
-	if u == nil || u.state == "deleted" {
-		c.fail(http.StatusNotFound, "not.found", "The requested resource was not found.")
-		return nil
+	u := s.w.liveUser(c.param("subjectId"))
+	if u == nil {
+		c.notFound()
 	}
 	return u
 }
 
-// checkPairs checks that every pair names a known role and a known division ("*" is every
-// division). On failure it answers 400 and returns false. The caller holds s.mu.
+// grantable reports whether a role and a division are known ("*" is every division).
+func (w *world) grantable(roleID, divisionID string) bool {
+	return w.roleByID[roleID] != nil && (divisionID == allDivisions || w.divisionByID[divisionID] != nil)
+}
+
+// checkPairs checks that every pair names a known role and a known division. On failure it
+// answers 400 and returns false. The caller holds s.mu.
 func (w *world) checkPairs(c *call, pairs []roleDivisionPair) bool {
 	for _, g := range pairs {
 		if g.RoleID == "" || g.DivisionID == "" {
 			c.fail(http.StatusBadRequest, "bad.request", "roleId and divisionId are required in every grant")
 			return false
 		}
-		if w.roleByID[g.RoleID] == nil || (g.DivisionID != allDivisions && w.divisionByID[g.DivisionID] == nil) {
+		if !w.grantable(g.RoleID, g.DivisionID) {
 			c.fail(http.StatusBadRequest, "bad.role.divisions", "Invalid role divisions in request.")
 			return false
 		}
@@ -193,13 +197,14 @@ func (w *world) checkPairs(c *call, pairs []roleDivisionPair) bool {
 	return true
 }
 
-// bulkAddGrants serves POST /api/v2/authorization/subjects/{subjectId}/bulkadd (body
-// RoleDivisionGrants).
-func (s *Sim) bulkAddGrants(c *call) {
-	if !c.checkSubjectType() {
+// changeGrants serves the bulk grant routes (body RoleDivisionGrants): it checks the
+// subjectType if checkType, reads the grants (an empty list only if allowEmpty), finds the
+// user and checks the pairs, then applies the change and answers 204.
+func (s *Sim) changeGrants(c *call, checkType, allowEmpty bool, apply func(u *user, pairs []roleDivisionPair)) {
+	if checkType && !c.checkSubjectType() {
 		return
 	}
-	pairs, ok := c.decodeGrants(false)
+	pairs, ok := c.decodeGrants(allowEmpty)
 	if !ok {
 		return
 	}
@@ -209,10 +214,18 @@ func (s *Sim) bulkAddGrants(c *call) {
 	if u == nil || !s.w.checkPairs(c, pairs) {
 		return
 	}
-	for _, g := range pairs {
-		u.addGrant(g.RoleID, g.DivisionID, c.now)
-	}
+	apply(u, pairs)
 	c.empty(http.StatusNoContent)
+}
+
+// bulkAddGrants serves POST /api/v2/authorization/subjects/{subjectId}/bulkadd (body
+// RoleDivisionGrants).
+func (s *Sim) bulkAddGrants(c *call) {
+	s.changeGrants(c, true, false, func(u *user, pairs []roleDivisionPair) {
+		for _, g := range pairs {
+			u.addGrant(g.RoleID, g.DivisionID, c.now)
+		}
+	})
 }
 
 // bulkRemoveGrants serves POST /api/v2/authorization/subjects/{subjectId}/bulkremove (body
@@ -225,20 +238,11 @@ func (s *Sim) bulkAddGrants(c *call) {
 // (SPEC lists no such code for bulkremove), and an empty list is 400 bad.request. The call has
 // no subjectType parameter in SPEC, so none is checked.
 func (s *Sim) bulkRemoveGrants(c *call) {
-	pairs, ok := c.decodeGrants(false)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u := s.grantSubject(c)
-	if u == nil || !s.w.checkPairs(c, pairs) {
-		return
-	}
-	for _, g := range pairs {
-		u.removeGrant(g.RoleID, g.DivisionID)
-	}
-	c.empty(http.StatusNoContent)
+	s.changeGrants(c, false, false, func(u *user, pairs []roleDivisionPair) {
+		for _, g := range pairs {
+			u.removeGrant(g.RoleID, g.DivisionID)
+		}
+	})
 }
 
 // bulkReplaceGrants serves POST /api/v2/authorization/subjects/{subjectId}/bulkreplace (body
@@ -250,26 +254,14 @@ func (s *Sim) bulkRemoveGrants(c *call) {
 // Modelling choice: grants must be present, but an empty list is accepted and removes every
 // grant the user holds directly (the org default role included).
 func (s *Sim) bulkReplaceGrants(c *call) {
-	if !c.checkSubjectType() {
-		return
-	}
-	pairs, ok := c.decodeGrants(true)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u := s.grantSubject(c)
-	if u == nil || !s.w.checkPairs(c, pairs) {
-		return
-	}
-	u.grants = slices.DeleteFunc(u.grants, func(g grant) bool {
-		return !slices.Contains(pairs, roleDivisionPair{RoleID: g.roleID, DivisionID: g.divisionID})
+	s.changeGrants(c, true, true, func(u *user, pairs []roleDivisionPair) {
+		u.grants = slices.DeleteFunc(u.grants, func(g grant) bool {
+			return !slices.Contains(pairs, roleDivisionPair{RoleID: g.roleID, DivisionID: g.divisionID})
+		})
+		for _, g := range pairs {
+			u.addGrant(g.RoleID, g.DivisionID, c.now)
+		}
 	})
-	for _, g := range pairs {
-		u.addGrant(g.RoleID, g.DivisionID, c.now)
-	}
-	c.empty(http.StatusNoContent)
 }
 
 // deleteGrant serves DELETE /api/v2/authorization/subjects/{subjectId}/divisions/{divisionId}/roles/{roleId}:
@@ -282,14 +274,13 @@ func (s *Sim) bulkReplaceGrants(c *call) {
 func (s *Sim) deleteGrant(c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w := s.w
 	u := s.grantSubject(c)
 	if u == nil {
 		return
 	}
 	roleID, divID := c.param("roleId"), c.param("divisionId")
-	if w.roleByID[roleID] == nil || (divID != allDivisions && w.divisionByID[divID] == nil) {
-		c.fail(http.StatusNotFound, "not.found", "The requested resource was not found.")
+	if !s.w.grantable(roleID, divID) {
+		c.notFound()
 		return
 	}
 	u.removeGrant(roleID, divID)
@@ -397,8 +388,8 @@ func (s *Sim) moveUsers(c *call) {
 	}
 	failed := false
 	for _, id := range ids {
-		u := w.userByID[id]
-		if u == nil || u.state == "deleted" {
+		u := w.liveUser(id)
+		if u == nil {
 			failed = true
 			continue
 		}

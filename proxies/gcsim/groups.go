@@ -30,12 +30,36 @@ func (s *Sim) listGroups(c *call) {
 func (s *Sim) getGroup(c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if g := s.pathGroup(c); g != nil {
+		c.json(http.StatusOK, renderGroup(g))
+	}
+}
+
+// pathGroup returns the group the groupId path parameter names, or answers 404 and returns
+// nil. The caller holds s.mu.
+func (s *Sim) pathGroup(c *call) *group {
 	g := s.w.groupByID[c.param("groupId")]
 	if g == nil {
 		c.fail(http.StatusNotFound, "general.resource.not.found", "Unable to find a group with that groupId")
-		return
 	}
-	c.json(http.StatusOK, renderGroup(g))
+	return g
+}
+
+// membersGroup is pathGroup for the calls that add or remove members, which also check the
+// ids (field names them in the message): none is 400 bad.request, more than
+// maxMembersPerCall a limit rejection. The caller holds s.mu.
+func (s *Sim) membersGroup(c *call, field string, ids []string) *group {
+	g := s.pathGroup(c)
+	switch {
+	case g == nil:
+	case len(ids) == 0:
+		c.fail(http.StatusBadRequest, "bad.request", "%s is required", field)
+	case len(ids) > maxMembersPerCall:
+		s.rejectLimitLocked(c, "bad.request", "A maximum of %d members are allowed per request.", maxMembersPerCall)
+	default:
+		return g
+	}
+	return nil
 }
 
 // addGroupMembers serves POST /api/v2/groups/{groupId}/members (body GroupMembersUpdate).
@@ -51,25 +75,16 @@ func (s *Sim) addGroupMembers(c *call) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w := s.w
-	g := w.groupByID[c.param("groupId")]
-	switch {
-	case g == nil:
-		c.fail(http.StatusNotFound, "general.resource.not.found", "Unable to find a group with that groupId")
+	g := s.membersGroup(c, "memberIds", b.MemberIDs)
+	if g == nil {
 		return
-	case len(b.MemberIDs) == 0:
-		c.fail(http.StatusBadRequest, "bad.request", "memberIds is required")
-		return
-	case len(b.MemberIDs) > maxMembersPerCall:
-		s.counts.LimitRejections++
-		c.fail(http.StatusBadRequest, "bad.request", "A maximum of 50 members are allowed per request.")
-		return
-	case b.Version == nil || *b.Version != g.version:
+	}
+	if b.Version == nil || *b.Version != g.version {
 		c.fail(http.StatusConflict, "general.conflict", msgBadVersion)
 		return
 	}
 	for _, id := range b.MemberIDs {
-		if u := w.userByID[id]; u == nil || u.state == "deleted" {
+		if s.w.liveUser(id) == nil {
 			c.fail(http.StatusBadRequest, "general.resource.not.found", "Group members were not found.")
 			return
 		}
@@ -77,8 +92,7 @@ func (s *Sim) addGroupMembers(c *call) {
 	for _, id := range b.MemberIDs {
 		g.add(id)
 	}
-	g.version++
-	g.modified = c.now
+	g.changed(c.now)
 	c.json(http.StatusAccepted, struct{}{})
 }
 
@@ -91,24 +105,14 @@ func (s *Sim) removeGroupMembers(c *call) {
 	ids := listParam(c.r.URL.Query(), "ids")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.w.groupByID[c.param("groupId")]
-	switch {
-	case g == nil:
-		c.fail(http.StatusNotFound, "general.resource.not.found", "Unable to find a group with that groupId")
-		return
-	case len(ids) == 0:
-		c.fail(http.StatusBadRequest, "bad.request", "ids is required")
-		return
-	case len(ids) > maxMembersPerCall:
-		s.counts.LimitRejections++
-		c.fail(http.StatusBadRequest, "bad.request", "A maximum of 50 members are allowed per request.")
+	g := s.membersGroup(c, "ids", ids)
+	if g == nil {
 		return
 	}
 	for _, id := range ids {
 		g.remove(id)
 	}
-	g.version++
-	g.modified = c.now
+	g.changed(c.now)
 	c.json(http.StatusAccepted, struct{}{})
 }
 
@@ -133,14 +137,13 @@ func (s *Sim) listGroupMembers(c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w := s.w
-	g := w.groupByID[c.param("groupId")]
+	g := s.pathGroup(c)
 	if g == nil {
-		c.fail(http.StatusNotFound, "general.resource.not.found", "Unable to find a group with that groupId")
 		return
 	}
 	var members []*user
 	for _, id := range g.members {
-		if u := w.userByID[id]; u != nil && u.state != "deleted" {
+		if u := w.liveUser(id); u != nil {
 			members = append(members, u)
 		}
 	}
@@ -154,16 +157,8 @@ func (s *Sim) listGroupMembers(c *call) {
 // searchGroups serves POST /api/v2/groups/search (body GroupSearchRequest): EXACT criteria on
 // id, name or state. The group index has no lag in the simulator.
 func (s *Sim) searchGroups(c *call) {
-	var req searchRequest
-	if !c.decode(&req) {
-		return
-	}
-	p, ok := c.searchPage(req)
+	req, p, ok := s.searchBody(c, func(f string) bool { return f == "id" || f == "name" || f == "state" })
 	if !ok {
-		return
-	}
-	known := func(f string) bool { return f == "id" || f == "name" || f == "state" }
-	if !s.checkCriteria(c, req.Query, known) {
 		return
 	}
 	s.mu.Lock()

@@ -175,6 +175,28 @@ func (r reply) want(t testing.TB, status int) {
 	}
 }
 
+// wantOutcome checks an answer against a table row: an ErrorBody with code when code is set,
+// else the status alone. It reports whether the row expects a success, for further checks.
+func (r reply) wantOutcome(t testing.TB, status int, code string) bool {
+	t.Helper()
+	if code != "" {
+		r.wantError(t, status, code)
+		return false
+	}
+	r.want(t, status)
+	return true
+}
+
+// getJSON GETs path, wants 200 and decodes the answer.
+func getJSON[T any](c *client, path string) T {
+	c.t.Helper()
+	r := c.do("GET", path, nil)
+	r.want(c.t, http.StatusOK)
+	var v T
+	r.decode(c.t, &v)
+	return v
+}
+
 // apiUserOut is the subset of User the tests read.
 type apiUserOut struct {
 	ID       string `json:"id"`

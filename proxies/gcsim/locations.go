@@ -50,15 +50,8 @@ func (s *Sim) getLocation(c *call) {
 // criteria on id or name, matched case-sensitively like the other simulated EXACT searches.
 // The location index has no lag in the simulator.
 func (s *Sim) searchLocations(c *call) {
-	var req searchRequest
-	if !c.decode(&req) {
-		return
-	}
-	p, ok := c.searchPage(req)
+	req, p, ok := s.searchBody(c, func(f string) bool { return f == "id" || f == "name" })
 	if !ok {
-		return
-	}
-	if !s.checkCriteria(c, req.Query, func(f string) bool { return f == "id" || f == "name" }) {
 		return
 	}
 	s.mu.Lock()

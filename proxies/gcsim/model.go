@@ -69,6 +69,12 @@ func (g *group) add(userID string) {
 	}
 }
 
+// changed moves the group to its next version, as every accepted member call does.
+func (g *group) changed(now time.Time) {
+	g.version++
+	g.modified = now
+}
+
 // remove ends the user's direct membership; it reports whether there was one.
 func (g *group) remove(userID string) bool {
 	if !g.isMember[userID] {
@@ -266,6 +272,13 @@ func newWorld(o *Org, now time.Time) *world {
 			w.defaultRole = x
 		}
 	}
+	toGrant := func(og OrgGrant) grant {
+		d := allDivisions
+		if og.Division != allDivisions {
+			d = divByName[og.Division].id
+		}
+		return grant{roleID: roleByName[og.Role].id, divisionID: d, at: now}
+	}
 	groupByName := map[string]*group{}
 	for _, g := range o.Groups {
 		x := &group{id: g.ID, name: g.Name, typ: g.Type, version: g.Version, modified: now, isMember: map[string]bool{}}
@@ -276,11 +289,7 @@ func newWorld(o *Org, now time.Time) *world {
 			x.version = 1
 		}
 		for _, og := range g.Grants {
-			d := allDivisions
-			if og.Division != allDivisions {
-				d = divByName[og.Division].id
-			}
-			x.grants = append(x.grants, grant{roleID: roleByName[og.Role].id, divisionID: d, at: now})
+			x.grants = append(x.grants, toGrant(og))
 		}
 		w.groups = append(w.groups, x)
 		w.groupByID[x.id] = x
@@ -341,11 +350,8 @@ func newWorld(o *Org, now time.Time) *world {
 			queueByName[qn].add(u.id)
 		}
 		for _, og := range ou.Grants {
-			d := allDivisions
-			if og.Division != allDivisions {
-				d = divByName[og.Division].id
-			}
-			u.addGrant(roleByName[og.Role].id, d, now)
+			g := toGrant(og)
+			u.addGrant(g.roleID, g.divisionID, now)
 		}
 		w.addUser(u)
 		if p := ou.Phone; p != nil {
@@ -376,6 +382,14 @@ func newWorld(o *Org, now time.Time) *world {
 		u.history = []indexed{{at: time.Time{}, f: u.userFields.clone()}}
 	}
 	return w
+}
+
+// liveUser returns the user with this id unless there is none or it is deleted.
+func (w *world) liveUser(id string) *user {
+	if u := w.userByID[id]; u != nil && u.state != "deleted" {
+		return u
+	}
+	return nil
 }
 
 func (w *world) addUser(u *user) {

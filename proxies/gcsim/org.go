@@ -180,6 +180,18 @@ func (o *Org) Validate() error {
 		ids[id] = kind
 		return nil
 	}
+	// unique claims id for a kind and adds name to names: a name is required and unique
+	// within its kind.
+	unique := func(kind string, names map[string]bool, id, name string) error {
+		if err := claim(kind, id); err != nil {
+			return err
+		}
+		if name == "" || names[name] {
+			return fmt.Errorf("%s %s: empty or duplicate name %q", kind, id, name)
+		}
+		names[name] = true
+		return nil
+	}
 	if len(o.OAuthClients) == 0 {
 		return errors.New("no oauthClients")
 	}
@@ -190,13 +202,9 @@ func (o *Org) Validate() error {
 	}
 	divs := map[string]bool{}
 	for _, d := range o.Divisions {
-		if err := claim("division", d.ID); err != nil {
+		if err := unique("division", divs, d.ID, d.Name); err != nil {
 			return err
 		}
-		if d.Name == "" || divs[d.Name] {
-			return fmt.Errorf("division %s: empty or duplicate name %q", d.ID, d.Name)
-		}
-		divs[d.Name] = true
 	}
 	if !divs[o.HomeDivision] {
 		return fmt.Errorf("home division %q is not among the divisions", o.HomeDivision)
@@ -204,13 +212,9 @@ func (o *Org) Validate() error {
 	roles := map[string]bool{}
 	defaults := 0
 	for _, r := range o.Roles {
-		if err := claim("role", r.ID); err != nil {
+		if err := unique("role", roles, r.ID, r.Name); err != nil {
 			return err
 		}
-		if r.Name == "" || roles[r.Name] {
-			return fmt.Errorf("role %s: empty or duplicate name %q", r.ID, r.Name)
-		}
-		roles[r.Name] = true
 		if r.Default {
 			defaults++
 		}
@@ -218,33 +222,26 @@ func (o *Org) Validate() error {
 	if defaults > 1 {
 		return errors.New("more than one default role")
 	}
+	knownGrant := func(g OrgGrant) bool { return roles[g.Role] && (g.Division == allDivisions || divs[g.Division]) }
 	groups := map[string]bool{}
 	for _, g := range o.Groups {
-		if err := claim("group", g.ID); err != nil {
+		if err := unique("group", groups, g.ID, g.Name); err != nil {
 			return err
-		}
-		if g.Name == "" || groups[g.Name] {
-			return fmt.Errorf("group %s: empty or duplicate name %q", g.ID, g.Name)
 		}
 		if g.Type != "" && g.Type != "official" && g.Type != "social" {
 			return fmt.Errorf("group %s: type %q is not official or social", g.Name, g.Type)
 		}
 		for _, gr := range g.Grants {
-			if !roles[gr.Role] || (gr.Division != "*" && !divs[gr.Division]) {
+			if !knownGrant(gr) {
 				return fmt.Errorf("group %s: unknown role %q or division %q", g.Name, gr.Role, gr.Division)
 			}
 		}
-		groups[g.Name] = true
 	}
 	sites := map[string]bool{}
 	for _, s := range o.Sites {
-		if err := claim("site", s.ID); err != nil {
+		if err := unique("site", sites, s.ID, s.Name); err != nil {
 			return err
 		}
-		if s.Name == "" || sites[s.Name] {
-			return fmt.Errorf("site %s: empty or duplicate name %q", s.ID, s.Name)
-		}
-		sites[s.Name] = true
 	}
 	bases := map[string]OrgPhoneBase{}
 	for _, b := range o.PhoneBases {
@@ -269,27 +266,19 @@ func (o *Org) Validate() error {
 	}
 	queues := map[string]bool{}
 	for _, q := range o.Queues {
-		if err := claim("queue", q.ID); err != nil {
+		if err := unique("queue", queues, q.ID, q.Name); err != nil {
 			return err
-		}
-		if q.Name == "" || queues[q.Name] {
-			return fmt.Errorf("queue %s: empty or duplicate name %q", q.ID, q.Name)
 		}
 		if !divs[q.Division] {
 			return fmt.Errorf("queue %s: unknown division %q", q.Name, q.Division)
 		}
-		queues[q.Name] = true
 	}
 	named := func(kind string, list []OrgNamed) (map[string]bool, error) {
 		names := map[string]bool{}
 		for _, x := range list {
-			if err := claim(kind, x.ID); err != nil {
+			if err := unique(kind, names, x.ID, x.Name); err != nil {
 				return nil, err
 			}
-			if x.Name == "" || names[x.Name] {
-				return nil, fmt.Errorf("%s %s: empty or duplicate name %q", kind, x.ID, x.Name)
-			}
-			names[x.Name] = true
 		}
 		return names, nil
 	}
@@ -356,7 +345,7 @@ func (o *Org) Validate() error {
 			return err
 		}
 		for _, g := range u.Grants {
-			if !roles[g.Role] || (g.Division != "*" && !divs[g.Division]) {
+			if !knownGrant(g) {
 				return fmt.Errorf("user %s: unknown role %q or division %q", u.Email, g.Role, g.Division)
 			}
 		}

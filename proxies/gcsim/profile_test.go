@@ -2,7 +2,6 @@ package gcsim
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -45,11 +44,7 @@ type profileOut struct {
 
 func (c *client) profile(path string) profileOut {
 	c.t.Helper()
-	r := c.do("GET", path, nil)
-	r.want(c.t, http.StatusOK)
-	var p profileOut
-	r.decode(c.t, &p)
-	return p
+	return getJSON[profileOut](c, path)
 }
 
 func phoneContact(typ, address, extension string) map[string]string {
@@ -164,11 +159,7 @@ func TestPatchProfile(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.body["version"] = 1
 			r := c.do("PATCH", "/api/v2/users/"+u.ID, tt.body)
-			if tt.code != "" {
-				r.wantError(t, tt.status, tt.code)
-				return
-			}
-			r.want(t, tt.status)
+			r.wantOutcome(t, tt.status, tt.code)
 		})
 	}
 	plain := c.profile("/api/v2/users/" + u.ID)

@@ -2,10 +2,12 @@ package gcsim
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,6 +49,11 @@ func (c *call) fail(status int, code, format string, args ...any) {
 		Message: fmt.Sprintf(format, args...), Code: code, Status: status, ContextID: c.ctxID,
 		Details: []detail{}, Errors: []any{},
 	})
+}
+
+// notFound answers 404 not.found, Genesys's answer to an unknown route or resource.
+func (c *call) notFound() {
+	c.fail(http.StatusNotFound, "not.found", "The requested resource was not found.")
 }
 
 func (c *call) json(status int, v any) {
@@ -92,6 +99,35 @@ func listParam(q url.Values, name string) []string {
 		}
 	}
 	return out
+}
+
+// sortOrder reads the sortOrder query parameter: "" or one of the allowed values, compared
+// case-insensitively. It reports whether the order is descending.
+func (c *call) sortOrder(allowed ...string) (desc, ok bool) {
+	v := c.r.URL.Query().Get("sortOrder")
+	if v == "" {
+		return false, true
+	}
+	for _, a := range allowed {
+		if strings.EqualFold(v, a) {
+			return strings.HasPrefix(strings.ToLower(a), "desc"), true
+		}
+	}
+	c.fail(http.StatusBadRequest, "invalid.query.param.value", "Value [%s] is not valid for parameter [sortOrder]. Allowable values are: %s", v, strings.Join(allowed, ", "))
+	return false, false
+}
+
+// boolParam reads a boolean query parameter (true or false, in any case); def when absent.
+func (c *call) boolParam(name string, def bool) (val, ok bool) {
+	v := c.r.URL.Query().Get(name)
+	if v == "" {
+		return def, true
+	}
+	if !strings.EqualFold(v, "true") && !strings.EqualFold(v, "false") {
+		c.fail(http.StatusBadRequest, "invalid.query.param.value", "Value [%s] is not valid for parameter [%s]. Allowable values are: true, false", v, name)
+		return false, false
+	}
+	return strings.EqualFold(v, "true"), true
 }
 
 func expandParam(vals []string) expansions {
@@ -178,6 +214,19 @@ func paginate[T any](c *call, items []T, p page) listing[T] {
 	return l
 }
 
+// sortByName sorts a copy of items by name, ascending unless desc.
+func sortByName[T any](items []T, name func(T) string, desc bool) []T {
+	out := slices.Clone(items)
+	slices.SortStableFunc(out, func(a, b T) int {
+		r := cmp.Compare(strings.ToLower(name(a)), strings.ToLower(name(b)))
+		if desc {
+			return -r
+		}
+		return r
+	})
+	return out
+}
+
 // newUUID returns a random version-4 UUID.
 func newUUID() string {
 	var b [16]byte
@@ -189,4 +238,20 @@ func formatUUID(b [16]byte) string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// rejectLimit answers 400 to a request that exceeds a per-call size limit (too many members,
+// levels, ids or values in one call) and counts it in Counters.LimitRejections. The caller
+// must not hold s.mu; rejectLimitLocked is for one that does.
+func (s *Sim) rejectLimit(c *call, code, format string, args ...any) {
+	s.mu.Lock()
+	s.counts.LimitRejections++
+	s.mu.Unlock()
+	c.fail(http.StatusBadRequest, code, format, args...)
+}
+
+// rejectLimitLocked is rejectLimit for a caller that holds s.mu.
+func (s *Sim) rejectLimitLocked(c *call, code, format string, args ...any) {
+	s.counts.LimitRejections++
+	c.fail(http.StatusBadRequest, code, format, args...)
 }

@@ -1,7 +1,6 @@
 package gcsim
 
 import (
-	"cmp"
 	"math"
 	"net/http"
 	"slices"
@@ -24,48 +23,6 @@ const (
 	minProficiency = 0.0
 	maxProficiency = 5.0
 )
-
-// sortByName sorts a copy of items by name, ascending unless desc.
-func sortByName[T any](items []T, name func(T) string, desc bool) []T {
-	out := slices.Clone(items)
-	slices.SortStableFunc(out, func(a, b T) int {
-		r := cmp.Compare(strings.ToLower(name(a)), strings.ToLower(name(b)))
-		if desc {
-			return -r
-		}
-		return r
-	})
-	return out
-}
-
-// sortOrder reads the sortOrder query parameter: "" or one of the allowed values, compared
-// case-insensitively. It reports whether the order is descending.
-func (c *call) sortOrder(allowed ...string) (desc, ok bool) {
-	v := c.r.URL.Query().Get("sortOrder")
-	if v == "" {
-		return false, true
-	}
-	for _, a := range allowed {
-		if strings.EqualFold(v, a) {
-			return strings.HasPrefix(strings.ToLower(a), "desc"), true
-		}
-	}
-	c.fail(http.StatusBadRequest, "invalid.query.param.value", "Value [%s] is not valid for parameter [sortOrder]. Allowable values are: %s", v, strings.Join(allowed, ", "))
-	return false, false
-}
-
-// boolParam reads a boolean query parameter (true or false, in any case); def when absent.
-func (c *call) boolParam(name string, def bool) (val, ok bool) {
-	v := c.r.URL.Query().Get(name)
-	if v == "" {
-		return def, true
-	}
-	if !strings.EqualFold(v, "true") && !strings.EqualFold(v, "false") {
-		c.fail(http.StatusBadRequest, "invalid.query.param.value", "Value [%s] is not valid for parameter [%s]. Allowable values are: true, false", v, name)
-		return false, false
-	}
-	return strings.EqualFold(v, "true"), true
-}
 
 // queueNameMatch applies GET /api/v2/routing/queues' name filter: "Include only queues with
 // the given name (leading and trailing asterisks allowed)". Modelling choice: without
@@ -229,7 +186,7 @@ func (s *Sim) changeQueueMembers(c *call) {
 		return
 	}
 	for _, e := range body {
-		if u := w.userByID[e.ID]; u == nil || u.state == "deleted" {
+		if w.liveUser(e.ID) == nil {
 			// Modelling choice: SPEC's 400 invalid.id ("A non-UUID value was specified for
 			// an ID field") also answers ids of users that do not exist.
 			c.fail(http.StatusBadRequest, "invalid.id", "A non-UUID value was specified for an ID field. Unknown user id [%s].", e.ID)
@@ -269,9 +226,9 @@ func (s *Sim) listUserQueues(c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w := s.w
-	u := w.userByID[c.param("userId")]
-	if u == nil || u.state == "deleted" {
-		c.fail(http.StatusNotFound, "not.found", "The requested resource was not found.")
+	u := w.liveUser(c.param("userId"))
+	if u == nil {
+		c.notFound()
 		return
 	}
 	var out []apiUserQueue
@@ -369,10 +326,9 @@ var languageKind = levelKind{
 // lists it with "User not found" for GET .../routinglanguages, and only not.found for the
 // others). The caller holds s.mu.
 func (s *Sim) levelsUser(c *call) *user {
-	u := s.w.userByID[c.param("userId")]
-	if u == nil || u.state == "deleted" {
+	u := s.w.liveUser(c.param("userId"))
+	if u == nil {
 		c.fail(http.StatusNotFound, "general.resource.not.found", "User not found")
-		return nil
 	}
 	return u
 }
@@ -517,14 +473,4 @@ func (s *Sim) deleteUserSkill(c *call) {
 
 func (s *Sim) deleteUserLanguage(c *call) {
 	s.deleteUserLevel(c, languageKind, c.param("languageId"), http.StatusNoContent)
-}
-
-// rejectLimit answers 400 to a request that exceeds a per-call size limit (too many members,
-// levels, ids or values in one call) and counts it in Counters.LimitRejections. The caller
-// must not hold s.mu.
-func (s *Sim) rejectLimit(c *call, code, format string, args ...any) {
-	s.mu.Lock()
-	s.counts.LimitRejections++
-	s.mu.Unlock()
-	c.fail(http.StatusBadRequest, code, format, args...)
 }

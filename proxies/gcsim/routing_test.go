@@ -3,7 +3,6 @@ package gcsim
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 )
@@ -47,11 +46,7 @@ func (l namedListing) names() string {
 
 func (c *client) list(path string) namedListing {
 	c.t.Helper()
-	r := c.do("GET", path, nil)
-	r.want(c.t, http.StatusOK)
-	var l namedListing
-	r.decode(c.t, &l)
-	return l
+	return getJSON[namedListing](c, path)
 }
 
 func TestQueuesList(t *testing.T) {
@@ -133,12 +128,7 @@ func TestQueueMembers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := c.do("POST", tt.path, tt.body)
-			if tt.code != "" {
-				r.wantError(t, tt.status, tt.code)
-				return
-			}
-			r.want(t, tt.status)
-			if len(r.body) != 0 {
+			if r.wantOutcome(t, tt.status, tt.code) && len(r.body) != 0 {
 				t.Fatalf("body %q, want none", r.body)
 			}
 		})
@@ -296,14 +286,20 @@ func levels(pairs ...any) []map[string]any {
 	return out
 }
 
+// tooManyLevels is a bulk body of 51 levels whose ids, made from idPrefix, name nothing.
+func tooManyLevels(idPrefix string) []map[string]any {
+	out := make([]any, 0, 102)
+	for i := range 51 {
+		out = append(out, fmt.Sprintf("%s-%012d", idPrefix, i+100), 1)
+	}
+	return levels(out...)
+}
+
 func TestUserSkills(t *testing.T) {
 	srv, c := start(t, Options{})
 	u := c.createUser("Skilled", "skilled@example.com")
 	path := "/api/v2/users/" + u.ID + "/routingskills"
-	many := make([]any, 0, 102)
-	for i := range 51 {
-		many = append(many, fmt.Sprintf("5c000000-0000-4000-8000-%012d", i+100), 1)
-	}
+	many := tooManyLevels("5c000000-0000-4000-8000")
 	errs := []struct {
 		name   string
 		method string
@@ -312,8 +308,8 @@ func TestUserSkills(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"more than 50", "PATCH", path + "/bulk", levels(many...), 400, "bad.request"},
-		{"more than 50 replacing", "PUT", path + "/bulk", levels(many...), 400, "bad.request"},
+		{"more than 50", "PATCH", path + "/bulk", many, 400, "bad.request"},
+		{"more than 50 replacing", "PUT", path + "/bulk", many, 400, "bad.request"},
 		{"proficiency above 5", "PATCH", path + "/bulk", levels(billingSkillID, 5.1), 400, "invalid.value"},
 		{"negative proficiency", "PATCH", path + "/bulk", levels(billingSkillID, -1), 400, "invalid.value"},
 		{"missing proficiency", "PATCH", path + "/bulk", []map[string]any{{"id": billingSkillID}}, 400, "bad.request"},
@@ -383,11 +379,7 @@ func TestUserLanguages(t *testing.T) {
 	srv, c := start(t, Options{})
 	u := c.createUser("Lingual", "lingual@example.com")
 	path := "/api/v2/users/" + u.ID + "/routinglanguages"
-	many := make([]any, 0, 102)
-	for i := range 51 {
-		many = append(many, fmt.Sprintf("1a000000-0000-4000-8000-%012d", i+100), 1)
-	}
-	c.do("PATCH", path+"/bulk", levels(many...)).wantError(t, 400, "bad.request")
+	c.do("PATCH", path+"/bulk", tooManyLevels("1a000000-0000-4000-8000")).wantError(t, 400, "bad.request")
 	c.do("PATCH", path+"/bulk", levels(spanishLangID, 6)).wantError(t, 400, "invalid.value")
 	c.do("PATCH", path+"/bulk", levels(unknownEntityID, 2)).wantError(t, 404, "general.resource.not.found")
 	// There is no PUT .../routinglanguages/bulk in SPEC.

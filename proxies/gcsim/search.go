@@ -29,6 +29,21 @@ func (c *call) searchPage(req searchRequest) (page, bool) {
 	return p, true
 }
 
+// searchBody reads a search request: the body, its paging and its criteria, which may name
+// only the fields known accepts. On failure it answers 400 and returns false. The caller must
+// not hold s.mu.
+func (s *Sim) searchBody(c *call, known func(field string) bool) (searchRequest, page, bool) {
+	var req searchRequest
+	if !c.decode(&req) {
+		return req, page{}, false
+	}
+	p, ok := c.searchPage(req)
+	if !ok || !s.checkCriteria(c, req.Query, known) {
+		return req, page{}, false
+	}
+	return req, p, true
+}
+
 // checkCriteria accepts only what the simulator implements: EXACT criteria on known fields,
 // with value or values. Anything else is a 400, so that a client relying on an unsimulated
 // search feature notices. More than maxCriteriaValues values count in LimitRejections. The

@@ -229,7 +229,7 @@ func (s *Sim) serveAPI(w http.ResponseWriter, c *call) string {
 	c.now = time.Now()
 	s.count(c, rt)
 	if !strings.HasPrefix(c.r.URL.Path, "/api/v2/") {
-		c.fail(http.StatusNotFound, "not.found", "The requested resource was not found.")
+		c.notFound()
 		return ""
 	}
 	if !s.authenticate(c) {
@@ -258,7 +258,7 @@ func (s *Sim) serveAPI(w http.ResponseWriter, c *call) string {
 		return ""
 	}
 	if rt == nil {
-		c.fail(http.StatusNotFound, "not.found", "The requested resource was not found.")
+		c.notFound()
 		return ""
 	}
 	buf := &bufferedWriter{header: http.Header{}}
@@ -425,7 +425,7 @@ func (s *Sim) serveToken(c *call) {
 		return
 	}
 	if c.r.Method != http.MethodPost {
-		c.fail(http.StatusNotFound, "not.found", "The requested resource was not found.")
+		c.notFound()
 		return
 	}
 	if !c.readBody() {
@@ -498,6 +498,6 @@ func (s *Sim) serveControl(c *call) {
 		s.RevokeTokens()
 		c.empty(http.StatusNoContent)
 	default:
-		c.fail(http.StatusNotFound, "not.found", "The requested resource was not found.")
+		c.notFound()
 	}
 }

@@ -198,8 +198,8 @@ func (s *Sim) createPhone(c *call) {
 	}
 	var owner *user
 	if b.WebRtcUser != nil && b.WebRtcUser.ID != "" {
-		owner = w.userByID[b.WebRtcUser.ID]
-		if owner == nil || owner.state == "deleted" {
+		owner = w.liveUser(b.WebRtcUser.ID)
+		if owner == nil {
 			c.fail(http.StatusBadRequest, "invalid.value", "Value [%s] is not valid for field type [webRtcUser]", b.WebRtcUser.ID)
 			return
 		}
@@ -335,8 +335,8 @@ func (s *Sim) getStation(c *call) {
 func (s *Sim) getUserStation(c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.w.userByID[c.param("userId")]
-	if u == nil || u.state == "deleted" {
+	u := s.w.liveUser(c.param("userId"))
+	if u == nil {
 		c.fail(http.StatusNotFound, "general.resource.not.found", msgUserNotFound)
 		return
 	}
@@ -350,8 +350,8 @@ func (s *Sim) setDefaultStation(c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w := s.w
-	u := w.userByID[c.param("userId")]
-	if u == nil || u.state == "deleted" {
+	u := w.liveUser(c.param("userId"))
+	if u == nil {
 		c.fail(http.StatusNotFound, "general.resource.not.found", msgUserNotFound)
 		return
 	}
@@ -377,8 +377,8 @@ func (s *Sim) clearDefaultStation(c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w := s.w
-	u := w.userByID[c.param("userId")]
-	if u == nil || u.state == "deleted" {
+	u := w.liveUser(c.param("userId"))
+	if u == nil {
 		c.fail(http.StatusNotFound, "general.resource.not.found", msgUserNotFound)
 		return
 	}

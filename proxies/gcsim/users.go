@@ -320,7 +320,7 @@ func (s *Sim) patchUser(c *call) {
 			c.fail(http.StatusBadRequest, "invalid.value", "Value [%s] is not valid for field type [manager]: a user cannot be their own manager", m)
 			return
 		}
-		if m != "" && (w.userByID[m] == nil || w.userByID[m].state == "deleted") {
+		if m != "" && w.liveUser(m) == nil {
 			c.fail(http.StatusBadRequest, "invalid.value", "Value [%s] is not valid for field type [manager]", m)
 			return
 		}
@@ -360,8 +360,8 @@ func (s *Sim) patchUser(c *call) {
 func (s *Sim) deleteUser(c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.w.userByID[c.param("userId")]
-	if u == nil || u.state == "deleted" {
+	u := s.w.liveUser(c.param("userId"))
+	if u == nil {
 		c.fail(http.StatusNotFound, "general.resource.not.found", msgUserNotFound+". ")
 		return
 	}
@@ -391,9 +391,9 @@ func (s *Sim) inviteUser(c *call) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.w.userByID[c.param("userId")]
-	if u == nil || u.state == "deleted" {
-		c.fail(http.StatusNotFound, "not.found", "The requested resource was not found.")
+	u := s.w.liveUser(c.param("userId"))
+	if u == nil {
+		c.notFound()
 		return
 	}
 	if !u.invitedAt.IsZero() && !force {
@@ -415,9 +415,9 @@ func (s *Sim) setPassword(c *call) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.w.userByID[c.param("userId")]
+	u := s.w.liveUser(c.param("userId"))
 	switch {
-	case u == nil || u.state == "deleted":
+	case u == nil:
 		c.fail(http.StatusNotFound, "general.resource.not.found", msgUserNotFound)
 	case b.NewPassword == "":
 		c.fail(http.StatusBadRequest, "password.empty", "The password is empty.")
@@ -446,15 +446,8 @@ var foldUserFields = map[string]bool{"email": true, "username": true}
 // searchUsers serves POST /api/v2/users/search (body UserSearchRequest). It sees the search
 // index, which lags Options.SearchLag behind the users.
 func (s *Sim) searchUsers(c *call) {
-	var req searchRequest
-	if !c.decode(&req) {
-		return
-	}
-	p, ok := c.searchPage(req)
+	req, p, ok := s.searchBody(c, func(f string) bool { return searchableUserFields[f] != nil })
 	if !ok {
-		return
-	}
-	if !s.checkCriteria(c, req.Query, func(f string) bool { return searchableUserFields[f] != nil }) {
 		return
 	}
 	hasState := false
