@@ -162,9 +162,9 @@ const maxRecordBytes = 1 << 20
 var errRecordTooLong = errors.New("record too long")
 
 // CSVReader streams the rows of a user file: it holds one record at a time, whatever the size
-// of the file. It is not safe for concurrent use, except Check, Column, Has and Delimiter,
-// which only read the header and the settings, and may be called from any goroutine once the
-// reader is open and set up.
+// of the file. It is not safe for concurrent use, except Check and Column, which only read
+// the header and the settings, and may be called from any goroutine once the reader is open
+// and set up.
 type CSVReader struct {
 	name     string
 	closer   io.Closer // the file OpenCSV opened; nil for NewCSVReader
@@ -415,9 +415,8 @@ func (r *CSVReader) Next() (Row, error) {
 			continue
 		}
 		row := Row{Line: line}
-		base := unsafe.Pointer(&row)
 		for i, cell := range rec {
-			*(*string)(unsafe.Add(base, rowFieldOffsets[r.fieldOf[i]])) = cell
+			*row.cell(r.fieldOf[i]) = cell
 		}
 		return row, nil
 	}
@@ -469,16 +468,6 @@ func (r *CSVReader) Column(canonical string) (index int, header string) {
 	return i + 1, r.header[i]
 }
 
-// Has reports whether the file has the column; canonical is taken as by Column. A column
-// the file does not have leaves that part of every user as it is.
-func (r *CSVReader) Has(canonical string) bool {
-	i, _ := r.Column(canonical)
-	return i > 0
-}
-
-// Delimiter is the field delimiter, ',' or ';', detected from the header line.
-func (r *CSVReader) Delimiter() rune { return r.delim }
-
 // SetListSeparator chooses what separates the items of a multi-value cell (roles, groups,
 // queues, skills, languages): "" for both ',' and ';' (the default), "," or ";" for that one
 // only, so that names may contain the other. Call it before Check; any other value is an
@@ -504,9 +493,10 @@ func (r *CSVReader) Close() error {
 
 // rowFields is the canonical name of each cell field of Row, from its csv tag: the exported
 // fields not tagged "-", in declaration order; rowFieldOffsets is where each lies in a Row.
-// Next stores a record's cells straight into those string fields: a reflection-based
-// decoder (gocsv's) took about 40% of the offline pipeline's time. TestRowFields checks
-// that the names are exactly those of csvColumns.
+// Next stores a record's cells straight into those string fields (see Row.cell), and Check
+// reads them back the same way: a reflection-based decoder (gocsv's) took about 40% of the
+// offline pipeline's time. TestRowFields checks that the names are exactly those of
+// csvColumns.
 var rowFields, rowFieldOffsets = func() ([]string, []uintptr) {
 	var names []string
 	var offsets []uintptr
@@ -523,6 +513,11 @@ var rowFields, rowFieldOffsets = func() ([]string, []uintptr) {
 	}
 	return names, offsets
 }()
+
+// cell is the field of row that holds the cell of column rowFields[i].
+func (row *Row) cell(i int) *string {
+	return (*string)(unsafe.Add(unsafe.Pointer(row), rowFieldOffsets[i]))
+}
 
 // recordLimiter fails reads once one record has used its budget of bytes. The budget counts
 // bytes read from the file since reset, so read-ahead into the next record (at most one

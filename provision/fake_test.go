@@ -257,13 +257,16 @@ func (a fakeAuthz) GrantRoles(_ context.Context, userID string, grants []Grant) 
 	return nil
 }
 
-func (u fakeUsers) Restore(_ context.Context, id string) error {
+func (u fakeUsers) Restore(_ context.Context, id string) error { return u.setState(id, "active") }
+
+// setState sets the state of the user with id, in one write.
+func (u fakeUsers) setState(id, state string) error {
 	u.f.mu.Lock()
 	defer u.f.mu.Unlock()
 	u.f.writes++
 	for _, usr := range u.f.users {
 		if usr.ID == id {
-			usr.State = "active"
+			usr.State = state
 		}
 	}
 	return nil
@@ -283,17 +286,7 @@ func (a fakeAuthz) MoveUsers(_ context.Context, div string, ids []string) error 
 	return nil
 }
 
-func (u fakeUsers) Deactivate(_ context.Context, id string) error {
-	u.f.mu.Lock()
-	defer u.f.mu.Unlock()
-	u.f.writes++
-	for _, usr := range u.f.users {
-		if usr.ID == id {
-			usr.State = "inactive"
-		}
-	}
-	return nil
-}
+func (u fakeUsers) Deactivate(_ context.Context, id string) error { return u.setState(id, "inactive") }
 
 func (u fakeUsers) InDivision(_ context.Context, div string) ([]User, error) {
 	u.f.mu.Lock()

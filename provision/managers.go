@@ -146,22 +146,15 @@ func mergeReport(path string, changes map[int]managerChange) (Summary, error) {
 		}
 		if n > 0 && len(rec) >= len(reportHeader) {
 			line, _ := strconv.Atoi(rec[0])
-			if c, ok := changes[line]; ok && line > 0 {
-				switch {
-				case c.err != "":
-					rec[3] = string(StatusFailed)
-					if rec[5] != "" {
-						rec[5] += "; "
-					}
-					rec[5] += c.err
-				case c.updated:
-					if rec[2] == string(ActionNone) {
-						rec[2] = string(ActionUpdate)
-					}
-					if len(rec) > 7 {
-						rec[7] = joinErrors(rec[7], "manager → "+c.manager)
-					}
+			switch c := changes[line]; {
+			case c.err != "":
+				rec[3] = string(StatusFailed)
+				rec[5] = joinErrors(rec[5], c.err)
+			case c.updated:
+				if rec[2] == string(ActionNone) {
+					rec[2] = string(ActionUpdate)
 				}
+				rec[7] = joinErrors(rec[7], "manager → "+c.manager)
 			}
 			sum.Add(Result{Line: line, Action: Action(rec[2]), Status: Status(rec[3])})
 		}

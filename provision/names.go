@@ -34,17 +34,7 @@ func newNames(ctx context.Context, svc Services) *names {
 		return &names{} // --validate: no API, no names
 	}
 	list := func(f func(context.Context) ([]Ref, error)) func() (map[string]Ref, error) {
-		return sync.OnceValues(func() (map[string]Ref, error) {
-			l, err := f(ctx)
-			if err != nil {
-				return nil, err
-			}
-			m := make(map[string]Ref, len(l))
-			for _, r := range l {
-				m[r.Name] = r
-			}
-			return m, nil
-		})
+		return listOnce(ctx, f, func(r Ref) string { return r.Name })
 	}
 	n := &names{
 		home:       sync.OnceValues(func() (Ref, error) { return svc.Authorization.HomeDivision(ctx) }),
@@ -54,7 +44,7 @@ func newNames(ctx context.Context, svc Services) *names {
 		sites:      list(svc.Telephony.ListSites),
 		members:    map[string]func() (map[string]bool, error){},
 		ctx:        ctx,
-		phoneBases: sync.OnceValues(func() (map[string]PhoneBase, error) { return byNameOf(svc.Telephony.ListPhoneBases(ctx)) }),
+		phoneBases: listOnce(ctx, svc.Telephony.ListPhoneBases, func(pb PhoneBase) string { return pb.Name }),
 	}
 	if svc.Routing != nil {
 		n.queues = list(svc.Routing.ListQueues)
@@ -68,15 +58,20 @@ func newNames(ctx context.Context, svc Services) *names {
 	return n
 }
 
-func byNameOf(list []PhoneBase, err error) (map[string]PhoneBase, error) {
-	if err != nil {
-		return nil, err
-	}
-	m := make(map[string]PhoneBase, len(list))
-	for _, pb := range list {
-		m[pb.Name] = pb
-	}
-	return m, nil
+// listOnce returns a function that lists objects with f on its first call, and from then
+// on returns them by name.
+func listOnce[T any](ctx context.Context, f func(context.Context) ([]T, error), name func(T) string) func() (map[string]T, error) {
+	return sync.OnceValues(func() (map[string]T, error) {
+		l, err := f(ctx)
+		if err != nil {
+			return nil, err
+		}
+		m := make(map[string]T, len(l))
+		for _, v := range l {
+			m[name(v)] = v
+		}
+		return m, nil
+	})
 }
 
 // queueMembers returns the members of a queue as a set, listed once per run.

@@ -106,16 +106,10 @@ func (w *ReportWriter) Write(r Result) error {
 	if err := w.cw.Write(w.rec); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	if err := w.flush(); err != nil {
-		return err
-	}
 	if w.file != nil && time.Since(w.lastSync) >= syncEvery {
-		w.lastSync = time.Now()
-		if err := w.file.Sync(); err != nil {
-			return fmt.Errorf("write report: %w", err)
-		}
+		return w.Sync()
 	}
-	return nil
+	return w.flush()
 }
 
 // Sync flushes the report and, when it is a file, commits it to disk.
@@ -179,11 +173,14 @@ func (w *ReportWriter) Close() error {
 	return err
 }
 
+// formulaStart holds the characters that make a spreadsheet read a cell as a formula.
+const formulaStart = "=+-@\t\r"
+
 // defuseFormula keeps a cell that comes from the input file from running as a formula when
 // the report is opened in a spreadsheet (CSV injection): a cell starting with =, +, -, @, a
 // tab or a carriage return gets a leading '.
 func defuseFormula(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	if s != "" && strings.ContainsRune(formulaStart, rune(s[0])) {
 		return "'" + s
 	}
 	return s
@@ -191,7 +188,7 @@ func defuseFormula(s string) string {
 
 // undefuse reverses defuseFormula, for a report read back.
 func undefuse(s string) string {
-	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(s[1])) {
+	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune(formulaStart, rune(s[1])) {
 		return s[1:]
 	}
 	return s

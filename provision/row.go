@@ -276,36 +276,14 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 		}
 	}
 	if replace && !created && len(want.spec.Groups) > 0 {
-		for _, id := range u.GroupIDs {
-			if slices.ContainsFunc(want.groups, func(g Ref) bool { return g.ID == id }) {
-				continue
-			}
-			changed = true
-			name := p.names.nameOf(p.names.groups, id)
-			t.change("remove group '%s'", name)
-			if write {
-				t.begin()
-				p.groupRemovals.add(id, u.ID, func(err error) { t.end("remove from group '"+name+"'", err) })
-			}
-		}
+		changed = p.removeOthers(t, u.ID, "group", u.GroupIDs, want.groups, p.names.groups, p.groupRemovals) || changed
 	}
 	if replace && !created && len(want.spec.Queues) > 0 {
 		have, err := p.svc.Routing.UserQueues(ctx, u.ID)
 		if err != nil {
 			return "read the user's queues", err
 		}
-		for _, id := range have {
-			if slices.ContainsFunc(want.queues, func(q Ref) bool { return q.ID == id }) {
-				continue
-			}
-			changed = true
-			name := p.names.nameOf(p.names.queues, id)
-			t.change("remove queue '%s'", name)
-			if write {
-				t.begin()
-				p.queueRemovals.add(id, u.ID, func(err error) { t.end("remove from queue '"+name+"'", err) })
-			}
-		}
+		changed = p.removeOthers(t, u.ID, "queue", have, want.queues, p.names.queues, p.queueRemovals) || changed
 	}
 	for _, q := range want.queues {
 		if !created {
@@ -378,6 +356,25 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 		t.res.Action = ActionUpdate
 	}
 	return "", nil
+}
+
+// removeOthers takes the user out of each group or queue (kind) of have that want does not
+// list, through b; load names them for the report. It reports whether there was any.
+func (p *pipeline) removeOthers(t *task, userID, kind string, have []string, want []Ref, load func() (map[string]Ref, error), b *batcher) bool {
+	changed := false
+	for _, id := range have {
+		if slices.ContainsFunc(want, func(r Ref) bool { return r.ID == id }) {
+			continue
+		}
+		changed = true
+		name := p.names.nameOf(load, id)
+		t.change("remove %s '%s'", kind, name)
+		if !p.o.DryRun {
+			t.begin()
+			b.add(id, userID, func(err error) { t.end("remove from "+kind+" '"+name+"'", err) })
+		}
+	}
+	return changed
 }
 
 // levelNotes words skill or language changes: "add skill 'Billing':4", "skill 'Billing': 2 → 4".

@@ -162,7 +162,7 @@ func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
 	p.inflight = make(chan struct{}, o.MaxInFlight)
 	p.pass3Skip = map[int]bool{}
 	p.roles = newBatcher(apiCtx, MaxGroupMembersPerCall, o.BatchLinger, func(ctx context.Context, key string, ids []string) error {
-		role, div := splitKey(key)
+		role, div, _ := strings.Cut(key, "|")
 		return svc.Authorization.GrantRole(ctx, role, div, ids)
 	})
 	p.groups = newBatcher(apiCtx, MaxGroupMembersPerCall, o.BatchLinger, func(ctx context.Context, group string, ids []string) error {
@@ -224,9 +224,7 @@ func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
 
 	// Pass 3: managers who are in the file.
 	if !blocked && !o.DryRun && len(p.fileManagers) > 0 && context.Cause(apiCtx) == nil {
-		for line := range invalid {
-			p.pass3Skip[line] = true
-		}
+		// The invalid rows are there already: write adds every row that did not end ok.
 		for line := range p.done {
 			p.pass3Skip[line] = true // finished before: nothing to do
 		}
@@ -273,7 +271,7 @@ type pipeline struct {
 	// Managers named in the file, by lower-cased email: one entry per manager, not per row.
 	orgManagers  map[string]string // in the org before the run → user id
 	fileManagers map[string]bool   // only in the file: set in pass 3
-	managers     map[string]bool   // every manager the valid rows name, from pass 1
+	managers     map[string]bool   // every manager the rows name, from pass 1
 	badManagers  map[string]bool   // in neither: the rows naming them are invalid
 
 	// grantRows counts the rows asking for each role in each division (one entry per
@@ -458,9 +456,11 @@ func (p *pipeline) openCSV() (*CSVReader, error) {
 // the managers the file names into those in the org, those only in the file, and those in
 // neither.
 func (p *pipeline) validate() (map[int]string, error) {
-	seen := NewSeen()
+	var seen *Seen
 	if p.o.seenHash != nil {
 		seen = newHashedSeen(p.o.seenHash)
+	} else {
+		seen = NewSeen()
 	}
 	invalid, valid, err := p.check(seen)
 	if errors.Is(err, errHashCollision) {
@@ -523,19 +523,16 @@ func (p *pipeline) check(seen *Seen) (map[int]string, int, error) {
 			return nil, 0, err
 		}
 		spec, errs := r.Check(row)
-		var dupOf int
-		var dup bool
-		if row.Email != "" {
-			dupOf, dup = seen.Add(row.Email, row.Line)
-		}
+		dupOf, dup := seen.Add(row.Email, row.Line)
+		var want target
 		if len(errs) == 0 && !dup && !p.o.ValidateOnly {
-			_, bad, err := p.names.resolve(r, row, spec)
-			if err != nil {
+			var bad RowErrors
+			if want, bad, err = p.names.resolve(r, row, spec); err != nil {
 				return nil, 0, err
 			}
 			errs = append(errs, bad...)
 		}
-		if spec.Manager != "" && !errs.HasColumn(r.Column("email_manager")) {
+		if spec.Manager != "" { // set only when the cell parsed
 			p.managers[spec.Manager] = true
 		}
 		switch {
@@ -550,8 +547,8 @@ func (p *pipeline) check(seen *Seen) (map[int]string, int, error) {
 			continue
 		}
 		valid++
-		for _, rs := range spec.Roles {
-			p.grantRows[grantKey(rs, spec)]++
+		for _, g := range want.grants { // none with --validate, which provisions nothing
+			p.grantRows[g.key]++
 		}
 	}
 	if len(dups) == 0 {
@@ -640,8 +637,7 @@ func joinErrors(a, b string) string {
 
 func isRecordError(err error) bool {
 	var ie *InputError
-	var re RowErrors
-	return errors.As(err, &ie) || errors.As(err, &re)
+	return errors.As(err, &ie) // a RowErrors unwraps to its *InputErrors
 }
 
 // dispatch is pass 2's reader: invalid and blocked rows go straight to the report, the
@@ -775,13 +771,4 @@ func stopReason(cause error) string {
 		return "interrupted"
 	}
 	return "the run stopped: " + cause.Error()
-}
-
-func splitKey(key string) (string, string) {
-	for i := range len(key) {
-		if key[i] == '|' {
-			return key[:i], key[i+1:]
-		}
-	}
-	return key, ""
 }

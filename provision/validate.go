@@ -115,21 +115,11 @@ func (r *CSVReader) Check(row Row) (Spec, RowErrors) {
 
 	// Control characters first: a cell that has one is not parsed further. The password's
 	// value never appears in a message.
-	cells := []struct{ canonical, value string }{
-		{"name", row.Name}, {"email", row.Email}, {"password", row.Password}, {"title", row.Title},
-		{"department", row.Department}, {"phone_work", row.PhoneWork}, {"extension", row.Extension},
-		{"phone_mobile", row.PhoneMobile}, {"email_manager", row.EmailManager},
-		{"location_work", row.LocationWork}, {"division", row.Division}, {"roles", row.Roles},
-		{"groups", row.Groups}, {"queues", row.Queues}, {"skills", row.Skills},
-		{"languages", row.Languages}, {"hire_date", row.HireDate}, {"employee_id", row.EmployeeID},
-		{"employee_type", row.EmployeeType}, {"state", row.State}, {"sitename", row.SiteName},
-		{"phonebase", row.PhoneBase},
-	}
 	bad := make(map[string]bool)
-	for _, c := range cells {
-		if hasControl(c.value) {
-			add(c.canonical, "contains a control character (a line break or a tab); remove it")
-			bad[c.canonical] = true
+	for i, canonical := range rowFields {
+		if hasControl(*row.cell(i)) {
+			add(canonical, "contains a control character (a line break or a tab); remove it")
+			bad[canonical] = true
 		}
 	}
 	// parse runs a cell's parser when the cell is neither blank nor already reported.
@@ -359,7 +349,7 @@ func quoteValue(s string) string {
 type Seen struct {
 	exact map[string]int32 // NewExactSeen: lower-cased email → line of its first row
 	slots []uint64         // NewSeen: hashes, 0 for an empty slot; len is a power of 2
-	n     int
+	n     int              // slots in use
 	hash  func(string) uint64
 }
 
@@ -402,7 +392,6 @@ func (s *Seen) Add(email string, line int) (firstLine int, dup bool) {
 		}
 		// Clone: email may share its memory with the whole record, password included.
 		s.exact[strings.Clone(key)] = int32(min(line, math.MaxInt32))
-		s.n++
 		return line, false
 	}
 	h := s.hashOf(key)
@@ -417,9 +406,6 @@ func (s *Seen) Add(email string, line int) (firstLine int, dup bool) {
 	}
 	return line, false
 }
-
-// Len is the number of distinct emails seen.
-func (s *Seen) Len() int { return s.n }
 
 func (s *Seen) hashOf(key string) uint64 {
 	if h := s.hash(key); h != 0 {
@@ -486,14 +472,4 @@ func (r *CSVReader) DuplicateError(row Row, firstLine int) *InputError {
 	col, field := r.Column("email")
 	return &InputError{File: r.name, Line: row.Line, Column: col, Field: field,
 		Msg: fmt.Sprintf("email %s already appears on line %d", quoteValue(row.Email), firstLine)}
-}
-
-// HasColumn reports whether one of the errors is about column col (as Column returns it).
-func (e RowErrors) HasColumn(col int, _ string) bool {
-	for _, ie := range e {
-		if col > 0 && ie.Column == col {
-			return true
-		}
-	}
-	return false
 }

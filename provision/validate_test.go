@@ -413,8 +413,8 @@ func TestSeenHashed(t *testing.T) {
 			t.Fatalf("row %d reported as a duplicate", i)
 		}
 	}
-	if s.Len() != n {
-		t.Errorf("Len %d, want %d", s.Len(), n)
+	if s.n != n {
+		t.Errorf("Len %d, want %d", s.n, n)
 	}
 	first, dup := s.Add("USER.17@Example.com", n+2)
 	if !dup || first != 0 {
