@@ -3,13 +3,17 @@ package proxies
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -32,19 +36,19 @@ const (
 	requestTimeout = 30 * time.Second
 )
 
-// transport is the one place where HTTP requests leave the program. It waits on the shared
-// rate limiter before every attempt, injects the bearer token, refreshes it once on a 401,
-// pauses everyone on a 429 for Retry-After, and backs off on 5xx and network errors. It is
-// safe for concurrent use.
+// transport is the one place where HTTP requests leave the program. It waits on the pacer
+// before every attempt (the shared rate limiter, and a route's own once a 429 slowed it),
+// injects the bearer token, refreshes it once on a 401, hands every 429 to the pacer, which
+// pauses everyone or only the route for Retry-After (see pacer), and backs off on 5xx and
+// network errors. It is safe for concurrent use.
 type transport struct {
 	http   *http.Client
 	pace   *pacer
 	tokens *tokenSource
 	log    *zap.Logger
 
-	mu          sync.Mutex
-	pausedUntil time.Time // set by a 429: no request starts before it
-	stats       Stats
+	mu    sync.Mutex
+	stats Stats
 
 	// Injected for tests.
 	now   func() time.Time
@@ -66,9 +70,19 @@ type Stats struct {
 type ctxKey int
 
 const (
-	keyNoRetry ctxKey = iota // the call is not idempotent: never repeat it after an ambiguous failure
-	keyLogin                 // the call is the token request itself
+	keyNoRetry  ctxKey = iota // the call is not idempotent: never repeat it after an ambiguous failure
+	keyLogin                  // the call is the token request itself
+	keyRepeated               // a *atomic.Bool the transport sets when it repeats the call after an ambiguous failure
 )
+
+// watchRepeats marks ctx so that the transport reports, through the returned flag, whether it
+// sent a call made with ctx again after an attempt whose outcome was unknown (a 5xx, a timeout,
+// a dropped connection): the server may then have acted on an earlier attempt. A removal that
+// comes back 404 on such a repeat has been done.
+func watchRepeats(ctx context.Context) (context.Context, *atomic.Bool) {
+	repeated := new(atomic.Bool)
+	return context.WithValue(ctx, keyRepeated, repeated), repeated
+}
 
 // notIdempotent marks ctx so that a call made with it is never repeated after a failure
 // whose outcome is unknown (5xx, timeout, dropped connection). 429 and 401 are still retried:
@@ -80,9 +94,17 @@ func notIdempotent(ctx context.Context) context.Context {
 func (t *transport) do(ctx context.Context, method string, u *url.URL, header http.Header, body []byte) (*http.Response, error) {
 	login := ctx.Value(keyLogin) != nil
 	noRetry := ctx.Value(keyNoRetry) != nil
+	repeated, _ := ctx.Value(keyRepeated).(*atomic.Bool)
+	ambiguous := func() {
+		if repeated != nil {
+			repeated.Store(true)
+		}
+	}
+	rt := route(method, u.Path)
 	refreshed := false
 	for attempt := 1; ; attempt++ {
-		if err := t.waitTurn(ctx); err != nil {
+		sentAt, err := t.waitTurn(ctx, rt)
+		if err != nil {
 			return nil, err
 		}
 		req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
@@ -101,7 +123,7 @@ func (t *transport) do(ctx context.Context, method string, u *url.URL, header ht
 			}
 			req.Header.Set("Authorization", "Bearer "+tok)
 		}
-		t.count(method, u.Path)
+		t.count(rt)
 		resp, err := t.http.Do(req)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -114,6 +136,7 @@ func (t *transport) do(ctx context.Context, method string, u *url.URL, header ht
 			if err := t.backoff(ctx, attempt, 0); err != nil {
 				return nil, err
 			}
+			ambiguous()
 			continue
 		}
 		switch {
@@ -130,12 +153,11 @@ func (t *transport) do(ctx context.Context, method string, u *url.URL, header ht
 		case resp.StatusCode == http.StatusTooManyRequests:
 			t.note(func(s *Stats) { s.Throttled++ })
 			wait := retryAfter(resp.Header)
-			t.pause(wait)
-			t.pace.throttled(t.now())
+			v := t.pace.throttled(t.now(), throttle{route: rt, sentAt: sentAt, wait: wait, stated: statedLimit(peek(resp, maxErrorBody))})
+			t.logThrottled(rt, wait, v)
 			if attempt >= maxAttempts {
 				return resp, nil
 			}
-			t.log.Debug("throttled", zap.String("route", route(method, u.Path)), zap.Duration("retry_after", wait))
 			drain(resp)
 			if err := t.backoff(ctx, attempt, wait); err != nil {
 				return nil, err
@@ -149,6 +171,7 @@ func (t *transport) do(ctx context.Context, method string, u *url.URL, header ht
 			if err := t.backoff(ctx, attempt, retryAfter(resp.Header)); err != nil {
 				return nil, err
 			}
+			ambiguous()
 			continue
 		}
 		return resp, nil
@@ -161,35 +184,48 @@ func retryableStatus(code int) bool {
 	return code == http.StatusRequestTimeout || (code >= 500 && code != http.StatusNotImplemented)
 }
 
-// waitTurn waits out a 429 pause, then for the shared limiter.
-func (t *transport) waitTurn(ctx context.Context) error {
+// waitTurn waits until a request on route may leave: out of any 429 pause that holds it
+// (everyone's or the route's), then for the route's own limiter if it has one, then for the
+// shared one. A pause that began meanwhile is waited out too. It returns when the request
+// left, for the pacer's counts.
+func (t *transport) waitTurn(ctx context.Context, route string) (time.Time, error) {
 	for {
-		t.mu.Lock()
-		d := t.pausedUntil.Sub(t.now())
-		t.mu.Unlock()
-		if d <= 0 {
-			break
+		for {
+			d := t.pace.pausedFor(route, t.now())
+			if d <= 0 {
+				break
+			}
+			if err := t.sleep(ctx, d); err != nil {
+				return time.Time{}, err
+			}
 		}
-		if err := t.sleep(ctx, d); err != nil {
-			return err
+		if own := t.pace.turn(route, t.now()); own != nil {
+			if err := own.Wait(ctx); err != nil {
+				return time.Time{}, err
+			}
+		}
+		if err := t.pace.lim.Wait(ctx); err != nil {
+			return time.Time{}, err
+		}
+		if now := t.now(); t.pace.sent(route, now) {
+			return now, nil
 		}
 	}
-	t.pace.tick(t.now())
-	if err := t.pace.lim.Wait(ctx); err != nil {
-		return err
-	}
-	t.pace.sent(t.now())
-	return nil
 }
 
-// pause holds every request back for d: a 429 to one worker slows them all.
-func (t *transport) pause(d time.Duration) {
-	until := t.now().Add(d)
-	t.mu.Lock()
-	if until.After(t.pausedUntil) {
-		t.pausedUntil = until
+// logThrottled logs a 429 at debug level, and what it changed at info level: a slower
+// pacing is what a person watching the run needs to know.
+func (t *transport) logThrottled(route string, wait time.Duration, v verdict) {
+	scope := "route"
+	if v.everyone {
+		scope = "everyone"
 	}
-	t.mu.Unlock()
+	t.log.Debug("throttled", zap.String("route", route), zap.Duration("retry_after", wait),
+		zap.String("paused", scope), zap.Float64("pacing", v.perMinute))
+	if v.changed {
+		t.log.Info("pacing slowed after a 429", zap.String("route", route), zap.String("paused", scope),
+			zap.Float64("per_minute", math.Round(v.perMinute*10)/10), zap.Bool("ceiling", v.ceiling))
+	}
 }
 
 // backoff waits before attempt+1: exponential with full jitter, and at least floor.
@@ -207,6 +243,48 @@ func backoffDelay(attempt int, floor time.Duration, r float64) time.Duration {
 	return max(floor, time.Duration(r*float64(d)))
 }
 
+// maxErrorBody bounds what is read of a 429's body to find a stated limit: an ErrorBody is
+// a few hundred bytes.
+const maxErrorBody = 4 << 10
+
+// statedLimit reads the limit a 429's ErrorBody states, in requests a second; 0 when it
+// states none. Genesys answers its token limit with code too.many.requests and the message
+// "Rate limit exceeded the maximum [300] requests within [60] seconds", and its other limits
+// with too.many.requests.retry.after, whose message states only the wait. The code decides;
+// the message is read only for the two numbers, which no other field carries.
+func statedLimit(body []byte) float64 {
+	var e struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(body, &e) != nil || e.Code != "too.many.requests" {
+		return 0
+	}
+	m := statedPattern.FindStringSubmatch(e.Message)
+	if m == nil {
+		return 0
+	}
+	n, err1 := strconv.ParseFloat(m[1], 64)
+	secs, err2 := strconv.ParseFloat(m[2], 64)
+	if err1 != nil || err2 != nil || n <= 0 || secs <= 0 {
+		return 0
+	}
+	return n / secs
+}
+
+var statedPattern = regexp.MustCompile(`maximum \[([0-9]+(?:\.[0-9]+)?)\] requests within \[([0-9]+(?:\.[0-9]+)?)\] seconds`)
+
+// peek reads up to n bytes of resp's body and puts them back in front of the rest, so that
+// the caller still reads the whole body.
+func peek(resp *http.Response, n int64) []byte {
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, n))
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
+	return head
+}
+
 // retryAfter reads Retry-After in seconds; 1 s when absent or unreadable.
 func retryAfter(h http.Header) time.Duration {
 	if n, err := strconv.Atoi(h.Get("Retry-After")); err == nil && n >= 0 {
@@ -215,8 +293,7 @@ func retryAfter(h http.Header) time.Duration {
 	return time.Second
 }
 
-func (t *transport) count(method, path string) {
-	r := route(method, path)
+func (t *transport) count(r string) {
 	t.note(func(s *Stats) {
 		s.Requests++
 		if s.ByRoute == nil {

@@ -3,11 +3,17 @@ package proxies
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/user-provisioning/user-provisioning/provision"
 	"github.com/user-provisioning/user-provisioning/proxies/gcsim"
@@ -98,12 +104,15 @@ func TestCreateRetriedAfter429(t *testing.T) {
 	}
 }
 
-func TestPauseHoldsEveryRequest(t *testing.T) {
+// A pause holds the requests on its route that were already waiting when it began, and a
+// shorter pause does not cut a longer one short.
+func TestPauseHoldsWaitingRequests(t *testing.T) {
 	now := time.Unix(1000, 0)
 	var mu sync.Mutex
 	var slept []time.Duration
 	tr := &transport{
-		now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
+		pace: newPacer(60000, 0, now),
+		now:  func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
 		sleep: func(ctx context.Context, d time.Duration) error {
 			mu.Lock()
 			slept = append(slept, d)
@@ -112,15 +121,152 @@ func TestPauseHoldsEveryRequest(t *testing.T) {
 			return nil
 		},
 	}
-	tr.pause(3 * time.Second)
-	tr.pause(time.Second) // a shorter pause does not cut the longer one short
-	c, _ := setup(t, gcsim.Options{})
-	tr.pace = c.tr.pace
-	if err := tr.waitTurn(context.Background()); err != nil {
+	tr.pace.throttled(now, throttle{route: routeA, sentAt: now, wait: 3 * time.Second, stated: 5})
+	tr.pace.throttled(now, throttle{route: routeA, sentAt: now, wait: time.Second, stated: 5})
+	if _, err := tr.waitTurn(context.Background(), routeB); err != nil {
 		t.Fatal(err)
 	}
 	if len(slept) != 1 || slept[0] != 3*time.Second {
 		t.Errorf("waitTurn slept %v, want [3s]", slept)
+	}
+}
+
+// throttledServer answers POST /api/v2/users with a 429 carrying body and Retry-After 30,
+// and everything else 200.
+func throttledServer(t *testing.T, body string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/api/v2/users" {
+			w.Header().Set("Retry-After", "30")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = io.WriteString(w, body)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// A 429 that states no limit holds back its own route only; one that states the token's
+// limit holds back every route. The clock is fake and every sleep blocks until the test
+// ends, so a request that has to wait shows as a sleep, and one that does not comes back.
+func TestThrottleHoldsBack(t *testing.T) {
+	tests := []struct {
+		name      string
+		body      string
+		otherHeld bool
+	}{
+		{"per-resource limit", `{"message":"Rate limit exceeded the maximum. Retry the request in [30] seconds","code":"too.many.requests.retry.after","status":429}`, false},
+		{"token limit", `{"message":"Rate limit exceeded the maximum [300] requests within [60] seconds","code":"too.many.requests","status":429}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := throttledServer(t, tt.body)
+			now := time.Unix(1000, 0)
+			slept := make(chan time.Duration, 16)
+			tr := &transport{
+				http: srv.Client(),
+				pace: newPacer(60000, 0, now),
+				tokens: &tokenSource{now: time.Now, fetch: func(context.Context) (string, time.Duration, error) {
+					return "tok", time.Hour, nil
+				}},
+				log: zap.NewNop(),
+				now: func() time.Time { return now }, // never moves: the pauses never end
+				sleep: func(ctx context.Context, d time.Duration) error {
+					slept <- d
+					<-ctx.Done()
+					return ctx.Err()
+				},
+				rand: func() float64 { return 0.01 },
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			u := func(path string) *url.URL { v, _ := url.Parse(srv.URL + path); return v }
+			call := func(method, path string) chan int {
+				done := make(chan int, 1)
+				go func() {
+					resp, err := tr.do(ctx, method, u(path), http.Header{}, nil)
+					if err != nil {
+						done <- 0
+						return
+					}
+					drain(resp)
+					done <- resp.StatusCode
+				}()
+				return done
+			}
+			wantSleep := func(what string) {
+				t.Helper()
+				select {
+				case d := <-slept:
+					if d != 30*time.Second {
+						t.Errorf("%s: slept %s, want Retry-After's 30s", what, d)
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatalf("%s: went ahead without waiting for Retry-After", what)
+				}
+			}
+
+			call("POST", "/api/v2/users")
+			wantSleep("the throttled call")
+			// Another call on the same route waits for the pause.
+			call("POST", "/api/v2/users")
+			wantSleep("a second call on the throttled route")
+
+			other := call("GET", "/api/v2/groups")
+			if tt.otherHeld {
+				wantSleep("a call on another route")
+				return
+			}
+			select {
+			case code := <-other:
+				if code != http.StatusOK {
+					t.Errorf("the call on another route: %d", code)
+				}
+			case d := <-slept:
+				t.Fatalf("a call on another route was held back %s by a 429 that stated no limit", d)
+			case <-time.After(10 * time.Second):
+				t.Fatal("a call on another route did not come back")
+			}
+		})
+	}
+}
+
+func TestStatedLimit(t *testing.T) {
+	tests := []struct {
+		name, body string
+		want       float64 // requests a second
+	}{
+		{"token limit", `{"message":"Rate limit exceeded the maximum [300] requests within [60] seconds","code":"too.many.requests","status":429,"contextId":"x","details":[],"errors":[]}`, 5},
+		{"short window", `{"message":"Rate limit exceeded the maximum [40] requests within [2] seconds","code":"too.many.requests"}`, 20},
+		{"other limit", `{"message":"Rate limit exceeded the maximum. Retry the request in [42] seconds","code":"too.many.requests.retry.after","status":429}`, 0},
+		// The code decides: a stated-looking message under another code is not a limit.
+		{"numbers under another code", `{"message":"Rate limit exceeded the maximum [300] requests within [60] seconds","code":"too.many.requests.retry.after"}`, 0},
+		{"code without numbers", `{"message":"Rate limit exceeded","code":"too.many.requests"}`, 0},
+		{"zero seconds", `{"message":"Rate limit exceeded the maximum [300] requests within [0] seconds","code":"too.many.requests"}`, 0},
+		{"not JSON", `<html>Too Many Requests</html>`, 0},
+		{"empty", ``, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := statedLimit([]byte(tt.body)); got != tt.want {
+				t.Errorf("statedLimit = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// peek leaves the whole body to the caller, however long.
+func TestPeek(t *testing.T) {
+	body := strings.Repeat("x", 3*maxErrorBody)
+	resp := &http.Response{Body: io.NopCloser(strings.NewReader(body))}
+	if head := peek(resp, maxErrorBody); len(head) != maxErrorBody {
+		t.Errorf("peeked %d bytes, want %d", len(head), maxErrorBody)
+	}
+	if b, _ := io.ReadAll(resp.Body); string(b) != body {
+		t.Errorf("the caller read %d bytes, want %d", len(b), len(body))
 	}
 }
 

@@ -3,10 +3,17 @@
 // bin/user-provisioning on it, and reports what the simulator saw:
 //
 //	e2ebench -users 3000 -server-rate 1200 -rate 1200
+//	e2ebench -users 500 -server-rate 1200 -rate 1200 -route-limit 'POST /api/v2/users=60'
 //
 // "Allowed" is the lower of the server's limit and --rate. "Steady" is the span between the
 // 10th and the 90th percentile of request times; the achieved rate is the requests in it per
-// minute. The last line on stdout is a Markdown table row for BENCHMARKS.md.
+// minute. A route given -route-limit has a limit of its own (per OAuth client, a sliding
+// minute, answered 429 without stating the limit, as Genesys's per-resource limits are); its
+// achieved rate is its accepted requests in its own steady span per minute, divided by that
+// limit. That span starts inside the first minute's burst (a sliding window admits a
+// minute's worth at once) and so counts the Retry-After pauses that paid for it without
+// the burst; the settled rate, between the 50th and the 90th percentile, is the rate once
+// the limit is learned. The last line on stdout is a Markdown table row for BENCHMARKS.md.
 package main
 
 import (
@@ -20,6 +27,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +48,34 @@ type config struct {
 	org        string
 	dir        string
 	name       string
+	routes     routeLimits
+}
+
+// routeLimits is the -route-limit flag: "METHOD /pattern=N", repeatable, with the
+// simulator's route patterns ("POST /api/v2/users", "GET /api/v2/users/{userId}").
+type routeLimits map[string]int
+
+func (r *routeLimits) String() string {
+	var parts []string
+	for k, v := range *r {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, v))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ", ")
+}
+
+func (r *routeLimits) Set(s string) error {
+	key, n, ok := strings.Cut(s, "=")
+	method, path, _ := strings.Cut(strings.TrimSpace(key), " ")
+	limit, err := strconv.Atoi(strings.TrimSpace(n))
+	if !ok || err != nil || limit < 1 || method == "" || !strings.HasPrefix(path, "/") {
+		return fmt.Errorf("want METHOD /path=N, as 'POST /api/v2/users=60'")
+	}
+	if *r == nil {
+		*r = routeLimits{}
+	}
+	(*r)[method+" "+path] = limit
+	return nil
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -54,6 +90,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.org, "org", "testdata/org.json", "the simulator's seed org")
 	fs.StringVar(&c.dir, "dir", "bin/bench", "where the file, the report and the tool's log go")
 	fs.StringVar(&c.name, "name", "", "a name for this run's files (default from the rates)")
+	fs.Var(&c.routes, "route-limit", "a route's own limit, requests a minute per OAuth client: 'POST /api/v2/users=60' (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -66,6 +103,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if c.name == "" {
 		c.name = fmt.Sprintf("e2e-%d-server%d-rate%d", c.users, c.serverRate, c.rate)
+		if len(c.routes) > 0 {
+			c.name += "-routes"
+		}
 	}
 	res, err := measure(c, stderr)
 	if err != nil {
@@ -87,6 +127,17 @@ type result struct {
 	summary, cpr  string // the tool's own summary and calls-per-row lines
 	exitCode      int
 	rejectedLimit int
+	limited       []routeResult // the routes given -route-limit
+}
+
+// routeResult is what one run measured on a route with a limit of its own.
+type routeResult struct {
+	route        string
+	limit        int
+	accepted     int // answered, but not 429
+	throttled    int
+	steadyPerMin float64 // accepted requests per minute in the route's steady span
+	settledMin   float64 // the same between the 50th and the 90th percentile
 }
 
 func measure(c config, stderr io.Writer) (*result, error) {
@@ -100,7 +151,7 @@ func measure(c config, stderr io.Writer) (*result, error) {
 	var mu sync.Mutex
 	var seen []gcsim.Observed
 	sim := gcsim.New(gcsim.Options{
-		Org: org, RatePerMinute: c.serverRate, Seed: 1,
+		Org: org, RatePerMinute: c.serverRate, RouteLimits: c.routes, Seed: 1,
 		Observe: func(o gcsim.Observed) {
 			mu.Lock()
 			seen = append(seen, o)
@@ -131,7 +182,11 @@ func measure(c config, stderr io.Writer) (*result, error) {
 		"GENESYS_API_URL="+srv.URL, "GENESYS_CLIENT_ID=demo-client", "GENESYS_CLIENT_SECRET=demo-secret-not-real")
 	cmd.Stdout = logFile
 	cmd.Stderr = io.MultiWriter(logFile, &tail)
-	fmt.Fprintf(stderr, "e2ebench %s: %d users, server %d/min, --rate %d; log in %s\n", c.name, c.users, c.serverRate, c.rate, logPath)
+	fmt.Fprintf(stderr, "e2ebench %s: %d users, server %d/min, --rate %d", c.name, c.users, c.serverRate, c.rate)
+	if len(c.routes) > 0 {
+		fmt.Fprintf(stderr, ", route limits %s", c.routes.String())
+	}
+	fmt.Fprintf(stderr, "; log in %s\n", logPath)
 	start := time.Now()
 	err = cmd.Run()
 	res := &result{config: c, wall: time.Since(start)}
@@ -189,14 +244,64 @@ func (r *result) analyse(seen []gcsim.Observed) {
 		}
 	}
 	r.requests = len(seen)
+	r.steadyPerMin = between(times, 10, 90)
+	keys := make([]string, 0, len(r.routes))
+	for k := range r.routes {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		rr := routeResult{route: k, limit: r.routes[k]}
+		var accepted []time.Time
+		for _, o := range seen {
+			if !matchRoute(k, o.Method, o.Path) {
+				continue
+			}
+			switch o.Status {
+			case 429:
+				rr.throttled++
+			case 0: // dropped unanswered: not counted either way
+			default:
+				accepted = append(accepted, o.At)
+			}
+		}
+		rr.accepted = len(accepted)
+		rr.steadyPerMin = between(accepted, 10, 90)
+		rr.settledMin = between(accepted, 50, 90)
+		r.limited = append(r.limited, rr)
+	}
+}
+
+// between is the rate, per minute, of the times between their lo-th and hi-th percentiles.
+// It sorts times.
+func between(times []time.Time, lo, hi int) float64 {
 	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
 	if len(times) < 10 {
-		return
+		return 0
 	}
-	lo, hi := len(times)/10, len(times)*9/10
+	lo, hi = len(times)*lo/100, len(times)*hi/100
 	if span := times[hi].Sub(times[lo]); span > 0 {
-		r.steadyPerMin = float64(hi-lo) / span.Minutes()
+		return float64(hi-lo) / span.Minutes()
 	}
+	return 0
+}
+
+// matchRoute reports whether a request is one of pattern's ("POST /api/v2/users/{userId}").
+func matchRoute(pattern, method, path string) bool {
+	pm, pp, _ := strings.Cut(pattern, " ")
+	if pm != method {
+		return false
+	}
+	want, got := strings.Split(pp, "/"), strings.Split(path, "/")
+	if len(want) != len(got) {
+		return false
+	}
+	for i, w := range want {
+		if w != got[i] && !(strings.HasPrefix(w, "{") && got[i] != "") {
+			return false
+		}
+	}
+	return true
 }
 
 // allowed is the lower of the server's limit and --rate.
@@ -213,6 +318,16 @@ func (r *result) print(w io.Writer) {
 	if r.rejectedLimit > 0 {
 		fmt.Fprintf(w, "  %d calls refused for carrying too many items\n", r.rejectedLimit)
 	}
-	fmt.Fprintf(w, "| %d users, server %d/min, `--rate` %d | %.3f | %d of %d (%.2f%%) | %.2f | %s |\n",
-		r.users, r.serverRate, r.rate, ratio, r.throttled, r.requests, share, float64(r.requests)/float64(r.users), r.wall.Round(time.Second))
+	run, measure := fmt.Sprintf("%d users, server %d/min, `--rate` %d", r.users, r.serverRate, r.rate), fmt.Sprintf("%.3f", ratio)
+	for i, rr := range r.limited {
+		routeRatio, settled := rr.steadyPerMin/float64(rr.limit), rr.settledMin/float64(rr.limit)
+		fmt.Fprintf(w, "  route %s: steady %.1f accepted/min = %.3f of its limit %d/min, settled (p50-p90) %.1f/min = %.3f; %d accepted, %d answered 429\n",
+			rr.route, rr.steadyPerMin, routeRatio, rr.limit, rr.settledMin, settled, rr.accepted, rr.throttled)
+		if i == 0 { // the table row reports the first limited route: the run is bound by it
+			run += fmt.Sprintf(", `%s` %d/min", rr.route, rr.limit)
+			measure = fmt.Sprintf("%.3f of the route's limit (settled %.3f)", routeRatio, settled)
+		}
+	}
+	fmt.Fprintf(w, "| %s | %s | %d of %d (%.2f%%) | %.2f | %s |\n",
+		run, measure, r.throttled, r.requests, share, float64(r.requests)/float64(r.users), r.wall.Round(time.Second))
 }

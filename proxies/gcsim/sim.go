@@ -24,8 +24,8 @@ import (
 type Options struct {
 	Org           *Org          // seed org; nil means DefaultOrg()
 	TokenTTL      time.Duration // lifetime of issued tokens; 0 means 24h (expires_in 86399)
-	RatePerMinute int           // accepted requests per OAuth client within RateWindow; 0 means unlimited
-	RateWindow    time.Duration // length of the sliding rate window; 0 means 60s
+	RatePerMinute int           // the token's limit: accepted requests per OAuth client within RateWindow, answered 429 stating it (limits.go); 0 means unlimited
+	RateWindow    time.Duration // length of every sliding rate window; 0 means 60s
 	Fail503Ratio  float64       // share of API requests answered 503 before doing anything
 	DropRatio     float64       // share of API requests whose effect is committed, then the connection closed unanswered
 	Latency       time.Duration // added to every request but /__sim ones
@@ -36,6 +36,14 @@ type Options struct {
 	// Observe, when set, is told of every /oauth/token and API request when it is answered:
 	// benchmarks read the achieved rate and the 429s off it. It must be safe for concurrent use.
 	Observe func(Observed)
+	// RouteLimits are per-resource limits (limits.go): accepted requests per OAuth client
+	// within RateWindow, by route key ("POST /api/v2/users", as in Counters.Requests),
+	// answered 429 too.many.requests.retry.after, which does not state the limit.
+	RouteLimits map[string]int
+	// SearchLimits replace Developer Center's per-type limits of the /search routes
+	// (limits.go), counted for the whole org within RateWindow, by criteria type
+	// ("CONTAINS"); a negative value lifts that type's limit.
+	SearchLimits map[string]int
 }
 
 // Observed is one request as Options.Observe sees it.
@@ -62,8 +70,8 @@ type Sim struct {
 	mu       sync.Mutex // guards everything below
 	w        *world
 	tokens   map[string]token
-	issued   []string               // every token ever issued, for tests that check no token leaks
-	windows  map[string][]time.Time // per OAuth client: times of accepted requests, oldest first
+	issued   []string // every token ever issued, for tests that check no token leaks
+	windows  windows  // of the rate limits, see limits.go
 	counts   Counters
 	scripts  map[string][]Fault // per route key, see Script
 	inFlight int                // /oauth/token requests being served
@@ -96,7 +104,7 @@ func New(opts Options) *Sim {
 		drop:    opts.DropRatio,
 		w:       newWorld(opts.Org, time.Now()),
 		tokens:  map[string]token{},
-		windows: map[string][]time.Time{},
+		windows: newWindows(),
 		scripts: map[string][]Fault{},
 		counts: Counters{
 			Requests: map[string]int{}, CreateAttempts: map[string]int{}, CreateConflicts: map[string]int{}, PhoneCreateAttempts: map[string]int{},
@@ -243,7 +251,11 @@ func (s *Sim) serveAPI(w http.ResponseWriter, c *call) string {
 		s.answerScripted(c, scripted)
 		return "scripted-" + strconv.Itoa(c.status)
 	}
-	if !isScripted && !s.admit(c, c.client) {
+	key := ""
+	if rt != nil {
+		key = rt.key
+	}
+	if !isScripted && !s.admit(c, c.client, key) {
 		return ""
 	}
 	fail, drop := s.drawFaults()
@@ -338,37 +350,6 @@ func (s *Sim) authenticate(c *call) bool {
 	return true
 }
 
-// admit applies the per-client sliding-window rate limit. A refused request is answered 429
-// with Retry-After and does not count in the window.
-func (s *Sim) admit(c *call, client string) bool {
-	limit := s.opts.RatePerMinute
-	if limit <= 0 {
-		return true
-	}
-	now := time.Now()
-	s.mu.Lock()
-	win := s.windows[client]
-	cut := now.Add(-s.opts.RateWindow)
-	i := 0
-	for i < len(win) && !win[i].After(cut) {
-		i++
-	}
-	win = win[i:]
-	if len(win) >= limit {
-		s.windows[client] = win
-		s.counts.TooMany++
-		wait := win[0].Add(s.opts.RateWindow).Sub(now)
-		s.mu.Unlock()
-		secs := max(1, int(math.Ceil(wait.Seconds())))
-		c.w.Header().Set("Retry-After", strconv.Itoa(secs))
-		c.fail(http.StatusTooManyRequests, "too.many.requests.retry.after", "Rate limit exceeded the maximum. Retry the request in [%d] seconds", secs)
-		return false
-	}
-	s.windows[client] = append(win, now)
-	s.mu.Unlock()
-	return true
-}
-
 // count records a request in the counters before anything can refuse it.
 func (s *Sim) count(c *call, rt *route) {
 	key := c.r.Method + " (unmatched)"
@@ -451,7 +432,7 @@ func (s *Sim) serveToken(c *call) {
 		oauthErr("invalid_client", "client not found")
 		return
 	}
-	if !s.admit(c, id) {
+	if !s.admit(c, id, "POST /oauth/token") {
 		return
 	}
 	if secret != want {
