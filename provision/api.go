@@ -22,6 +22,14 @@ type PhoneBase struct {
 	LineName        string
 }
 
+// Found is a user as a search finds it: who it is and in which state, nothing the pipeline
+// compares with a row (user search does not promise the rest, see Users.Read).
+type Found struct {
+	ID    string
+	Email string
+	State string // active, inactive or deleted
+}
+
 // User is a user as the pipeline compares it with a row.
 type User struct {
 	ID               string
@@ -33,7 +41,7 @@ type User struct {
 	Title            string
 	Department       string
 	ManagerID        string
-	LocationIDs      []string
+	Locations        []Placement
 	Employer         EmployerInfo
 	Addresses        []Contact
 	GroupIDs         []string           // groups the user is a direct member of
@@ -42,16 +50,29 @@ type User struct {
 	Languages        map[string]float64 // language id → proficiency
 }
 
-// Contact is an entry of a user's addresses: a phone number or an internal extension.
-type Contact struct {
-	MediaType string // PHONE, EMAIL or SMS
-	Type      string // WORK, WORK2, MOBILE, …
-	Address   string // the number; "" for an extension
-	Extension string // the internal extension; "" for a number
+// Placement is a user's placement at a location. A PATCH replaces the whole list, so the
+// placements the run does not change go back as they were read, notes and all.
+type Placement struct {
+	LocationID  string
+	Notes       string
+	Coordinates map[string]float64
 }
 
-// EmployerInfo is a user's employer information.
+// Contact is an entry of a user's addresses: a phone number or an internal extension. A
+// PATCH replaces the whole list, so the entries the run does not change go back as read.
+type Contact struct {
+	MediaType   string // PHONE, EMAIL or SMS
+	Type        string // WORK, WORK2, MOBILE, …
+	Address     string // the number; "" for an extension
+	Extension   string // the internal extension; "" for a number
+	CountryCode string // as read; never set by the tool
+	Integration string // as read; never set by the tool
+}
+
+// EmployerInfo is a user's employer information. A PATCH replaces it whole, so
+// OfficialName, which no column sets, goes back as it was read.
 type EmployerInfo struct {
+	OfficialName string
 	EmployeeID   string
 	EmployeeType string
 	DateHire     string // YYYY-MM-DD
@@ -71,19 +92,19 @@ type NewUser struct {
 
 // UserPatch holds the fields of a user update; nil fields are left as they are.
 type UserPatch struct {
-	Name        *string
-	Title       *string
-	Department  *string
-	Addresses   []Contact // the whole list, when not nil
-	Manager     *string   // a user id
-	LocationIDs []string  // the whole list, when not nil
-	Employer    *EmployerInfo
+	Name       *string
+	Title      *string
+	Department *string
+	Addresses  []Contact   // the whole list, when not nil
+	Manager    *string     // a user id
+	Locations  []Placement // the whole list, when not nil
+	Employer   *EmployerInfo
 }
 
 // Empty reports whether the patch changes nothing.
 func (p UserPatch) Empty() bool {
 	return p.Name == nil && p.Title == nil && p.Department == nil && p.Addresses == nil &&
-		p.Manager == nil && p.LocationIDs == nil && p.Employer == nil
+		p.Manager == nil && p.Locations == nil && p.Employer == nil
 }
 
 // Level is a skill or language with a proficiency from 0 to 5.
@@ -116,14 +137,14 @@ type NewPhone struct {
 
 // Users is the users API area.
 type Users interface {
-	// FindByEmail returns the user with this email, whatever its state (active, inactive or
-	// deleted), or nil when there is none. The email is matched case-insensitively.
-	FindByEmail(ctx context.Context, email string) (*User, error)
-	// FindByEmails looks up at most MaxEmailsPerLookup emails in one call and returns the
-	// users found, whatever their state, by lower-cased email.
-	FindByEmails(ctx context.Context, emails []string) (map[string]*User, error)
-	// Get reads a user with its groups and stations.
-	Get(ctx context.Context, id string) (User, error)
+	// FindByEmails looks up at most MaxEmailsPerLookup emails in one search and returns the
+	// users found, whatever their state (active, inactive or deleted), by lower-cased email.
+	// Emails are matched case-insensitively. Search lags changes by a moment.
+	FindByEmails(ctx context.Context, emails []string) (map[string]Found, error)
+	// Read reads at most MaxUsersPerRead users by id, whatever their state, with everything
+	// the pipeline compares (groups, skills, languages, locations, employer info, station).
+	// Users that do not exist are missing from the map.
+	Read(ctx context.Context, ids []string) (map[string]User, error)
 	// Create creates a user. It is not idempotent: callers look the user up before retrying
 	// an ambiguous failure.
 	Create(ctx context.Context, in NewUser) (User, error)
@@ -138,8 +159,8 @@ type Users interface {
 	Restore(ctx context.Context, id string) error
 	// Deactivate makes a user inactive (a PATCH with the state alone). It never deletes.
 	Deactivate(ctx context.Context, id string) error
-	// InDivision lists the active users of a division.
-	InDivision(ctx context.Context, divisionID string) ([]User, error)
+	// InDivision lists the active users of a division, however many there are.
+	InDivision(ctx context.Context, divisionID string) ([]Found, error)
 }
 
 // Authorization is the divisions and roles API area.
@@ -151,7 +172,8 @@ type Authorization interface {
 	UserGrants(ctx context.Context, userID string) ([]Grant, error)
 	// GrantRole grants one role in one division to many users in a single call.
 	GrantRole(ctx context.Context, roleID, divisionID string, userIDs []string) error
-	// MoveUsers moves at most MaxDivisionMovesPerCall users into a division.
+	// MoveUsers moves at most MaxDivisionMovesPerCall users into a division. When only some
+	// of them could be moved, the error is a *BatchError naming the others.
 	MoveUsers(ctx context.Context, divisionID string, userIDs []string) error
 	// GrantRoles grants one user several roles, each in its division, in a single call.
 	GrantRoles(ctx context.Context, userID string, grants []Grant) error
@@ -167,8 +189,9 @@ type Groups interface {
 	AddMembers(ctx context.Context, groupID string, userIDs []string) error
 	// RemoveMembers removes at most MaxGroupMembersPerCall users from a group.
 	RemoveMembers(ctx context.Context, groupID string, userIDs []string) error
-	// Members lists the group's members.
-	Members(ctx context.Context, groupID string) ([]User, error)
+	// Individuals lists the group's direct members: not its owners, nor the people its
+	// rules include.
+	Individuals(ctx context.Context, groupID string) ([]Found, error)
 }
 
 // MaxGroupMembersPerCall is the API's limit on POST /api/v2/groups/{groupId}/members.
@@ -201,7 +224,7 @@ type Routing interface {
 	// most MaxLevelsPerCall.
 	AddSkills(ctx context.Context, userID string, levels []Level) error
 	AddLanguages(ctx context.Context, userID string, levels []Level) error
-	// UserQueues lists the ids of the queues the user is a member of.
+	// UserQueues lists the ids of the queues the user is a member of, joined or not.
 	UserQueues(ctx context.Context, userID string) ([]string, error)
 	// RemoveQueueMembers removes at most MaxQueueMembersPerCall users from a queue.
 	RemoveQueueMembers(ctx context.Context, queueID string, userIDs []string) error
@@ -218,9 +241,12 @@ type Locations interface {
 
 // Per-call limits of the API.
 const (
-	// MaxEmailsPerLookup bounds the values of one user search criterion; the API states no
-	// number, only search.criteria.values.exceed.limit, and its search pages hold 100.
-	MaxEmailsPerLookup     = 100
+	// MaxEmailsPerLookup bounds the values of one user search criterion (Developer Center,
+	// "Search limits": at most 50, else 400 search.criteria.values.exceed.limit).
+	MaxEmailsPerLookup = 50
+	// MaxUsersPerRead bounds the ids of one GET /api/v2/users ("Only 100 users can be
+	// requested at a time").
+	MaxUsersPerRead        = 100
 	MaxQueueMembersPerCall = 100 // POST /api/v2/routing/queues/{queueId}/members
 	MaxLevelsPerCall       = 50  // PATCH /api/v2/users/{userId}/routingskills|routinglanguages/bulk
 	// MaxDivisionMovesPerCall bounds POST /api/v2/authorization/divisions/{id}/objects/USER:

@@ -80,17 +80,24 @@ func (b *batcher) startLocked(key string, bt *batch) {
 	}()
 }
 
-// run sends one batch. When the API refuses a batch of several ids as invalid, each id is
+// run sends one batch. A *BatchError gives each id its own outcome. When the API refuses a
+// batch of several ids as invalid, or answers that something in it was not found, each id is
 // sent on its own, so that one bad member fails only its own row.
 func (b *batcher) run(key string, ids []string, done []func(error)) {
 	err := b.send(b.ctx, key, ids)
-	if len(ids) > 1 && errors.Is(err, ErrRejected) {
+	var partial *BatchError
+	switch {
+	case errors.As(err, &partial):
+		for i, id := range ids {
+			done[i](partial.For(id))
+		}
+	case len(ids) > 1 && (errors.Is(err, ErrRejected) || errors.Is(err, ErrNotFound)):
 		for i := range ids {
 			done[i](b.send(b.ctx, key, ids[i:i+1]))
 		}
-		return
-	}
-	for _, d := range done {
-		d(err)
+	default:
+		for _, d := range done {
+			d(err)
+		}
 	}
 }

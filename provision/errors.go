@@ -66,3 +66,20 @@ func ErrorCode(err error) string {
 	}
 	return ""
 }
+
+// BatchError is the outcome of a call made for several users (a batch) that succeeded for
+// some and failed for others: Failed holds the error of each user id that failed; the others
+// succeeded.
+type BatchError struct {
+	Err    error            // the call's own error, for the message
+	Failed map[string]error // user id → its error
+}
+
+func (e *BatchError) Error() string {
+	return fmt.Sprintf("%d of the batch failed: %v", len(e.Failed), e.Err)
+}
+
+func (e *BatchError) Unwrap() error { return e.Err }
+
+// For returns the outcome of one user id of the batch.
+func (e *BatchError) For(id string) error { return e.Failed[id] }

@@ -45,7 +45,8 @@ func (f *fakeOrg) id() string { f.nextID++; return fmt.Sprintf("id-%d", f.nextID
 
 type fakeUsers struct{ f *fakeOrg }
 
-func (u fakeUsers) FindByEmail(_ context.Context, email string) (*User, error) {
+// findByEmail is the fake's search for one email.
+func (u fakeUsers) findByEmail(_ context.Context, email string) (*User, error) {
 	f := u.f
 	if f.FindFunc != nil {
 		if err := f.FindFunc(email); err != nil {
@@ -67,7 +68,20 @@ func (u fakeUsers) FindByEmail(_ context.Context, email string) (*User, error) {
 	return nil, nil
 }
 
-func (u fakeUsers) Get(ctx context.Context, id string) (User, error) { panic("unused") }
+func (u fakeUsers) Read(_ context.Context, ids []string) (map[string]User, error) {
+	f := u.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]User{}
+	for _, usr := range f.users {
+		if slices.Contains(ids, usr.ID) {
+			cp := *usr
+			cp.GroupIDs = append([]string(nil), usr.GroupIDs...)
+			out[usr.ID] = cp
+		}
+	}
+	return out, nil
+}
 
 func (u fakeUsers) Create(_ context.Context, in NewUser) (User, error) {
 	f := u.f
@@ -225,8 +239,8 @@ func (u fakeUsers) Update(_ context.Context, id string, _ int, p UserPatch) erro
 		if p.Manager != nil {
 			usr.ManagerID = *p.Manager
 		}
-		if p.LocationIDs != nil {
-			usr.LocationIDs = append([]string(nil), p.LocationIDs...)
+		if p.Locations != nil {
+			usr.Locations = append([]Placement(nil), p.Locations...)
 		}
 		if p.Employer != nil {
 			usr.Employer = *p.Employer
@@ -288,13 +302,13 @@ func (a fakeAuthz) MoveUsers(_ context.Context, div string, ids []string) error 
 
 func (u fakeUsers) Deactivate(_ context.Context, id string) error { return u.setState(id, "inactive") }
 
-func (u fakeUsers) InDivision(_ context.Context, div string) ([]User, error) {
+func (u fakeUsers) InDivision(_ context.Context, div string) ([]Found, error) {
 	u.f.mu.Lock()
 	defer u.f.mu.Unlock()
-	var out []User
+	var out []Found
 	for _, usr := range u.f.users {
 		if usr.DivisionID == div && usr.State == "active" {
-			out = append(out, *usr)
+			out = append(out, Found{ID: usr.ID, Email: usr.Email, State: usr.State})
 		}
 	}
 	return out, nil
@@ -328,28 +342,31 @@ func (g fakeGroups) RemoveMembers(_ context.Context, groupID string, ids []strin
 	return nil
 }
 
-func (g fakeGroups) Members(_ context.Context, groupID string) ([]User, error) {
+func (g fakeGroups) Individuals(_ context.Context, groupID string) ([]Found, error) {
 	f := g.f
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []User
+	var out []Found
 	for _, usr := range f.users {
 		if slices.Contains(usr.GroupIDs, groupID) {
-			out = append(out, *usr)
+			out = append(out, Found{ID: usr.ID, Email: usr.Email, State: usr.State})
 		}
 	}
 	return out, nil
 }
 
-func (u fakeUsers) FindByEmails(ctx context.Context, emails []string) (map[string]*User, error) {
-	out := map[string]*User{}
+func (u fakeUsers) FindByEmails(ctx context.Context, emails []string) (map[string]Found, error) {
+	if len(emails) > MaxEmailsPerLookup {
+		return nil, fmt.Errorf("%d emails: %w", len(emails), ErrRejected)
+	}
+	out := map[string]Found{}
 	for _, e := range emails {
-		usr, err := u.FindByEmail(ctx, e)
+		usr, err := u.findByEmail(ctx, e)
 		if err != nil {
 			return nil, err
 		}
 		if usr != nil {
-			out[strings.ToLower(e)] = usr
+			out[strings.ToLower(e)] = Found{ID: usr.ID, Email: usr.Email, State: usr.State}
 		}
 	}
 	return out, nil

@@ -169,6 +169,24 @@ func (n *names) divisionName(id string) string {
 	return n.nameOf(n.divisions, id)
 }
 
+// defaultRole returns the org's default role, the one every new user gets; false when the
+// org has none or the roles could not be listed.
+func (n *names) defaultRole() (Ref, bool) {
+	if n.roles == nil {
+		return Ref{}, false
+	}
+	m, err := n.roles()
+	if err != nil {
+		return Ref{}, false
+	}
+	for _, r := range m {
+		if r.Default {
+			return r, true
+		}
+	}
+	return Ref{}, false
+}
+
 // isDefaultRole reports whether id is the org's default role, which replace mode keeps.
 func (n *names) isDefaultRole(id string) bool {
 	m, err := n.roles()

@@ -126,7 +126,7 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 	}
 	u, err := t.found, error(nil)
 	if !t.lookedUp {
-		if u, err = p.svc.Users.FindByEmail(ctx, row.Email); err != nil {
+		if u, err = p.findUser(ctx, row.Email); err != nil {
 			return "look up user", err
 		}
 	}
@@ -146,13 +146,17 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 			if err := p.svc.Users.Restore(ctx, u.ID); err != nil {
 				return "restore user", err
 			}
-			fresh, err := p.svc.Users.Get(ctx, u.ID)
-			if err != nil {
+			if u, err = p.readUser(ctx, u.ID); err != nil {
 				return "read restored user", err
 			}
-			u = &fresh
 		} else {
-			u.State = "active"
+			// What a restore leaves behind (help center, user-management FAQ): no roles,
+			// the home division, no extensions, no default station.
+			u.State, u.DivisionID, u.DefaultStationID = "active", p.home.ID, ""
+		}
+		// A restore does not give back the role every new user gets: grant it as for one.
+		if r, ok := p.names.defaultRole(); ok && p.home.ID != "" {
+			want.grants = append(slices.Clip(want.grants), grantTarget{role: r, division: p.home})
 		}
 	case u == nil && p.o.DryRun:
 		t.res.Action = ActionCreate
@@ -430,12 +434,14 @@ func (p *pipeline) fieldPatch(u User, want target, created bool) (UserPatch, []s
 	if p.o.DryRun && p.fileManagers[s.Manager] {
 		notes = append(notes, "manager → "+s.Manager) // set by the managers pass in a real run
 	}
-	if l := want.location; l.ID != "" && !slices.Contains(u.LocationIDs, l.ID) {
-		patch.LocationIDs = append(slices.Clone(u.LocationIDs), l.ID)
+	if l := want.location; l.ID != "" && !slices.ContainsFunc(u.Locations, func(pl Placement) bool { return pl.LocationID == l.ID }) {
+		// The whole list goes back: the other placements as read, notes and all.
+		patch.Locations = append(slices.Clone(u.Locations), Placement{LocationID: l.ID})
 		notes = append(notes, fmt.Sprintf("add location '%s'", l.Name))
 	}
 	e := u.Employer
 	next := EmployerInfo{
+		OfficialName: e.OfficialName, // no column sets it; employerInfo is replaced whole
 		EmployeeID:   cmp.Or(s.EmployeeID, e.EmployeeID),
 		EmployeeType: cmp.Or(s.EmployeeType, e.EmployeeType),
 		DateHire:     cmp.Or(s.HireDate, e.DateHire),
@@ -551,7 +557,7 @@ func passwordRefused(code string) error {
 func (p *pipeline) findSettled(ctx context.Context, email string) (*User, error) {
 	wait := newPoll(Backoff{First: p.o.SearchSettle / 8, Max: p.o.SearchSettle / 2, Total: p.o.SearchSettle})
 	for {
-		u, err := p.svc.Users.FindByEmail(ctx, email)
+		u, err := p.findUser(ctx, email)
 		if err != nil || u != nil {
 			return u, err
 		}
@@ -564,7 +570,7 @@ func (p *pipeline) findSettled(ctx context.Context, email string) (*User, error)
 // awaitUser looks up an email that is known to exist, waiting for the search index.
 func (p *pipeline) awaitUser(ctx context.Context, email string) (*User, error) {
 	for wait := newPoll(p.o.CreateWait); ; {
-		u, err := p.svc.Users.FindByEmail(ctx, email)
+		u, err := p.findUser(ctx, email)
 		if err != nil {
 			return nil, err
 		}

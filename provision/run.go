@@ -582,7 +582,7 @@ func (p *pipeline) firstLines(want map[string]int) error {
 	return FirstLines(r, want)
 }
 
-// sortManagers looks the managers up, a hundred to a search.
+// sortManagers looks the managers up, MaxEmailsPerLookup to a search.
 func (p *pipeline) sortManagers(managers map[string]bool) error {
 	p.orgManagers, p.fileManagers, p.badManagers = map[string]string{}, map[string]bool{}, map[string]bool{}
 	notInOrg := map[string]int{}
@@ -595,8 +595,8 @@ func (p *pipeline) sortManagers(managers map[string]bool) error {
 			return fmt.Errorf("look up the managers: %w", err)
 		}
 		for _, email := range chunk {
-			switch u := found[email]; {
-			case u != nil && u.State != "deleted":
+			switch u, ok := found[email]; {
+			case ok && u.State != "deleted":
 				p.orgManagers[email] = u.ID
 			default:
 				notInOrg[email] = 0
@@ -713,14 +713,14 @@ func (p *pipeline) dispatch(r *CSVReader, invalid map[int]string, blocked bool, 
 	}
 }
 
-// lookup finds the users of a chunk of rows in one search. If it fails, each row looks
-// for itself.
+// lookup finds the users of a chunk of rows in one search and one read. If it fails, each
+// row looks for itself.
 func (p *pipeline) lookup(chunk []*task) {
 	emails := make([]string, len(chunk))
 	for i, t := range chunk {
 		emails[i] = t.row.Email
 	}
-	found, err := p.svc.Users.FindByEmails(p.apiCtx, emails)
+	found, err := p.findUsers(p.apiCtx, emails)
 	if err != nil {
 		if errors.Is(err, ErrAuth) {
 			p.cancelAPI(err)

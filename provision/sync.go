@@ -21,7 +21,7 @@ type candidate struct {
 // and checks the guard. It runs in pass 1, before any write.
 func (p *pipeline) scopeCandidates() error {
 	o := p.o
-	var users []User
+	var users []Found
 	var scope string
 	switch {
 	case o.ScopeDivision != "":
@@ -38,8 +38,10 @@ func (p *pipeline) scopeCandidates() error {
 		if err != nil {
 			return fmt.Errorf("--scope-group: %w", err)
 		}
+		// Its direct members only: an owner or a person its rules include is not in the
+		// group by the HR file's say, and is never a candidate.
 		scope = fmt.Sprintf("group '%s'", g.Name)
-		if users, err = p.svc.Groups.Members(p.apiCtx, g.ID); err != nil {
+		if users, err = p.svc.Groups.Individuals(p.apiCtx, g.ID); err != nil {
 			return fmt.Errorf("list the members of %s: %w", scope, err)
 		}
 	default:

@@ -128,7 +128,8 @@ func contacts(s Spec) []Contact {
 }
 
 // mergeContacts returns have with the entries of want replacing those of the same media
-// type and type; nil when nothing changes.
+// type and type whose number or extension differs; nil when nothing changes. A PATCH replaces
+// the whole list, so every other entry goes back exactly as read.
 func mergeContacts(have, want []Contact) []Contact {
 	if len(want) == 0 {
 		return nil
@@ -142,14 +143,14 @@ func mergeContacts(have, want []Contact) []Contact {
 	var out []Contact
 	for _, c := range have {
 		if w, ok := wanted[key(c)]; ok {
+			delete(wanted, key(c))
 			if !strings.EqualFold(normalNumber(w.Address), normalNumber(c.Address)) || w.Extension != c.Extension {
 				changed = true
+				out = append(out, w)
+				continue
 			}
-			out = append(out, w)
-			delete(wanted, key(c))
-			continue
 		}
-		out = append(out, c)
+		out = append(out, c) // as read: its country code and integration go back too
 	}
 	for _, c := range want {
 		if _, ok := wanted[key(c)]; ok {

@@ -71,28 +71,56 @@ func (a *Authorization) UserGrants(ctx context.Context, userID string) ([]provis
 }
 
 // GrantRole calls POST /api/v2/authorization/roles/{roleId} with subjectType PC_USER.
-// Granting is idempotent, so the transport may repeat it.
+// Granting is idempotent, so the transport may repeat it. For users created or restored
+// moments ago it answers 404 until the auth service knows them; the call is repeated until
+// it settles (TF retries grants on 404: "new roles or divisions have not yet been added to
+// the auth service cache").
 func (a *Authorization) GrantRole(ctx context.Context, roleID, divisionID string, userIDs []string) error {
 	body := platformclientv2.Subjectdivisions{SubjectIds: &userIDs, DivisionIds: &[]string{divisionID}}
-	resp, err := a.api(ctx).PostAuthorizationRole(roleID, body, "PC_USER")
-	return check("POST /api/v2/authorization/roles/{id}", resp, err)
+	return a.c.settle(ctx, notFoundYet, func() error {
+		resp, err := a.api(ctx).PostAuthorizationRole(roleID, body, "PC_USER")
+		return check("POST /api/v2/authorization/roles/{id}", resp, err)
+	})
 }
 
 // MoveUsers calls POST /api/v2/authorization/divisions/{divisionId}/objects/USER. Moving is
-// idempotent, so the transport may repeat it.
+// idempotent, so the transport may repeat it. A 409 bulk.move.unable.to.move ("One or more of
+// the object(s) failed to be moved") does not say which: the users are read again
+// (GET /api/v2/users) and the error is a *provision.BatchError naming those not in the
+// division.
 func (a *Authorization) MoveUsers(ctx context.Context, divisionID string, userIDs []string) error {
 	if len(userIDs) > provision.MaxDivisionMovesPerCall {
 		return fmt.Errorf("move %d users: %w: at most %d per call", len(userIDs), provision.ErrRejected, provision.MaxDivisionMovesPerCall)
 	}
 	resp, err := a.api(ctx).PostAuthorizationDivisionObject(divisionID, "USER", userIDs)
-	return check("POST /api/v2/authorization/divisions/{id}/objects/USER", resp, err)
+	err = check("POST /api/v2/authorization/divisions/{id}/objects/USER", resp, err)
+	if provision.ErrorCode(err) != "bulk.move.unable.to.move" {
+		return err
+	}
+	users, rerr := (&Users{a.c}).Read(ctx, userIDs)
+	if rerr != nil {
+		return err // the call's own error, for all of them
+	}
+	partial := &provision.BatchError{Err: err, Failed: map[string]error{}}
+	for _, id := range userIDs {
+		if u, ok := users[id]; !ok || u.DivisionID != divisionID {
+			partial.Failed[id] = err
+		}
+	}
+	if len(partial.Failed) == 0 {
+		return nil // every user is in the division after all
+	}
+	return partial
 }
 
 // GrantRoles calls POST /api/v2/authorization/subjects/{subjectId}/bulkadd with subjectType
-// PC_USER. Granting is idempotent, so the transport may repeat it.
+// PC_USER. Granting is idempotent, so the transport may repeat it; a 404 for a user created
+// or restored moments ago is repeated until it settles, as for GrantRole.
 func (a *Authorization) GrantRoles(ctx context.Context, userID string, grants []provision.Grant) error {
-	resp, err := a.api(ctx).PostAuthorizationSubjectBulkadd(userID, roleGrants(grants), "PC_USER")
-	return check("POST /api/v2/authorization/subjects/{id}/bulkadd", resp, err)
+	return a.c.settle(ctx, notFoundYet, func() error {
+		resp, err := a.api(ctx).PostAuthorizationSubjectBulkadd(userID, roleGrants(grants), "PC_USER")
+		return check("POST /api/v2/authorization/subjects/{id}/bulkadd", resp, err)
+	})
 }
 
 // RevokeRoles calls POST /api/v2/authorization/subjects/{subjectId}/bulkremove. Removing is

@@ -41,8 +41,8 @@ type Config struct {
 type Client struct {
 	base *platformclientv2.Configuration // never written after NewClient
 	tr   *transport
-	// groupTurns holds, per group id, a one-slot channel: member adds to one group carry its
-	// version, so two at once from this process only make each other conflict.
+	// groupTurns holds a *groupTurn per group id: member changes to one group take turns,
+	// since adds carry its version and two at once from this process only conflict.
 	groupTurns sync.Map
 }
 
@@ -123,14 +123,36 @@ func (c *Client) Stats() Stats { return c.tr.Stats() }
 // Pacing is the current rate, requests per minute: Stats().Pacing without copying the rest.
 func (c *Client) Pacing() float64 { return c.tr.pace.perMinute() }
 
-// groupTurn is the one-slot channel that member adds to groupID take turns on.
-func (c *Client) groupTurn(groupID string) chan struct{} {
+// groupTurn is one group's turn: a one-slot channel that member changes to it take in
+// turn, and the version the group is at after this process's last add (0: unknown, read
+// it). Member adds answer 202 and GET shows the new version only after a moment, so an add
+// that follows another reads a stale version; the one that went before knows better.
+// version is guarded by holding the turn.
+type groupTurn struct {
+	slot    chan struct{}
+	version int
+}
+
+// groupTurn returns groupID's turn.
+func (c *Client) groupTurn(groupID string) *groupTurn {
 	t, ok := c.groupTurns.Load(groupID)
 	if !ok {
-		t, _ = c.groupTurns.LoadOrStore(groupID, make(chan struct{}, 1))
+		t, _ = c.groupTurns.LoadOrStore(groupID, &groupTurn{slot: make(chan struct{}, 1)})
 	}
-	return t.(chan struct{})
+	return t.(*groupTurn)
 }
+
+// take waits for the turn, or for ctx; release gives it back.
+func (t *groupTurn) take(ctx context.Context) error {
+	select {
+	case t.slot <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (t *groupTurn) release() { <-t.slot }
 
 // Services returns the API areas as the pipeline consumes them.
 func (c *Client) Services() provision.Services {

@@ -45,12 +45,10 @@ func (g *Groups) AddMembers(ctx context.Context, groupID string, userIDs []strin
 		return fmt.Errorf("add %d members to group %s: %w: at most %d per call", len(userIDs), groupID, provision.ErrRejected, provision.MaxGroupMembersPerCall)
 	}
 	turn := g.c.groupTurn(groupID)
-	select {
-	case turn <- struct{}{}:
-		defer func() { <-turn }()
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := turn.take(ctx); err != nil {
+		return err
 	}
+	defer turn.release()
 	read := func() (int, error) {
 		grp, resp, err := g.api(ctx).GetGroup(groupID)
 		if err := check("GET /api/v2/groups/{id}", resp, err); err != nil {
@@ -58,31 +56,67 @@ func (g *Groups) AddMembers(ctx context.Context, groupID string, userIDs []strin
 		}
 		return deref(grp.Version), nil
 	}
-	return onVersion(0, read, func(v int) error {
+	// After this process's own add, the next version is the one it wrote plus one: a guess
+	// (the API does not promise how versions move) that the server checks, and a conflict
+	// falls back to reading it.
+	known := turn.version
+	turn.version = 0
+	return g.c.onVersion(ctx, known, read, func(v int) error {
 		body := platformclientv2.Groupmembersupdate{MemberIds: &userIDs, Version: &v}
 		_, resp, err := g.api(ctx).PostGroupMembers(groupID, body)
-		return check("POST /api/v2/groups/{id}/members", resp, err)
+		err = check("POST /api/v2/groups/{id}/members", resp, err)
+		if err == nil {
+			turn.version = v + 1
+		}
+		return err
 	})
 }
 
 // RemoveMembers calls DELETE /api/v2/groups/{groupId}/members?ids=…. Removing is
-// idempotent, so the transport may repeat it.
+// idempotent, so the transport may repeat it; a repeat after an ambiguous failure that comes
+// back 404 found the members gone: the first attempt removed them.
 func (g *Groups) RemoveMembers(ctx context.Context, groupID string, userIDs []string) error {
 	if len(userIDs) > provision.MaxGroupMembersPerCall {
 		return fmt.Errorf("remove %d members from group %s: %w: at most %d per call", len(userIDs), groupID, provision.ErrRejected, provision.MaxGroupMembersPerCall)
 	}
+	turn := g.c.groupTurn(groupID)
+	if err := turn.take(ctx); err != nil {
+		return err
+	}
+	defer turn.release()
+	turn.version = 0 // a removal moves the version too: the next add reads it
+	ctx, repeated := watchRepeats(ctx)
 	_, resp, err := g.api(ctx).DeleteGroupMembers(groupID, strings.Join(userIDs, ","))
-	return check("DELETE /api/v2/groups/{id}/members", resp, err)
+	if err := check("DELETE /api/v2/groups/{id}/members", resp, err); err != nil && !removed(err, repeated) {
+		return err
+	}
+	return nil
 }
 
-// Members calls GET /api/v2/groups/{groupId}/members, every page.
-func (g *Groups) Members(ctx context.Context, groupID string) ([]provision.User, error) {
-	const op = "GET /api/v2/groups/{id}/members"
-	return listAll(ctx, op, func(n int) ([]provision.User, int, error) {
-		l, resp, err := g.api(ctx).GetGroupMembers(groupID, groupsPageSize, n, "", nil)
-		if err := check(op, resp, err); err != nil {
-			return nil, 0, err
+// Individuals calls GET /api/v2/groups/{groupId}/individuals: the direct members, without
+// the owners and the people the group's rules include, which GET .../members lists too.
+// SPEC gives the call no paging parameters; a listing that links a next page is followed.
+func (g *Groups) Individuals(ctx context.Context, groupID string) ([]provision.Found, error) {
+	const op = "GET /api/v2/groups/{id}/individuals"
+	l, resp, err := g.api(ctx).GetGroupIndividuals(groupID)
+	if err := check(op, resp, err); err != nil {
+		return nil, err
+	}
+	var out []provision.Found
+	for pages := 1; ; pages++ {
+		for _, r := range deref(l.Entities) {
+			out = append(out, provision.Found{ID: deref(r.Id), Email: deref(r.Email), State: deref(r.State)})
 		}
-		return toUsers(deref(l.Entities)), deref(l.PageCount), nil
-	})
+		next := deref(l.NextUri)
+		if next == "" || len(deref(l.Entities)) == 0 {
+			return out, nil
+		}
+		if pages >= maxPages {
+			return nil, fmt.Errorf("%s: more than %d pages", op, maxPages)
+		}
+		l = new(platformclientv2.Userentitylisting)
+		if err := g.c.getLink(ctx, op, next, l); err != nil {
+			return nil, err
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strings"
 )
 
 // getJSON calls GET path with query through the SDK's API client and decodes the answer
@@ -21,4 +22,18 @@ func (c *Client) getJSON(ctx context.Context, op, path string, query map[string]
 		return fmt.Errorf("%s: unreadable response: %w", op, err)
 	}
 	return nil
+}
+
+// getLink calls GET on a link a listing gave (nextUri: a path with its query, relative to the
+// API base) and decodes the answer into out.
+func (c *Client) getLink(ctx context.Context, op, link string, out any) error {
+	u, err := url.Parse(link)
+	if err != nil || u.Path == "" || u.IsAbs() {
+		return fmt.Errorf("%s: unusable next page link %q", op, link)
+	}
+	query := map[string]string{}
+	for k, v := range u.Query() {
+		query[k] = strings.Join(v, ",")
+	}
+	return c.getJSON(ctx, op, u.Path, query, out)
 }

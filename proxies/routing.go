@@ -3,6 +3,7 @@ package proxies
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/mypurecloud/platform-client-sdk-go/v162/platformclientv2"
@@ -22,6 +23,9 @@ const (
 	routingPageSize = 100
 	// queueMembersPageSize is the documented maximum for queue members.
 	queueMembersPageSize = 100
+	// levelsPageSize is the page size Genesys's own Terraform provider uses for a user's
+	// skills and languages.
+	levelsPageSize = 50
 )
 
 func (r *Routing) api(ctx context.Context) platformclientv2.RoutingApi {
@@ -75,27 +79,75 @@ func (r *Routing) AddQueueMembers(ctx context.Context, queueID string, userIDs [
 	return r.postQueueMembers(ctx, queueID, userIDs, false)
 }
 
-// UserQueues calls GET /api/v2/users/{userId}/queues, every page. It is built by hand: the
-// SDK's method always sends a joined filter.
+// UserQueues calls GET /api/v2/users/{userId}/queues, every page, once with joined=true and
+// once with joined=false. joined defaults to true (SPEC), so the queues a user is a member of
+// without being joined come only when asked; whether false lists only those or every queue is
+// unconfirmed, so both are read and merged.
 func (r *Routing) UserQueues(ctx context.Context, userID string) ([]string, error) {
 	const op = "GET /api/v2/users/{id}/queues"
-	return listAll(ctx, op, func(n int) ([]string, int, error) {
-		var l platformclientv2.Userqueueentitylisting
-		q := map[string]string{"pageSize": strconv.Itoa(routingPageSize), "pageNumber": strconv.Itoa(n)}
-		if err := r.c.getJSON(ctx, op, "/api/v2/users/"+userID+"/queues", q, &l); err != nil {
-			return nil, 0, err
+	var out []string
+	for _, joined := range []string{"true", "false"} {
+		ids, err := listAll(ctx, op, func(n int) ([]string, int, error) {
+			var l platformclientv2.Userqueueentitylisting
+			q := map[string]string{"pageSize": strconv.Itoa(routingPageSize), "pageNumber": strconv.Itoa(n), "joined": joined}
+			if err := r.c.getJSON(ctx, op, "/api/v2/users/"+userID+"/queues", q, &l); err != nil {
+				return nil, 0, err
+			}
+			var page []string
+			for _, e := range deref(l.Entities) {
+				page = append(page, deref(e.Id))
+			}
+			return page, deref(l.PageCount), nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		var out []string
-		for _, e := range deref(l.Entities) {
-			out = append(out, deref(e.Id))
+		for _, id := range ids {
+			if !slices.Contains(out, id) {
+				out = append(out, id)
+			}
 		}
-		return out, deref(l.PageCount), nil
-	})
+	}
+	return out, nil
 }
 
-// RemoveQueueMembers calls POST /api/v2/routing/queues/{queueId}/members?delete=true.
+// userLevels calls GET /api/v2/users/{userId}/routingskills or .../routinglanguages (kind),
+// every page, and returns the proficiencies by id.
+func (r *Routing) userLevels(ctx context.Context, userID, kind string) (map[string]float64, error) {
+	op := "GET /api/v2/users/{id}/" + kind
+	type level struct {
+		ID          string  `json:"id"`
+		Proficiency float64 `json:"proficiency"`
+	}
+	levels, err := listAll(ctx, op, func(n int) ([]level, int, error) {
+		var l struct {
+			Entities  []level `json:"entities"`
+			PageCount int     `json:"pageCount"`
+		}
+		q := map[string]string{"pageSize": strconv.Itoa(levelsPageSize), "pageNumber": strconv.Itoa(n)}
+		if err := r.c.getJSON(ctx, op, "/api/v2/users/"+userID+"/"+kind, q, &l); err != nil {
+			return nil, 0, err
+		}
+		return l.Entities, l.PageCount, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]float64, len(levels))
+	for _, l := range levels {
+		out[l.ID] = l.Proficiency
+	}
+	return out, nil
+}
+
+// RemoveQueueMembers calls POST /api/v2/routing/queues/{queueId}/members?delete=true. A
+// repeat after an ambiguous failure that comes back 404 found the removal done.
 func (r *Routing) RemoveQueueMembers(ctx context.Context, queueID string, userIDs []string) error {
-	return r.postQueueMembers(ctx, queueID, userIDs, true)
+	ctx, repeated := watchRepeats(ctx)
+	if err := r.postQueueMembers(ctx, queueID, userIDs, true); err != nil && !removed(err, repeated) {
+		return err
+	}
+	return nil
 }
 
 // postQueueMembers calls POST /api/v2/routing/queues/{queueId}/members, with delete=remove.
@@ -124,10 +176,16 @@ func (r *Routing) SetSkills(ctx context.Context, userID string, levels []provisi
 	return check("PUT /api/v2/users/{id}/routingskills/bulk", resp, err)
 }
 
-// RemoveLanguage calls DELETE /api/v2/users/{userId}/routinglanguages/{languageId}.
+// RemoveLanguage calls DELETE /api/v2/users/{userId}/routinglanguages/{languageId}. A repeat
+// after an ambiguous failure that comes back 404 ("Routing language was not found") found the
+// removal done by the first attempt.
 func (r *Routing) RemoveLanguage(ctx context.Context, userID, languageID string) error {
+	ctx, repeated := watchRepeats(ctx)
 	resp, err := r.api(ctx).DeleteUserRoutinglanguage(userID, languageID)
-	return check("DELETE /api/v2/users/{id}/routinglanguages/{id}", resp, err)
+	if err := check("DELETE /api/v2/users/{id}/routinglanguages/{id}", resp, err); err != nil && !removed(err, repeated) {
+		return err
+	}
+	return nil
 }
 
 // ListSkills calls GET /api/v2/routing/skills, every page.

@@ -120,8 +120,16 @@ func (t *Telephony) CreatePhone(ctx context.Context, in provision.NewPhone) (pro
 			NoCloudProvisioning: ptr(false), MediaCodecs: &[]string{"audio/opus"},
 		},
 	}
-	p, resp, err := t.edges(notIdempotent(ctx)).PostTelephonyProvidersEdgesPhones(body)
-	if err := check("POST /api/v2/telephony/providers/edges/phones", resp, err); err != nil {
+	// A 404 for a user created moments ago is definite (nothing was created) and repeated
+	// until the user is known everywhere, as Genesys's Terraform provider does.
+	var p *platformclientv2.Phone
+	err := t.c.settle(ctx, notFoundYet, func() error {
+		var resp *platformclientv2.APIResponse
+		var err error
+		p, resp, err = t.edges(notIdempotent(ctx)).PostTelephonyProvidersEdgesPhones(body)
+		return check("POST /api/v2/telephony/providers/edges/phones", resp, err)
+	})
+	if err != nil {
 		return provision.Phone{}, err
 	}
 	return provision.Phone{ID: deref(p.Id), Name: deref(p.Name), UserID: in.User.ID}, nil

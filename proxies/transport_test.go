@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -388,88 +387,6 @@ func TestCancelStopsRequestsInFlight(t *testing.T) {
 	}
 }
 
-func TestServices(t *testing.T) {
-	c, sim := setup(t, gcsim.Options{})
-	ctx := context.Background()
-	svc := c.Services()
-	roles, err := svc.Authorization.ListRoles(ctx)
-	if err != nil || len(roles) < 5 {
-		t.Fatalf("ListRoles = %d roles, %v", len(roles), err)
-	}
-	groups, err := svc.Groups.ListGroups(ctx)
-	if err != nil || len(groups) < 3 {
-		t.Fatalf("ListGroups = %d, %v", len(groups), err)
-	}
-	bases, err := svc.Telephony.ListPhoneBases(ctx)
-	if err != nil || len(bases) == 0 || bases[0].LineBaseID == "" || bases[0].PhoneMetaBaseID == "" {
-		t.Fatalf("ListPhoneBases = %+v, %v", bases, err)
-	}
-	u, err := svc.Users.FindByEmail(ctx, "EXISTING.agent@example.com")
-	if err != nil || u == nil || u.DefaultStationID == "" || len(u.GroupIDs) != 1 {
-		t.Fatalf("FindByEmail = %+v, %v", u, err)
-	}
-	del, err := svc.Users.FindByEmail(ctx, "deleted.user@example.com")
-	if err != nil || del == nil || del.State != "deleted" {
-		t.Fatalf("FindByEmail(deleted) = %+v, %v", del, err)
-	}
-	ph, err := svc.Telephony.FindPhoneByUser(ctx, u.ID)
-	if err != nil || ph == nil {
-		t.Fatalf("FindPhoneByUser = %+v, %v", ph, err)
-	}
-	none, err := svc.Telephony.FindPhoneByUser(ctx, del.ID)
-	if err != nil || none != nil {
-		t.Fatalf("FindPhoneByUser(no phone) = %+v, %v", none, err)
-	}
-	// A stale group version is re-read and the add goes through.
-	var annuities provision.Ref
-	for _, g := range groups {
-		if g.Name == "Annuities" {
-			annuities = g
-		}
-	}
-	sup, err := svc.Users.FindByEmail(ctx, "existing.supervisor@example.com")
-	if err != nil || sup == nil {
-		t.Fatalf("FindByEmail(supervisor) = %+v, %v", sup, err)
-	}
-	sim.Script("POST /api/v2/groups/{groupId}/members", gcsim.Fault{Status: 409, Code: "general.conflict"})
-	if err := svc.Groups.AddMembers(ctx, annuities.ID, []string{sup.ID}); err != nil {
-		t.Fatalf("AddMembers after a conflict: %v", err)
-	}
-	if g, _ := sim.State().Group("Annuities"); !slices.Contains(g.Members, sup.ID) {
-		t.Errorf("member not added: %v", g.Members)
-	}
-	if err := svc.Groups.AddMembers(ctx, annuities.ID, []string{del.ID}); !errors.Is(err, provision.ErrRejected) {
-		t.Errorf("adding a deleted user: %v, want ErrRejected", err)
-	}
-}
-
-func TestUpdateRetriesVersionConflict(t *testing.T) {
-	c, sim := setup(t, gcsim.Options{})
-	ctx := context.Background()
-	svc := c.Services()
-	u, err := svc.Users.FindByEmail(ctx, "existing.supervisor@example.com")
-	if err != nil || u == nil {
-		t.Fatal(u, err)
-	}
-	locs, err := svc.Locations.ListLocations(ctx)
-	if err != nil || len(locs) == 0 {
-		t.Fatal(locs, err)
-	}
-	sim.Script("PATCH /api/v2/users/{userId}", gcsim.Fault{Status: 409, Code: "general.conflict"})
-	// A stale version and a scripted conflict: both are re-read and retried.
-	err = svc.Users.Update(ctx, u.ID, u.Version+7, provision.UserPatch{LocationIDs: []string{locs[0].ID}, Employer: &provision.EmployerInfo{EmployeeID: "E1"}})
-	if err != nil {
-		t.Fatalf("Update: %v", err)
-	}
-	got, _ := sim.State().User("existing.supervisor@example.com")
-	if len(got.Locations) != 1 || got.Locations[0] != locs[0].Name || got.EmployeeID != "E1" {
-		t.Errorf("after Update: %+v", got)
-	}
-	if n := sim.Counters().Requests["PATCH /api/v2/users/{userId}"]; n != 2 {
-		t.Errorf("%d PATCH attempts, want 2 (a conflict, then success after reading the version)", n)
-	}
-}
-
 func TestChunks(t *testing.T) {
 	var sizes []int
 	for c := range chunks(make([]int, 120), 50) {
@@ -477,22 +394,5 @@ func TestChunks(t *testing.T) {
 	}
 	if len(sizes) != 3 || sizes[0] != 50 || sizes[1] != 50 || sizes[2] != 20 {
 		t.Errorf("chunks of 120 by 50 = %v", sizes)
-	}
-}
-
-func TestFindByEmails(t *testing.T) {
-	c, sim := setup(t, gcsim.Options{})
-	got, err := c.Services().Users.FindByEmails(context.Background(), []string{
-		"Existing.Agent@example.com", "deleted.user@example.com", "inactive.agent@example.com", "nobody@example.com",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 3 || got["existing.agent@example.com"] == nil || got["deleted.user@example.com"].State != "deleted" ||
-		got["inactive.agent@example.com"].State != "inactive" || got["nobody@example.com"] != nil {
-		t.Errorf("FindByEmails = %v", got)
-	}
-	if n := sim.Counters().Requests["POST /api/v2/users/search"]; n != 1 {
-		t.Errorf("%d searches, want 1", n)
 	}
 }

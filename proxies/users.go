@@ -2,7 +2,10 @@ package proxies
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/mypurecloud/platform-client-sdk-go/v162/platformclientv2"
@@ -19,49 +22,82 @@ func (u *Users) api(ctx context.Context) platformclientv2.UsersApi {
 	return platformclientv2.UsersApi{Configuration: u.c.cfg(ctx)}
 }
 
-// userExpand is what the pipeline compares with a row. Expansion is best effort on the
-// real API; the simulator always honours it.
-var userExpand = []string{"groups", "station", "skills", "languages", "locations", "employerInfo"}
+// readExpand is what the pipeline compares with a row. GET /api/v2/users lists every one of
+// them in its expand enum; user search honours none of them (Developer Center, "Resource
+// search"), so search only finds users and Read reads them.
+var readExpand = []string{"groups", "station", "skills", "languages", "locations", "employerInfo"}
 
 // userStates is every state a user can be in: a search without a state criterion returns
 // active users only.
 var userStates = []string{"active", "inactive", "deleted"}
 
-// FindByEmail is FindByEmails for one email.
-func (u *Users) FindByEmail(ctx context.Context, email string) (*provision.User, error) {
-	found, err := u.FindByEmails(ctx, []string{email})
-	if err != nil {
-		return nil, err
-	}
-	return found[strings.ToLower(email)], nil
-}
-
-// FindByEmails calls POST /api/v2/users/search with one exact criterion over many emails
-// and every state, paging through the results.
-func (u *Users) FindByEmails(ctx context.Context, emails []string) (map[string]*provision.User, error) {
+// FindByEmails calls POST /api/v2/users/search with one exact criterion over at most
+// provision.MaxEmailsPerLookup emails and every state, paging through the results. It asks
+// for no expansion: only who exists, and in which state.
+func (u *Users) FindByEmails(ctx context.Context, emails []string) (map[string]provision.Found, error) {
 	if len(emails) > provision.MaxEmailsPerLookup {
 		return nil, fmt.Errorf("look up %d emails: %w: at most %d per call", len(emails), provision.ErrRejected, provision.MaxEmailsPerLookup)
 	}
-	found := make(map[string]*provision.User, len(emails))
+	found := make(map[string]provision.Found, len(emails))
 	if len(emails) == 0 {
 		return found, nil
 	}
-	users, err := u.search(ctx, platformclientv2.Usersearchrequest{
-		Expand: &userExpand,
-		Query: &[]platformclientv2.Usersearchcriteria{
-			{VarType: ptr("EXACT"), Fields: &[]string{"email"}, Values: &emails},
-			{VarType: ptr("EXACT"), Fields: &[]string{"state"}, Values: &userStates},
-		},
+	users, err := u.search(ctx, []platformclientv2.Usersearchcriteria{
+		{VarType: ptr("EXACT"), Fields: &[]string{"email"}, Values: &emails},
+		{VarType: ptr("EXACT"), Fields: &[]string{"state"}, Values: &userStates},
 	})
-	for i := range users {
-		found[strings.ToLower(users[i].Email)] = &users[i]
+	for _, f := range users {
+		found[strings.ToLower(f.Email)] = f
 	}
 	return found, err
 }
 
-// Get calls GET /api/v2/users/{userId} with userExpand expanded.
-func (u *Users) Get(ctx context.Context, id string) (provision.User, error) {
-	res, resp, err := u.api(ctx).GetUser(id, userExpand, "", "")
+// Read calls GET /api/v2/users with at most provision.MaxUsersPerRead ids, state any (so
+// inactive and deleted users come too) and readExpand. Expansions are "resolved with a best
+// effort approach" (SPEC): a user whose skills or languages did not come is read again from
+// GET /api/v2/users/{userId}/routingskills and .../routinglanguages.
+func (u *Users) Read(ctx context.Context, ids []string) (map[string]provision.User, error) {
+	const op = "GET /api/v2/users"
+	if len(ids) > provision.MaxUsersPerRead {
+		return nil, fmt.Errorf("read %d users: %w: at most %d per call", len(ids), provision.ErrRejected, provision.MaxUsersPerRead)
+	}
+	out := make(map[string]provision.User, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	l, resp, err := u.api(ctx).GetUsers(provision.MaxUsersPerRead, 1, ids, nil, "", readExpand, "", "any")
+	if err := check(op, resp, err); err != nil {
+		return nil, err
+	}
+	for _, r := range deref(l.Entities) {
+		usr := toUser(r)
+		if err := u.fillLevels(ctx, &usr, r); err != nil {
+			return nil, err
+		}
+		out[usr.ID] = usr
+	}
+	return out, nil
+}
+
+// fillLevels reads the skills and languages that a best-effort expansion left out.
+func (u *Users) fillLevels(ctx context.Context, usr *provision.User, r platformclientv2.User) error {
+	rt := &Routing{u.c}
+	var err error
+	if r.Skills == nil {
+		usr.Skills, err = rt.userLevels(ctx, usr.ID, "routingskills")
+		if err != nil {
+			return err
+		}
+	}
+	if r.Languages == nil {
+		usr.Languages, err = rt.userLevels(ctx, usr.ID, "routinglanguages")
+	}
+	return err
+}
+
+// get calls GET /api/v2/users/{userId}: the user's version and state, nothing expanded.
+func (u *Users) get(ctx context.Context, id string) (provision.User, error) {
+	res, resp, err := u.api(ctx).GetUser(id, nil, "", "")
 	if err := check("GET /api/v2/users/{id}", resp, err); err != nil {
 		return provision.User{}, err
 	}
@@ -94,10 +130,23 @@ func (u *Users) Create(ctx context.Context, in provision.NewUser) (provision.Use
 	return toUser(*res), nil
 }
 
-// SetDefaultStation calls PUT /api/v2/users/{userId}/station/defaultstation/{stationId}.
+// SetDefaultStation calls PUT /api/v2/users/{userId}/station/defaultstation/{stationId}. A
+// station that appeared moments ago is still being associated with its phone and answers 409
+// or 400 meanwhile; the call is repeated until it settles (TF retries 400, 408 and 409 here).
 func (u *Users) SetDefaultStation(ctx context.Context, userID, stationID string) error {
-	resp, err := u.api(ctx).PutUserStationDefaultstationStationId(userID, stationID)
-	return check("PUT /api/v2/users/{id}/station/defaultstation/{stationId}", resp, err)
+	return u.c.settle(ctx, stationAssociating, func() error {
+		resp, err := u.api(ctx).PutUserStationDefaultstationStationId(userID, stationID)
+		return check("PUT /api/v2/users/{id}/station/defaultstation/{stationId}", resp, err)
+	})
+}
+
+// stationAssociating reports the answers of a default station set while the station is
+// being associated: 409 (not userservice.stationalreadyhasdefaultuser, which is another
+// user's station and stays so) and 400.
+func stationAssociating(err error) bool {
+	var re *provision.RemoteError
+	return errors.As(err, &re) && (re.Status == http.StatusBadRequest ||
+		(re.Status == http.StatusConflict && re.Code != "userservice.stationalreadyhasdefaultuser"))
 }
 
 // Update calls PATCH /api/v2/users/{userId} with the user's version, reading the version
@@ -107,23 +156,29 @@ func (u *Users) Update(ctx context.Context, id string, version int, p provision.
 	if p.Addresses != nil {
 		body.Addresses = toContacts(p.Addresses)
 	}
-	if p.LocationIDs != nil {
-		locs := make([]platformclientv2.Location, len(p.LocationIDs))
-		for i := range p.LocationIDs {
-			locs[i] = platformclientv2.Location{Id: &p.LocationIDs[i]}
+	if p.Locations != nil {
+		// A placement is written with its location's id in id, as Genesys's Terraform
+		// provider writes it; it reads back with the location as locationDefinition.
+		locs := make([]platformclientv2.Location, len(p.Locations))
+		for i, l := range p.Locations {
+			locs[i] = platformclientv2.Location{Id: ptr(l.LocationID), Notes: optional(l.Notes)}
+			if len(l.Coordinates) > 0 {
+				locs[i].Coordinates = &l.Coordinates
+			}
 		}
 		body.Locations = &locs
 	}
 	if e := p.Employer; e != nil {
 		body.EmployerInfo = &platformclientv2.Employerinfo{
-			EmployeeId: optional(e.EmployeeID), EmployeeType: optional(e.EmployeeType), DateHire: optional(e.DateHire),
+			OfficialName: optional(e.OfficialName),
+			EmployeeId:   optional(e.EmployeeID), EmployeeType: optional(e.EmployeeType), DateHire: optional(e.DateHire),
 		}
 	}
 	read := func() (int, error) {
-		cur, err := u.Get(ctx, id)
+		cur, err := u.get(ctx, id)
 		return cur.Version, err
 	}
-	return onVersion(version, read, func(v int) error {
+	return u.c.onVersion(ctx, version, read, func(v int) error {
 		body.Version = ptr(v)
 		return u.patch(ctx, id, body)
 	})
@@ -148,7 +203,7 @@ func (u *Users) Restore(ctx context.Context, id string) error {
 		}
 		return deref(cur.Version), nil
 	}
-	return onVersion(0, read, func(v int) error {
+	return u.c.onVersion(ctx, 0, read, func(v int) error {
 		return u.patch(ctx, id, platformclientv2.Updateuser{State: ptr("active"), Version: ptr(v)})
 	})
 }
@@ -157,69 +212,110 @@ func (u *Users) Restore(ctx context.Context, id string) error {
 // inactive alone; a version conflict reads the user again.
 func (u *Users) Deactivate(ctx context.Context, id string) error {
 	read := func() (int, error) {
-		cur, err := u.Get(ctx, id)
+		cur, err := u.get(ctx, id)
 		if err == nil && cur.State == "inactive" {
 			return 0, errSettled
 		}
 		return cur.Version, err
 	}
-	return onVersion(0, read, func(v int) error {
+	return u.c.onVersion(ctx, 0, read, func(v int) error {
 		return u.patch(ctx, id, platformclientv2.Updateuser{State: ptr("inactive"), Version: ptr(v)})
 	})
 }
 
-// searchPageSize is the page size of user searches (the simulator's limit; Genesys states
-// none).
+// searchPageSize is the largest page of a search (Developer Center, "Search limits").
 const searchPageSize = 100
 
+// maxSearchResults is how far a search pages: "You can page through a maximum of 10,000
+// results" (Developer Center, "Search limits").
+const maxSearchResults = 10000
+
 // InDivision calls POST /api/v2/users/search for the active users of a division, every page.
-func (u *Users) InDivision(ctx context.Context, divisionID string) ([]provision.User, error) {
-	return u.search(ctx, platformclientv2.Usersearchrequest{
-		SortBy: ptr("id"),
-		Query: &[]platformclientv2.Usersearchcriteria{
-			{VarType: ptr("EXACT"), Fields: &[]string{"divisionId"}, Value: ptr(divisionID)},
-			{VarType: ptr("EXACT"), Fields: &[]string{"state"}, Values: &[]string{"active"}},
-		},
-	})
+// A search pages through at most 10,000 results, so a larger division is listed in parts: the
+// users whose id starts with each hexadecimal digit, and so on down while a part is still too
+// large (ids are UUIDs, which spread evenly).
+func (u *Users) InDivision(ctx context.Context, divisionID string) ([]provision.Found, error) {
+	inDivision := []platformclientv2.Usersearchcriteria{
+		{VarType: ptr("EXACT"), Fields: &[]string{"divisionId"}, Value: ptr(divisionID)},
+		{VarType: ptr("EXACT"), Fields: &[]string{"state"}, Values: &[]string{"active"}},
+	}
+	var list func(prefix string) ([]provision.Found, error)
+	list = func(prefix string) ([]provision.Found, error) {
+		q := inDivision
+		if prefix != "" {
+			q = append(slices.Clip(q), platformclientv2.Usersearchcriteria{VarType: ptr("STARTS_WITH"), Fields: &[]string{"id"}, Value: ptr(prefix)})
+		}
+		found, err := u.search(ctx, q)
+		if !errors.Is(err, errTooManyResults) {
+			return found, err
+		}
+		if len(prefix) >= 32 {
+			return nil, fmt.Errorf("list the users of division %s: more than %d share the id prefix %q", divisionID, maxSearchResults, prefix)
+		}
+		var all []provision.Found
+		for _, d := range "0123456789abcdef" {
+			part, err := list(prefix + string(d))
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, part...)
+		}
+		return all, nil
+	}
+	return list("")
 }
 
-// search calls POST /api/v2/users/search with req, every page.
-func (u *Users) search(ctx context.Context, req platformclientv2.Usersearchrequest) ([]provision.User, error) {
+// errTooManyResults is search's signal that its results run past maxSearchResults.
+var errTooManyResults = errors.New("more results than a search pages through")
+
+// search calls POST /api/v2/users/search with the criteria, sorted by id, every page, and
+// returns what it found. It returns errTooManyResults, before reading any further page, when
+// the first page says there are more than maxSearchResults.
+func (u *Users) search(ctx context.Context, q []platformclientv2.Usersearchcriteria) ([]provision.Found, error) {
 	const op = "POST /api/v2/users/search"
-	return listAll(ctx, op, func(n int) ([]provision.User, int, error) {
+	req := platformclientv2.Usersearchrequest{SortBy: ptr("id"), SortOrder: ptr("ASC"), Query: &q}
+	return listAll(ctx, op, func(n int) ([]provision.Found, int, error) {
 		req.PageSize, req.PageNumber = ptr(searchPageSize), ptr(n)
 		res, resp, err := u.api(ctx).PostUsersSearch(req)
 		if err := check(op, resp, err); err != nil {
 			return nil, 0, err
 		}
-		return toUsers(deref(res.Results)), deref(res.PageCount), nil
+		if deref(res.Total) > maxSearchResults {
+			return nil, 0, errTooManyResults
+		}
+		var out []provision.Found
+		for _, r := range deref(res.Results) {
+			out = append(out, provision.Found{ID: deref(r.Id), Email: deref(r.Email), State: deref(r.State)})
+		}
+		return out, deref(res.PageCount), nil
 	})
 }
 
 // Invite calls POST /api/v2/users/{userId}/invite without force: an outstanding invitation
-// is not sent again.
+// is not sent again, and its 409 (an invitation is outstanding, e.g. from the org's Auto
+// Invite, or from this call's first attempt when the connection dropped) is success.
 func (u *Users) Invite(ctx context.Context, id string) error {
 	resp, err := u.api(ctx).PostUserInvite(id, false)
-	return check("POST /api/v2/users/{id}/invite", resp, err)
+	err = check("POST /api/v2/users/{id}/invite", resp, err)
+	var re *provision.RemoteError
+	if errors.As(err, &re) && re.Status == http.StatusConflict {
+		return nil
+	}
+	return err
 }
 
+// toContacts is the addresses of a request: every field as the pipeline holds it (an entry
+// read from the org goes back whole), display left out (it is read-only).
 func toContacts(in []provision.Contact) *[]platformclientv2.Contact {
 	out := make([]platformclientv2.Contact, len(in))
 	for i, c := range in {
 		out[i] = platformclientv2.Contact{
 			MediaType: ptr(c.MediaType), VarType: ptr(c.Type),
 			Address: optional(c.Address), Extension: optional(c.Extension),
+			CountryCode: optional(c.CountryCode), Integration: optional(c.Integration),
 		}
 	}
 	return &out
-}
-
-func toUsers(in []platformclientv2.User) []provision.User {
-	var out []provision.User
-	for _, r := range in {
-		out = append(out, toUser(r))
-	}
-	return out
 }
 
 func toUser(r platformclientv2.User) provision.User {
@@ -236,14 +332,23 @@ func toUser(r platformclientv2.User) provision.User {
 		out.ManagerID = deref(m.Id)
 	}
 	for _, l := range deref(r.Locations) {
-		out.LocationIDs = append(out.LocationIDs, deref(l.Id))
+		// The placement's own id is not the location's: the location is locationDefinition.
+		if l.LocationDefinition == nil || deref(l.LocationDefinition.Id) == "" {
+			continue
+		}
+		out.Locations = append(out.Locations, provision.Placement{
+			LocationID: deref(l.LocationDefinition.Id), Notes: deref(l.Notes), Coordinates: deref(l.Coordinates),
+		})
 	}
 	if e := r.EmployerInfo; e != nil {
-		out.Employer = provision.EmployerInfo{EmployeeID: deref(e.EmployeeId), EmployeeType: deref(e.EmployeeType), DateHire: deref(e.DateHire)}
+		out.Employer = provision.EmployerInfo{
+			OfficialName: deref(e.OfficialName), EmployeeID: deref(e.EmployeeId), EmployeeType: deref(e.EmployeeType), DateHire: deref(e.DateHire),
+		}
 	}
 	for _, c := range deref(r.Addresses) {
 		out.Addresses = append(out.Addresses, provision.Contact{
 			MediaType: deref(c.MediaType), Type: deref(c.VarType), Address: deref(c.Address), Extension: deref(c.Extension),
+			CountryCode: deref(c.CountryCode), Integration: deref(c.Integration),
 		})
 	}
 	if r.Skills != nil {

@@ -50,6 +50,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	latency := fs.Duration("latency", 0, "delay added to every request")
 	stationDelay := fs.Duration("station-delay", 2*time.Second, "delay before a new WebRTC phone's station appears")
 	searchLag := fs.Duration("search-lag", time.Second, "delay before a user change reaches user search")
+	authLag := fs.Duration("auth-lag", time.Second, "how long role grants and phone creation for a new or restored user answer 404; 0 turns it off")
+	groupLag := fs.Duration("group-lag", time.Second, "how long GET on a group shows its version before a member change; 0 turns it off")
+	associateLag := fs.Duration("station-associate-lag", time.Second, "how long setting a new station as default answers 409; 0 turns it off")
+	searchExpandAll := fs.Bool("search-expand-all", false, "let user search honour every expand value (Genesys honours only authorization, conversationSummary, geolocation, outOfOffice, presence, routingStatus, station)")
 	seed := fs.Int64("seed", 1, "seed of the random faults and generated ids")
 	verbose := fs.Bool("v", false, "log every request (method, path, status) to stderr")
 	if err := fs.Parse(args); err != nil {
@@ -67,7 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usage("unexpected argument %q", fs.Arg(0))
 	case *fail503 < 0 || *fail503 > 1 || *drop < 0 || *drop > 1:
 		return usage("-fail-503 and -drop must be between 0 and 1")
-	case *rate < 0 || *ttl <= 0 || *window <= 0 || *latency < 0 || *stationDelay < 0 || *searchLag < 0:
+	case *rate < 0 || *ttl <= 0 || *window <= 0 || *latency < 0 || *stationDelay < 0 || *searchLag < 0 ||
+		*authLag < 0 || *groupLag < 0 || *associateLag < 0:
 		return usage("-rate and the durations must not be negative; -token-ttl and -rate-window must be positive")
 	}
 	host, _, err := net.SplitHostPort(*addr)
@@ -86,6 +91,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Org: org, TokenTTL: *ttl, RatePerMinute: *rate, RateWindow: *window,
 		Fail503Ratio: *fail503, DropRatio: *drop, Latency: *latency,
 		StationDelay: *stationDelay, SearchLag: *searchLag, Seed: *seed,
+		AuthLag: lagOption(*authLag), GroupLag: lagOption(*groupLag), StationAssociateLag: lagOption(*associateLag),
+		SearchExpandAll: *searchExpandAll,
 	}
 	if *verbose {
 		opts.Logf = log.New(stderr, "", log.LstdFlags|log.Lmicroseconds).Printf
@@ -114,6 +121,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "gcsim: stopped")
 	return 0
+}
+
+// lagOption maps a lag flag, where 0 is off, to its gcsim.Options field, where 0 is the
+// default and a negative value is off.
+func lagOption(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 func isLoopback(host string) bool {

@@ -618,7 +618,9 @@ func (e *harness) interruptTwice() {
 
 func TestSecondInterruptStopsAtOnce(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, gcsim.Options{StationDelay: time.Hour}) // stations never appear: rows wait
+	// Stations never appear, so rows wait; the auth cache lag is off, so that every row has
+	// started (its phone created) before the first signal.
+	e := newEnv(t, gcsim.Options{StationDelay: time.Hour, AuthLag: -1})
 	in := e.file("twice.csv", users(6, "twice")...)
 	e.interruptTwice()
 	start := time.Now()

@@ -63,7 +63,9 @@ func TestKillAndRerun(t *testing.T) {
 	for rep := range 5 {
 		resume := rep%2 == 0
 		t.Run(fmt.Sprintf("rep%d resume=%v", rep, resume), func(t *testing.T) {
-			e := newEnv(t, gcsim.Options{Seed: int64(rep)})
+			// A short auth cache lag: the batched grants of the first rows must settle
+			// within the time before the kill, or no row would be finished to resume.
+			e := newEnv(t, gcsim.Options{Seed: int64(rep), AuthLag: 100 * time.Millisecond})
 			in := e.file("kill.csv", lines...)
 			first := e.report("first.csv")
 

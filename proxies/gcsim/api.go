@@ -65,6 +65,7 @@ type apiEmployerInfo struct {
 type apiLocation struct {
 	ID                 string                 `json:"id"`
 	Notes              string                 `json:"notes,omitempty"`
+	Coordinates        map[string]float64     `json:"coordinates,omitempty"`
 	LocationDefinition *apiLocationDefinition `json:"locationDefinition,omitempty"`
 }
 
@@ -243,7 +244,7 @@ type apiPhoneBase struct {
 	State         string        `json:"state"`
 	Version       int           `json:"version"`
 	PhoneMetaBase apiRef        `json:"phoneMetaBase"`
-	Lines         []apiLineBase `json:"lines,omitempty"`
+	Lines         []apiLineBase `json:"lines"`
 	SelfURI       string        `json:"selfUri"`
 }
 
@@ -339,7 +340,7 @@ type searchResponse[T any] struct {
 	PageSize   int      `json:"pageSize"`
 	PageNumber int      `json:"pageNumber"`
 	Types      []string `json:"types"`
-	Results    []T      `json:"results,omitempty"`
+	Results    []T      `json:"results"` // required by SPEC, [] when empty
 }
 
 // searchCriteria is UserSearchCriteria and GroupSearchCriteria.
@@ -403,7 +404,7 @@ func (w *world) renderUser(u *user, f userFields, exp expansions) apiUser {
 	if exp["groups"] {
 		gs := []apiGroup{}
 		for _, g := range w.groupsOf(u.id) {
-			gs = append(gs, renderGroup(g))
+			gs = append(gs, w.renderGroup(g, time.Now()))
 		}
 		out.Groups = &gs
 	}
@@ -421,7 +422,8 @@ func (w *world) renderUser(u *user, f userFields, exp expansions) apiUser {
 	if exp["locations"] {
 		locs := []apiLocation{}
 		for _, l := range f.locations {
-			loc := apiLocation{ID: l.id, Notes: l.notes}
+			// The placement has an id of its own; the location is locationDefinition.
+			loc := apiLocation{ID: placementID(u.id, l.id), Notes: l.notes, Coordinates: l.coordinates}
 			if d := w.locationByID[l.id]; d != nil {
 				def := renderLocation(d)
 				loc.LocationDefinition = &def
@@ -537,10 +539,12 @@ func (w *world) renderQueue(q *queue) apiQueue {
 	return out
 }
 
-func renderGroup(g *group) apiGroup {
+// renderGroup builds the Group as read at now: its version lags its last member change by
+// the group lag (consistency.go).
+func (w *world) renderGroup(g *group, now time.Time) apiGroup {
 	return apiGroup{
 		ID: g.id, Name: g.name, DateModified: isoTime(g.modified), MemberCount: len(g.members),
-		State: "active", Version: g.version, Type: g.typ, RulesVisible: true, Visibility: "public",
+		State: "active", Version: g.shownVersion(now, w.groupLag), Type: g.typ, RulesVisible: true, Visibility: "public",
 		SelfURI: groupURI(g.id),
 	}
 }
@@ -589,12 +593,10 @@ func (w *world) renderPhone(p *phone, withUser bool) apiPhone {
 	return out
 }
 
-func renderPhoneBase(b *phoneBase, withLines bool) apiPhoneBase {
+func renderPhoneBase(b *phoneBase) apiPhoneBase {
 	out := apiPhoneBase{ID: b.id, Name: b.name, State: "active", Version: 1, PhoneMetaBase: apiRef{ID: b.metaBase}, SelfURI: baseURI(b.id)}
-	if withLines {
-		for _, l := range b.lines {
-			out.Lines = append(out.Lines, apiLineBase{ID: l.ID, Name: l.Name, State: "active", Version: 1, SelfURI: baseURI(b.id) + "/lines/" + l.ID})
-		}
+	for _, l := range b.lines {
+		out.Lines = append(out.Lines, apiLineBase{ID: l.ID, Name: l.Name, State: "active", Version: 1, SelfURI: baseURI(b.id) + "/lines/" + l.ID})
 	}
 	return out
 }

@@ -95,6 +95,8 @@ func (c *call) checkSubjectType() bool {
 
 // grantRole serves POST /api/v2/authorization/roles/{roleId} (body SubjectDivisions): grant
 // the role to every subject in every division. Grants are a set: granting again is a no-op.
+// If any subject was created or restored moments ago, nothing is granted and the answer is
+// 404 (see consistency.go).
 func (s *Sim) grantRole(c *call) {
 	if !c.checkSubjectType() {
 		return
@@ -133,6 +135,12 @@ func (s *Sim) grantRole(c *call) {
 			return
 		}
 		users = append(users, u)
+	}
+	for _, u := range users {
+		if !s.inAuthCache(u, c.now) {
+			s.notInAuthCache(c)
+			return
+		}
 	}
 	for _, u := range users {
 		for _, d := range b.DivisionIDs {
@@ -199,8 +207,9 @@ func (w *world) checkPairs(c *call, pairs []roleDivisionPair) bool {
 
 // changeGrants serves the bulk grant routes (body RoleDivisionGrants): it checks the
 // subjectType if checkType, reads the grants (an empty list only if allowEmpty), finds the
-// user and checks the pairs, then applies the change and answers 204.
-func (s *Sim) changeGrants(c *call, checkType, allowEmpty bool, apply func(u *user, pairs []roleDivisionPair)) {
+// user and checks the pairs, then applies the change and answers 204; apply may answer
+// instead and return false.
+func (s *Sim) changeGrants(c *call, checkType, allowEmpty bool, apply func(u *user, pairs []roleDivisionPair) bool) {
 	if checkType && !c.checkSubjectType() {
 		return
 	}
@@ -214,17 +223,24 @@ func (s *Sim) changeGrants(c *call, checkType, allowEmpty bool, apply func(u *us
 	if u == nil || !s.w.checkPairs(c, pairs) {
 		return
 	}
-	apply(u, pairs)
-	c.empty(http.StatusNoContent)
+	if apply(u, pairs) {
+		c.empty(http.StatusNoContent)
+	}
 }
 
 // bulkAddGrants serves POST /api/v2/authorization/subjects/{subjectId}/bulkadd (body
-// RoleDivisionGrants).
+// RoleDivisionGrants). For a user created or restored moments ago it answers 404 (see
+// consistency.go), as TF's retry of this call on 404 expects.
 func (s *Sim) bulkAddGrants(c *call) {
-	s.changeGrants(c, true, false, func(u *user, pairs []roleDivisionPair) {
+	s.changeGrants(c, true, false, func(u *user, pairs []roleDivisionPair) bool {
+		if !s.inAuthCache(u, c.now) {
+			s.notInAuthCache(c)
+			return false
+		}
 		for _, g := range pairs {
 			u.addGrant(g.RoleID, g.DivisionID, c.now)
 		}
+		return true
 	})
 }
 
@@ -238,10 +254,11 @@ func (s *Sim) bulkAddGrants(c *call) {
 // (SPEC lists no such code for bulkremove), and an empty list is 400 bad.request. The call has
 // no subjectType parameter in SPEC, so none is checked.
 func (s *Sim) bulkRemoveGrants(c *call) {
-	s.changeGrants(c, false, false, func(u *user, pairs []roleDivisionPair) {
+	s.changeGrants(c, false, false, func(u *user, pairs []roleDivisionPair) bool {
 		for _, g := range pairs {
 			u.removeGrant(g.RoleID, g.DivisionID)
 		}
+		return true
 	})
 }
 
@@ -254,13 +271,14 @@ func (s *Sim) bulkRemoveGrants(c *call) {
 // Modelling choice: grants must be present, but an empty list is accepted and removes every
 // grant the user holds directly (the org default role included).
 func (s *Sim) bulkReplaceGrants(c *call) {
-	s.changeGrants(c, true, true, func(u *user, pairs []roleDivisionPair) {
+	s.changeGrants(c, true, true, func(u *user, pairs []roleDivisionPair) bool {
 		u.grants = slices.DeleteFunc(u.grants, func(g grant) bool {
 			return !slices.Contains(pairs, roleDivisionPair{RoleID: g.roleID, DivisionID: g.divisionID})
 		})
 		for _, g := range pairs {
 			u.addGrant(g.RoleID, g.DivisionID, c.now)
 		}
+		return true
 	})
 }
 

@@ -55,7 +55,7 @@ func TestDivisionsAndRoles(t *testing.T) {
 }
 
 func TestGrants(t *testing.T) {
-	srv, c := start(t, Options{})
+	srv, c := start(t, noLags(Options{}))
 	u := c.createUser("Granted", "granted@example.com")
 	tests := []struct {
 		name   string
@@ -150,7 +150,7 @@ func grantsBody(pairs ...string) map[string]any {
 }
 
 func TestRemoveAndReplaceGrants(t *testing.T) {
-	srv, c := start(t, Options{})
+	srv, c := start(t, noLags(Options{}))
 	u := c.createUser("Regranted", "regranted@example.com")
 	subj := "/api/v2/authorization/subjects/" + u.ID
 	c.do("POST", subj+"/bulkadd", grantsBody(agentRoleID, salesDivID, commRoleID, homeDivID, agentRoleID, "*")).want(t, 204)
@@ -264,7 +264,7 @@ func TestBulkRemoveDefaultRole(t *testing.T) {
 }
 
 func TestGroupHeldGrants(t *testing.T) {
-	srv, c := start(t, Options{})
+	srv, c := start(t, noLags(Options{}))
 	if got := c.subject(brokerageID).pairs(""); got != "Brokerage:Agent@Sales" {
 		t.Fatalf("Brokerage grants %q", got)
 	}

@@ -10,7 +10,21 @@
 // the per-call size limits (50 group members added or removed, 100 queue members, 50 skills
 // or languages, ...; each refusal counts in Counters.LimitRejections), and listings shaped
 // like SPEC's (queue members have no total). Where the real behaviour is unconfirmed, the code says "Modelling
-// choice" next to what it does.
+// choice" next to what it does; where the documentation is silent, it takes the stricter reading.
+//
+// Its defaults are the documented behaviour; an option may loosen one (Options):
+//   - user search honours only the expand values Developer Center lists for it, takes at most
+//     50 values in a criterion, pages of at most 100 and no paging past 10,000 results;
+//   - GET /api/v2/groups/{groupId}/members includes owners and dynamically included people,
+//     .../individuals the direct members only;
+//   - a user's location reads with its own placement id and the location as
+//     locationDefinition; PATCH replaces locations, employerInfo and addresses whole;
+//   - GET /api/v2/users/{userId}/queues lists joined queues unless joined=false;
+//   - eventual consistency (consistency.go): 404 to grants and phones for a user created or
+//     restored moments ago, 409 to a default station being associated, group versions that
+//     lag their 202;
+//   - a deleted user loses its roles, its extensions and its default station and moves to the
+//     home division, and a restore brings none of them back.
 //
 // # Routes
 //
@@ -39,6 +53,7 @@
 //	DELETE /api/v2/authorization/subjects/{subjectId}/divisions/{divisionId}/roles/{roleId}
 //	GET    /api/v2/groups                      GET /api/v2/groups/{groupId} POST /api/v2/groups/search
 //	GET    /api/v2/groups/{groupId}/members    POST /api/v2/groups/{groupId}/members
+//	GET    /api/v2/groups/{groupId}/individuals
 //	DELETE /api/v2/groups/{groupId}/members
 //	GET    /api/v2/routing/queues              GET /api/v2/routing/queues/{queueId}
 //	GET    /api/v2/routing/queues/{queueId}/members
@@ -87,7 +102,8 @@
 //	  "divisions":  [{"id": "…", "name": "Home", "description": "…"}],
 //	  "roles":      [{"id": "…", "name": "Employee", "default": true}],
 //	  "groups":     [{"id": "…", "name": "Brokerage", "type": "official", "version": 1,
-//	                  "grants": [{"role": "Agent", "division": "Sales"}]}],
+//	                  "grants": [{"role": "Agent", "division": "Sales"}],
+//	                  "owners": ["existing.supervisor@example.com"], "dynamicMembers": ["…"]}],
 //	  "sites":      [{"id": "…", "name": "My PCV Site"}],
 //	  "phoneBases": [{"id": "…", "name": "WebRTC_Base", "phoneMetaBaseId": "inin_webrtc_softphone.json",
 //	                  "lines": [{"id": "…", "name": "WebRTC_Base_1"}]}],
@@ -98,6 +114,9 @@
 //	  "users": [{"id": "…", "name": "Existing Agent", "email": "existing.agent@example.com",
 //	             "state": "active", "division": "Home", "manager": "existing.supervisor@example.com",
 //	             "groups": ["Annuities"], "queues": ["Billing"], "locations": ["Remote"],
+//	             "unjoinedQueues": ["Retention"], "locationNotes": {"Remote": "desk 4"},
+//	             "addresses": [{"mediaType": "PHONE", "type": "WORK", "address": "+13175550100", "countryCode": "US"}],
+//	             "employerInfo": {"officialName": "…", "employeeId": "E-1", "employeeType": "…", "dateHire": "2020-01-06"},
 //	             "skills": {"Billing": 3}, "languages": {"Spanish": 4},
 //	             "grants": [{"role": "Communicate - User", "division": "Home"}],
 //	             "phone": {"id": "…", "name": "…", "site": "My PCV Site", "phoneBase": "WebRTC_Base",

@@ -20,7 +20,7 @@ func (s *Sim) listGroups(c *call) {
 	var out []apiGroup
 	for _, g := range s.w.groups {
 		if len(ids) == 0 || slices.Contains(ids, g.id) {
-			out = append(out, renderGroup(g))
+			out = append(out, s.w.renderGroup(g, c.now))
 		}
 	}
 	c.json(http.StatusOK, paginate(c, out, p))
@@ -31,7 +31,7 @@ func (s *Sim) getGroup(c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if g := s.pathGroup(c); g != nil {
-		c.json(http.StatusOK, renderGroup(g))
+		c.json(http.StatusOK, s.w.renderGroup(g, c.now))
 	}
 }
 
@@ -63,8 +63,10 @@ func (s *Sim) membersGroup(c *call, field string, ids []string) *group {
 }
 
 // addGroupMembers serves POST /api/v2/groups/{groupId}/members (body GroupMembersUpdate).
-// Membership is a set; every accepted call moves the group to the next version. The real
-// update is asynchronous; the simulator applies it before answering 202.
+// Membership is a set; every accepted call moves the group to the next version. The version
+// must be the group's current one; the real update is asynchronous (202), and GET shows the
+// new version only after the group lag (consistency.go), so a client that reads the version
+// in that time sends a stale one and gets 409. The simulator applies the members at once.
 func (s *Sim) addGroupMembers(c *call) {
 	var b struct {
 		MemberIDs []string `json:"memberIds"`
@@ -80,6 +82,9 @@ func (s *Sim) addGroupMembers(c *call) {
 		return
 	}
 	if b.Version == nil || *b.Version != g.version {
+		if b.Version != nil && *b.Version == g.shownVersion(c.now, s.groupLag()) {
+			s.lagged("group-version")
+		}
 		c.fail(http.StatusConflict, "general.conflict", msgBadVersion)
 		return
 	}
@@ -97,10 +102,13 @@ func (s *Sim) addGroupMembers(c *call) {
 }
 
 // removeGroupMembers serves DELETE /api/v2/groups/{groupId}/members?ids=a,b,c: remove up to
-// 50 direct members, 202 with an empty body, like adding. Membership is a set: an id that is
-// not a member (or names no user) is ignored. The call takes no version; every accepted call
-// moves the group to the next version, as adding does. The real update is asynchronous; the
-// simulator applies it before answering.
+// 50 direct members, 202 with an empty body, like adding. The call takes no version; every
+// accepted call moves the group to the next version, as adding does. The real update is
+// asynchronous; the simulator applies it before answering.
+//
+// Modelling choice (SPEC lists 404 without saying when): an id that is not a direct member is
+// ignored, but a call in which none is answers 404 general.resource.not.found, as a repeat of
+// a removal that was done already does.
 func (s *Sim) removeGroupMembers(c *call) {
 	ids := listParam(c.r.URL.Query(), "ids")
 	s.mu.Lock()
@@ -109,8 +117,13 @@ func (s *Sim) removeGroupMembers(c *call) {
 	if g == nil {
 		return
 	}
+	removed := false
 	for _, id := range ids {
-		g.remove(id)
+		removed = g.remove(id) || removed
+	}
+	if !removed {
+		c.fail(http.StatusNotFound, "general.resource.not.found", "The resource could not be found.")
+		return
 	}
 	g.changed(c.now)
 	c.json(http.StatusAccepted, struct{}{})
@@ -118,12 +131,12 @@ func (s *Sim) removeGroupMembers(c *call) {
 
 // listGroupMembers serves GET /api/v2/groups/{groupId}/members: paging (pageSize at most 500,
 // as for the other lists), sortOrder (ascending or descending; asc and desc are accepted too)
-// and expand (the user expand values): a UserEntityListing of the group's direct members. The
-// simulator has no dynamic members or owners, so those are all.
+// and expand (the user expand values): a UserEntityListing that "includes individuals,
+// owners, and dynamically included people" (SPEC), each once.
 //
 // Modelling choice: members are sorted by name (SPEC names no sort key), and deleted users
 // are not listed although they stay members (a restored user is listed again); the group's
-// memberCount still counts them.
+// memberCount counts the direct members, deleted ones included.
 func (s *Sim) listGroupMembers(c *call) {
 	p, ok := c.listPage()
 	if !ok {
@@ -141,17 +154,42 @@ func (s *Sim) listGroupMembers(c *call) {
 	if g == nil {
 		return
 	}
-	var members []*user
-	for _, id := range g.members {
-		if u := w.liveUser(id); u != nil {
-			members = append(members, u)
+	out := w.renderLiveUsers(slices.Concat(g.members, g.owners, g.dynamic), exp, desc)
+	c.json(http.StatusOK, paginate(c, out, p))
+}
+
+// renderLiveUsers renders the users of ids that are not deleted, each once, sorted by name.
+// The caller holds s.mu.
+func (w *world) renderLiveUsers(ids []string, exp expansions, desc bool) []apiUser {
+	var users []*user
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if u := w.liveUser(id); u != nil && !seen[id] {
+			seen[id] = true
+			users = append(users, u)
 		}
 	}
 	out := []apiUser{}
-	for _, u := range sortByName(members, func(u *user) string { return u.name }, desc) {
+	for _, u := range sortByName(users, func(u *user) string { return u.name }, desc) {
 		out = append(out, w.renderUser(u, u.userFields, exp))
 	}
-	c.json(http.StatusOK, paginate(c, out, p))
+	return out
+}
+
+// listGroupIndividuals serves GET /api/v2/groups/{groupId}/individuals: "Get all individuals
+// associated with the group", the direct members, without owners or dynamically included
+// people. SPEC gives it no paging parameters: every individual comes in one UserEntityListing
+// (modelling choice; TF reads it in one call too), sorted by name; deleted users are not
+// listed.
+func (s *Sim) listGroupIndividuals(c *call) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.pathGroup(c)
+	if g == nil {
+		return
+	}
+	out := s.w.renderLiveUsers(g.members, nil, false)
+	c.json(http.StatusOK, paginate(c, out, page{size: max(len(out), 1), number: 1}))
 }
 
 // searchGroups serves POST /api/v2/groups/search (body GroupSearchRequest): EXACT criteria on
@@ -175,7 +213,7 @@ func (s *Sim) searchGroups(c *call) {
 			return "active"
 		}
 		if matchAll(req.Query, get, nil) {
-			results = append(results, renderGroup(g))
+			results = append(results, s.w.renderGroup(g, c.now))
 		}
 	}
 	c.json(http.StatusOK, searchPageOf(results, p, "groups"))

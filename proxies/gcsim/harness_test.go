@@ -29,6 +29,7 @@ const (
 	supervisorID   = "0e000000-0000-4000-8000-000000000002"
 	inactiveID     = "0e000000-0000-4000-8000-000000000003"
 	deletedID      = "0e000000-0000-4000-8000-000000000004"
+	placedID       = "0e000000-0000-4000-8000-000000000005"
 	agentStationID = "57a70000-0000-4000-8000-000000000001"
 )
 
@@ -260,4 +261,11 @@ func (c *client) search(body any) searchOut {
 	var out searchOut
 	r.decode(c.t, &out)
 	return out
+}
+
+// noLags turns the eventual-consistency lags off (consistency.go), for tests about something
+// else; consistency_test.go tests the lags.
+func noLags(o Options) Options {
+	o.AuthLag, o.GroupLag, o.StationAssociateLag = -1, -1, -1
+	return o
 }

@@ -11,6 +11,7 @@ import (
 
 type world struct {
 	minPassword int
+	groupLag    time.Duration     // see consistency.go
 	clients     map[string]string // OAuth client id → secret
 	home        *division
 	defaultRole *role // nil when the org has none
@@ -54,11 +55,14 @@ type role struct {
 
 type group struct {
 	id, name, typ string
-	version       int
-	members       []string        // user ids, in the order they were added
+	version       int             // the version a member add must carry: every accepted change moves it
+	versions      []versionAt     // recent versions, oldest first, for GET (see shownVersion)
+	members       []string        // direct members' user ids ("individuals"), in the order they were added
 	isMember      map[string]bool // the same ids as a set
+	owners        []string        // owners' user ids; an owner need not be a member
+	dynamic       []string        // user ids included by the group's rules (from the org file only)
 	modified      time.Time
-	grants        []grant // held by the group, so by its members; only from the org file
+	grants        []grant // held by the group, so by its direct members; only from the org file
 }
 
 // add makes the user a member; it is a no-op for a member already.
@@ -72,6 +76,7 @@ func (g *group) add(userID string) {
 // changed moves the group to its next version, as every accepted member call does.
 func (g *group) changed(now time.Time) {
 	g.version++
+	g.versions = append(g.versions, versionAt{version: g.version, at: now})
 	g.modified = now
 }
 
@@ -149,9 +154,11 @@ type userFields struct {
 	version                        int
 }
 
-// userLocation is a user's placement at a location.
+// userLocation is a user's placement at a location: id is the location's (the placement's
+// own id is derived, see placementID).
 type userLocation struct {
-	id, notes string
+	id, notes   string
+	coordinates map[string]float64
 }
 
 func (f userFields) clone() userFields {
@@ -179,6 +186,7 @@ type user struct {
 	skills           map[string]float64 // routing skill id → proficiency
 	languages        map[string]float64 // routing language id → proficiency
 	invitedAt        time.Time          // last invitation sent; zero if none
+	authAt           time.Time          // when it was created or restored, for the auth cache lag
 }
 
 // record appends the user's current fields to the search history at now.
@@ -288,6 +296,7 @@ func newWorld(o *Org, now time.Time) *world {
 		if x.version < 1 {
 			x.version = 1
 		}
+		x.versions = []versionAt{{version: x.version}}
 		for _, og := range g.Grants {
 			x.grants = append(x.grants, toGrant(og))
 		}
@@ -335,7 +344,15 @@ func newWorld(o *Org, now time.Time) *world {
 			title: ou.Title, department: ou.Department, version: 1,
 		}, skills: map[string]float64{}, languages: map[string]float64{}}
 		for _, ln := range ou.Locations {
-			u.locations = append(u.locations, userLocation{id: locationByName[ln].id})
+			u.locations = append(u.locations, userLocation{id: locationByName[ln].id, notes: ou.LocationNotes[ln]})
+		}
+		for _, a := range ou.Addresses {
+			u.addresses = append(u.addresses, apiContact{
+				MediaType: a.MediaType, Type: a.Type, Address: a.Address, Extension: a.Extension, CountryCode: a.CountryCode,
+			})
+		}
+		if e := ou.EmployerInfo; e != nil {
+			u.employer = &apiEmployerInfo{OfficialName: e.OfficialName, EmployeeID: e.EmployeeID, EmployeeType: e.EmployeeType, DateHire: e.DateHire}
 		}
 		for n, p := range ou.Skills {
 			u.skills[skillByName[n].id] = p
@@ -348,6 +365,11 @@ func newWorld(o *Org, now time.Time) *world {
 		}
 		for _, qn := range ou.Queues {
 			queueByName[qn].add(u.id)
+		}
+		for _, qn := range ou.UnjoinedQueues {
+			q := queueByName[qn]
+			q.add(u.id)
+			q.member(u.id).joined = false
 		}
 		for _, og := range ou.Grants {
 			g := toGrant(og)
@@ -380,6 +402,15 @@ func newWorld(o *Org, now time.Time) *world {
 		}
 		// Seed users are in the search index from the start.
 		u.history = []indexed{{at: time.Time{}, f: u.userFields.clone()}}
+	}
+	for _, og := range o.Groups {
+		g := groupByName[og.Name]
+		for _, e := range og.Owners {
+			g.owners = append(g.owners, w.userByEmail[strings.ToLower(e)].id)
+		}
+		for _, e := range og.DynamicMembers {
+			g.dynamic = append(g.dynamic, w.userByEmail[strings.ToLower(e)].id)
+		}
 	}
 	return w
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -60,12 +61,19 @@ type OrgRole struct {
 // OrgGroup is a group. Version starts at 1 when omitted. Grants are roles the group holds,
 // and so every direct member of it (GET /api/v2/authorization/subjects/{userId} lists them
 // with the group's id as subjectId).
+//
+// Owners and DynamicMembers are users' emails. GET /api/v2/groups/{groupId}/members "includes
+// individuals, owners, and dynamically included people" (SPEC); GET .../individuals lists the
+// direct members only, the users whose Groups name the group. Owners need not be members, and
+// dynamic members are included by the group's rules, which the simulator does not evaluate.
 type OrgGroup struct {
-	ID      string     `json:"id"`
-	Name    string     `json:"name"`
-	Type    string     `json:"type,omitempty"` // official (default) or social
-	Version int        `json:"version,omitempty"`
-	Grants  []OrgGrant `json:"grants,omitempty"`
+	ID             string     `json:"id"`
+	Name           string     `json:"name"`
+	Type           string     `json:"type,omitempty"` // official (default) or social
+	Version        int        `json:"version,omitempty"`
+	Grants         []OrgGrant `json:"grants,omitempty"`
+	Owners         []string   `json:"owners,omitempty"`
+	DynamicMembers []string   `json:"dynamicMembers,omitempty"`
 }
 
 // OrgSite is a telephony site.
@@ -105,9 +113,11 @@ type OrgLineBase struct {
 	Name string `json:"name"`
 }
 
-// OrgUser is a user present before the run. Division, Groups, Queues, Locations, the keys of
-// Skills and Languages, and the grants' Role and Division are names; Manager is the email of
-// another user (names need not be unique). The user is a joined member of its Queues.
+// OrgUser is a user present before the run. Division, Groups, Queues, UnjoinedQueues,
+// Locations, the keys of Skills, Languages and LocationNotes, and the grants' Role and
+// Division are names; Manager is the email of another user (names need not be unique). The
+// user is a joined member of its Queues and a member, not joined, of its UnjoinedQueues. A
+// deleted user holds no grants and is in the home division, as Genesys leaves a deleted user.
 type OrgUser struct {
 	ID         string             `json:"id"`
 	Name       string             `json:"name"`
@@ -124,6 +134,28 @@ type OrgUser struct {
 	Locations  []string           `json:"locations,omitempty"`
 	Grants     []OrgGrant         `json:"grants,omitempty"`
 	Phone      *OrgPhone          `json:"phone,omitempty"`
+
+	UnjoinedQueues []string          `json:"unjoinedQueues,omitempty"`
+	LocationNotes  map[string]string `json:"locationNotes,omitempty"` // location name → the placement's notes
+	Addresses      []OrgAddress      `json:"addresses,omitempty"`
+	EmployerInfo   *OrgEmployerInfo  `json:"employerInfo,omitempty"`
+}
+
+// OrgAddress is one of a user's addresses (Contact): Address or Extension is set.
+type OrgAddress struct {
+	MediaType   string `json:"mediaType"`
+	Type        string `json:"type"`
+	Address     string `json:"address,omitempty"`
+	Extension   string `json:"extension,omitempty"`
+	CountryCode string `json:"countryCode,omitempty"`
+}
+
+// OrgEmployerInfo is a user's employer information.
+type OrgEmployerInfo struct {
+	OfficialName string `json:"officialName,omitempty"`
+	EmployeeID   string `json:"employeeId,omitempty"`
+	EmployeeType string `json:"employeeType,omitempty"`
+	DateHire     string `json:"dateHire,omitempty"`
 }
 
 // OrgGrant is a role granted in a division, both by name. Division "*" means all divisions.
@@ -328,9 +360,22 @@ func (o *Org) Validate() error {
 				return fmt.Errorf("user %s: unknown group %q", u.Email, g)
 			}
 		}
-		for _, q := range u.Queues {
+		for _, q := range append(slices.Clone(u.Queues), u.UnjoinedQueues...) {
 			if !queues[q] {
 				return fmt.Errorf("user %s: unknown queue %q", u.Email, q)
+			}
+		}
+		if u.State == "deleted" && (len(u.Grants) > 0 || u.Division != o.HomeDivision || u.Phone != nil) {
+			return fmt.Errorf("user %s: a deleted user holds no grants, has no phone and is in the home division", u.Email)
+		}
+		for l := range u.LocationNotes {
+			if !slices.Contains(u.Locations, l) {
+				return fmt.Errorf("user %s: notes for location %q, which is not among its locations", u.Email, l)
+			}
+		}
+		for _, a := range u.Addresses {
+			if !slices.Contains(contactMediaTypes, a.MediaType) || !slices.Contains(contactTypes, a.Type) || (a.Address == "") == (a.Extension == "") {
+				return fmt.Errorf("user %s: address %+v: bad media type or type, or not exactly one of address and extension", u.Email, a)
 			}
 		}
 		for _, l := range u.Locations {
@@ -373,6 +418,13 @@ func (o *Org) Validate() error {
 			return fmt.Errorf("user %s: manager %q is not another user's email", u.Email, u.Manager)
 		}
 	}
+	for _, g := range o.Groups {
+		for _, e := range append(slices.Clone(g.Owners), g.DynamicMembers...) {
+			if !emails[strings.ToLower(e)] {
+				return fmt.Errorf("group %s: owner or dynamic member %q is not a user's email", g.Name, e)
+			}
+		}
+	}
 	if o.PasswordPolicy.MinLength < 0 {
 		return errors.New("negative password minLength")
 	}
@@ -404,7 +456,10 @@ func DefaultOrg() *Org {
 			{ID: "20e50000-0000-4000-8000-000000000005", Name: "Telephony Admin", Description: "Telephony administrator"},
 		},
 		Groups: []OrgGroup{
-			{ID: "36000000-0000-4000-8000-000000000001", Name: "Annuities", Type: "official", Version: 1},
+			{
+				ID: "36000000-0000-4000-8000-000000000001", Name: "Annuities", Type: "official", Version: 1,
+				Owners: []string{"existing.supervisor@example.com"}, DynamicMembers: []string{"placed.agent@example.com"},
+			},
 			{ID: "36000000-0000-4000-8000-000000000002", Name: "IRA", Type: "official", Version: 1},
 			{
 				ID: "36000000-0000-4000-8000-000000000003", Name: "Brokerage", Type: "official", Version: 1,
@@ -475,7 +530,19 @@ func DefaultOrg() *Org {
 			{
 				ID: "0e000000-0000-4000-8000-000000000004", Name: "Deleted User", Email: "deleted.user@example.com",
 				State: "deleted", Division: "Home",
-				Grants: []OrgGrant{{Role: "Employee", Division: "Home"}},
+			},
+			{
+				ID: "0e000000-0000-4000-8000-000000000005", Name: "Placed Agent", Email: "placed.agent@example.com",
+				State: "active", Division: "Sales", Title: "Agent",
+				Queues: []string{"Support Tier 2"}, UnjoinedQueues: []string{"Sales Inbound"},
+				Skills: map[string]float64{"Billing": 2}, Languages: map[string]float64{"French": 3},
+				Locations: []string{"Indianapolis HQ"}, LocationNotes: map[string]string{"Indianapolis HQ": "Desk 4B"},
+				Addresses: []OrgAddress{
+					{MediaType: "PHONE", Type: "WORK", Address: "+13175550199", CountryCode: "US"},
+					{MediaType: "PHONE", Type: "HOME", Address: "+13175550111", CountryCode: "US"},
+				},
+				EmployerInfo: &OrgEmployerInfo{OfficialName: "Wayne Enterprises Inc.", EmployeeID: "E-100", EmployeeType: "Full-time", DateHire: "2020-01-06"},
+				Grants:       []OrgGrant{{Role: "Employee", Division: "Home"}, {Role: "Agent", Division: "Sales"}},
 			},
 		},
 	}

@@ -65,6 +65,21 @@ func TestLoadOrgRejects(t *testing.T) {
 		{"group grant in unknown division", func(o map[string]any) {
 			o["groups"].([]any)[2].(map[string]any)["grants"] = []any{map[string]any{"role": "Agent", "division": "Nowhere"}}
 		}, "unknown role"},
+		{"deleted user with a grant", func(o map[string]any) {
+			o["users"].([]any)[3].(map[string]any)["grants"] = []any{map[string]any{"role": "Employee", "division": "Home"}}
+		}, "a deleted user holds no grants"},
+		{"deleted user outside the home division", func(o map[string]any) {
+			o["users"].([]any)[3].(map[string]any)["division"] = "Sales"
+		}, "a deleted user holds no grants"},
+		{"notes for a location the user lacks", func(o map[string]any) {
+			o["users"].([]any)[4].(map[string]any)["locationNotes"] = map[string]any{"Remote": "x"}
+		}, "not among its locations"},
+		{"address with both number and extension", func(o map[string]any) {
+			o["users"].([]any)[4].(map[string]any)["addresses"] = []any{map[string]any{"mediaType": "PHONE", "type": "WORK", "address": "+1", "extension": "2"}}
+		}, "exactly one of address and extension"},
+		{"unknown group owner", func(o map[string]any) {
+			o["groups"].([]any)[0].(map[string]any)["owners"] = []any{"nobody@example.com"}
+		}, "owner or dynamic member"},
 		{"duplicate id", func(o map[string]any) {
 			o["roles"].([]any)[1].(map[string]any)["id"] = homeDivID
 		}, "already used"},

@@ -143,9 +143,6 @@ const (
 	// maxListPageSize: SPEC states no maximum for the list endpoints; Genesys's Terraform
 	// provider pages users and groups with 500, so 500 is allowed and more is refused.
 	maxListPageSize = 500
-	// maxSearchPageSize: modelling choice; the search maximum is unconfirmed, 100 is the
-	// common Genesys search limit. Above it: 400 too.many.requested.results.
-	maxSearchPageSize = 100
 )
 
 // page is a pageSize/pageNumber pair.

@@ -55,6 +55,7 @@ func apiRoutes() []route {
 		{"POST /api/v2/groups/search", (*Sim).searchGroups},
 		{"GET /api/v2/groups/{groupId}", (*Sim).getGroup},
 		{"GET /api/v2/groups/{groupId}/members", (*Sim).listGroupMembers},
+		{"GET /api/v2/groups/{groupId}/individuals", (*Sim).listGroupIndividuals},
 		{"POST /api/v2/groups/{groupId}/members", (*Sim).addGroupMembers},
 		{"DELETE /api/v2/groups/{groupId}/members", (*Sim).removeGroupMembers},
 		// Routing.

@@ -460,11 +460,7 @@ func (s *Sim) deleteUserLevel(c *call, k levelKind, id string, status int) {
 		return
 	}
 	delete(levels, id)
-	if status == http.StatusOK {
-		c.json(status, struct{}{})
-		return
-	}
-	c.empty(status)
+	c.empty(status) // SPEC declares no body for either
 }
 
 func (s *Sim) deleteUserSkill(c *call) {

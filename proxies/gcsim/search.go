@@ -2,12 +2,21 @@ package gcsim
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 )
 
-// maxCriteriaValues: modelling choice; SPEC names 400 search.criteria.values.exceed.limit
-// without its limit.
-const maxCriteriaValues = 100
+// Developer Center's "Search limits" page, for most search resources: at most 50 values in
+// one criterion (400 search.criteria.values.exceed.limit), a value of at most 300
+// characters, pages of at most 100, and no paging past 10,000 results.
+const (
+	maxCriteriaValues = 50
+	maxValueLength    = 300
+	maxSearchPageSize = 100
+	maxSearchResults  = 10000
+	searchExact       = "EXACT"
+	searchStartsWith  = "STARTS_WITH"
+)
 
 // searchPage reads the paging of a search body. 0 means the default, as for lists.
 func (c *call) searchPage(req searchRequest) (page, bool) {
@@ -23,7 +32,13 @@ func (c *call) searchPage(req searchRequest) (page, bool) {
 		p.number = 1
 	}
 	if p.size > maxSearchPageSize {
-		c.fail(http.StatusBadRequest, "too.many.requested.results", "too many requested results")
+		c.fail(http.StatusBadRequest, "too.many.requested.results", "too many requested results: the page size is at most %d", maxSearchPageSize)
+		return page{}, false
+	}
+	// Modelling choice: the page that would reach past the 10,000th result is refused with
+	// SPEC's code for too many results (the limit is documented, its answer is not).
+	if p.number*p.size > maxSearchResults {
+		c.fail(http.StatusBadRequest, "too.many.requested.results", "too many requested results: a search pages through at most %d results", maxSearchResults)
 		return page{}, false
 	}
 	return p, true
@@ -44,15 +59,16 @@ func (s *Sim) searchBody(c *call, known func(field string) bool) (searchRequest,
 	return req, p, true
 }
 
-// checkCriteria accepts only what the simulator implements: EXACT criteria on known fields,
-// with value or values. Anything else is a 400, so that a client relying on an unsimulated
-// search feature notices. More than maxCriteriaValues values count in LimitRejections. The
-// caller must not hold s.mu.
+// checkCriteria accepts only what the simulator implements: EXACT and STARTS_WITH criteria on
+// known fields, with value or values. Anything else is a 400, so that a client relying on an
+// unsimulated search feature notices. More than maxCriteriaValues values count in
+// LimitRejections. The caller must not hold s.mu.
 func (s *Sim) checkCriteria(c *call, qs []searchCriteria, known func(field string) bool) bool {
 	for _, q := range qs {
+		long := len(q.Value) > maxValueLength || slices.ContainsFunc(q.Values, func(v string) bool { return len(v) > maxValueLength })
 		switch {
-		case q.Type != "EXACT":
-			c.fail(http.StatusBadRequest, "invalid.value", "Value [%s] is not valid for field type [type]. The simulator supports EXACT only", q.Type)
+		case q.Type != searchExact && q.Type != searchStartsWith:
+			c.fail(http.StatusBadRequest, "invalid.value", "Value [%s] is not valid for field type [type]. The simulator supports EXACT and STARTS_WITH only", q.Type)
 		case len(q.Group) > 0:
 			c.fail(http.StatusBadRequest, "invalid.value", "Nested criteria groups are not supported by the simulator")
 		case len(q.Fields) == 0:
@@ -60,7 +76,9 @@ func (s *Sim) checkCriteria(c *call, qs []searchCriteria, known func(field strin
 		case q.Value == "" && len(q.Values) == 0:
 			c.fail(http.StatusBadRequest, "bad.request", "A search criterion needs value or values")
 		case len(q.Values) > maxCriteriaValues:
-			s.rejectLimit(c, "search.criteria.values.exceed.limit", "search criteria values exceeded limit")
+			s.rejectLimit(c, "search.criteria.values.exceed.limit", "search criteria values exceeded limit (at most %d values in one criterion)", maxCriteriaValues)
+		case long:
+			c.fail(http.StatusBadRequest, "invalid.value", "A search value is at most %d characters", maxValueLength)
 		default:
 			for _, f := range q.Fields {
 				if !known(f) {
@@ -76,7 +94,8 @@ func (s *Sim) checkCriteria(c *call, qs []searchCriteria, known func(field strin
 }
 
 // matchAll reports whether an object matches every criterion: one of the criterion's fields
-// equals one of its values (case-insensitively for the fields in fold).
+// equals (EXACT) or starts with (STARTS_WITH) one of its values, case-insensitively for the
+// fields in fold.
 func matchAll(qs []searchCriteria, get func(field string) string, fold map[string]bool) bool {
 	for _, q := range qs {
 		vals := q.Values
@@ -87,7 +106,11 @@ func matchAll(qs []searchCriteria, get func(field string) string, fold map[strin
 		for _, f := range q.Fields {
 			have := get(f)
 			for _, v := range vals {
-				if have == v || (fold[f] && strings.EqualFold(have, v)) {
+				h, want := have, v
+				if fold[f] {
+					h, want = strings.ToLower(h), strings.ToLower(want)
+				}
+				if h == want || (q.Type == searchStartsWith && strings.HasPrefix(h, want)) {
 					hit = true
 				}
 			}
@@ -106,6 +129,6 @@ func searchPageOf[T any](results []T, p page, typ string) searchResponse[T] {
 	end := min(start+p.size, total)
 	return searchResponse[T]{
 		Total: total, PageCount: (total + p.size - 1) / p.size, PageSize: p.size, PageNumber: p.number,
-		Types: []string{typ}, Results: results[start:end],
+		Types: []string{typ}, Results: append([]T{}, results[start:end]...),
 	}
 }

@@ -31,8 +31,16 @@ type Options struct {
 	Latency       time.Duration // added to every request but /__sim ones
 	StationDelay  time.Duration // a WebRTC phone's station appears this long after the phone
 	SearchLag     time.Duration // a user change reaches POST /api/v2/users/search this long after it is made
-	Seed          int64         // seeds the random faults and the generated ids
-	Logf          func(format string, args ...any)
+	// Eventual consistency that Genesys documents and its Terraform provider retries (see
+	// consistency.go). Zero means the default; a negative value turns the lag off.
+	AuthLag             time.Duration // role grants and phone creation naming a user answer 404 this long after the user is created (default 1 s)
+	GroupLag            time.Duration // a group member change (202) takes effect, and moves the group's version, this long later (default 1 s)
+	StationAssociateLag time.Duration // setting a new station as default answers 409 this long after it appears (default 1 s)
+	// SearchExpandAll makes user search honour every expand value, as GET /api/v2/users does.
+	// By default it honours only those Developer Center lists for the users resource.
+	SearchExpandAll bool
+	Seed            int64 // seeds the random faults and the generated ids
+	Logf            func(format string, args ...any)
 	// Observe, when set, is told of every /oauth/token and API request when it is answered:
 	// benchmarks read the achieved rate and the 429s off it. It must be safe for concurrent use.
 	Observe func(Observed)
@@ -108,10 +116,11 @@ func New(opts Options) *Sim {
 		scripts: map[string][]Fault{},
 		counts: Counters{
 			Requests: map[string]int{}, CreateAttempts: map[string]int{}, CreateConflicts: map[string]int{}, PhoneCreateAttempts: map[string]int{},
-			Invites: map[string]int{},
+			Invites: map[string]int{}, Lagged: map[string]int{},
 		},
 	}
 	s.routes = apiRoutes()
+	s.w.groupLag = s.groupLag()
 	return s
 }
 

@@ -36,9 +36,15 @@ type Counters struct {
 	Invites map[string]int `json:"invites"`
 	// LimitRejections counts the 400 answers given because one call carried too many items:
 	// more than 50 group members (added or removed), 100 queue members, 50 skills or languages, 50 users to move
-	// between divisions, 100 search criterion values, 100 user ids or 100 role ids. Page sizes
+	// between divisions, 50 search criterion values, 100 user ids or 100 role ids. Page sizes
 	// above their maximum are not counted.
 	LimitRejections int `json:"limitRejections"`
+	// Lagged counts the answers given because of eventual consistency (consistency.go), by
+	// reason: "auth-cache" (404 to a grant or a phone for a user created or restored moments
+	// ago), "station-associating" (409 to a default station set moments after the station
+	// appeared), "group-version" (409 to a member add carrying the version GET showed while
+	// the group's last change was still being applied).
+	Lagged map[string]int `json:"lagged"`
 }
 
 // Counters returns a snapshot of the counters.
@@ -50,6 +56,7 @@ func (s *Sim) Counters() Counters {
 	c.CreateAttempts = maps.Clone(c.CreateAttempts)
 	c.CreateConflicts = maps.Clone(c.CreateConflicts)
 	c.PhoneCreateAttempts = maps.Clone(c.PhoneCreateAttempts)
+	c.Lagged = maps.Clone(c.Lagged)
 	c.Invites = maps.Clone(c.Invites)
 	return c
 }
@@ -85,12 +92,13 @@ type UserState struct {
 	ManagerID        string             `json:"managerId,omitempty"`
 	ManagerEmail     string             `json:"managerEmail,omitempty"` // the manager's email
 	Version          int                `json:"version"`
-	Groups           []string           `json:"groups"`    // names of the groups the user is a direct member of
-	GroupIDs         []string           `json:"groupIds"`  // their ids, in the same order
-	Queues           []string           `json:"queues"`    // names of the queues the user is a member of, in org order
-	Skills           map[string]float64 `json:"skills"`    // routing skill name → proficiency
-	Languages        map[string]float64 `json:"languages"` // routing language name → proficiency
-	Locations        []string           `json:"locations"` // names of the user's locations, in the order set
+	Groups           []string           `json:"groups"`                  // names of the groups the user is a direct member of
+	GroupIDs         []string           `json:"groupIds"`                // their ids, in the same order
+	Queues           []string           `json:"queues"`                  // names of the queues the user is a member of, in org order
+	Skills           map[string]float64 `json:"skills"`                  // routing skill name → proficiency
+	Languages        map[string]float64 `json:"languages"`               // routing language name → proficiency
+	Locations        []string           `json:"locations"`               // names of the user's locations, in the order set
+	LocationNotes    map[string]string  `json:"locationNotes,omitempty"` // location name → the placement's notes, when set
 	OfficialName     string             `json:"officialName,omitempty"`
 	EmployeeID       string             `json:"employeeId,omitempty"`
 	EmployeeType     string             `json:"employeeType,omitempty"`
@@ -103,10 +111,11 @@ type UserState struct {
 
 // AddressState is one of a user's addresses (Contact): Address or Extension is set.
 type AddressState struct {
-	MediaType string `json:"mediaType"`
-	Type      string `json:"type"`
-	Address   string `json:"address,omitempty"`
-	Extension string `json:"extension,omitempty"`
+	MediaType   string `json:"mediaType"`
+	Type        string `json:"type"`
+	Address     string `json:"address,omitempty"`
+	Extension   string `json:"extension,omitempty"`
+	CountryCode string `json:"countryCode,omitempty"`
 }
 
 // QueueState is a queue with its members' user ids, in the order they were added.
@@ -134,6 +143,7 @@ type GroupState struct {
 	Name    string       `json:"name"`
 	Version int          `json:"version"`
 	Members []string     `json:"members"`
+	Owners  []string     `json:"owners,omitempty"`
 	Grants  []GrantState `json:"grants"`
 }
 
@@ -187,13 +197,20 @@ func (s *Sim) State() State {
 			us.Languages[w.languageByID[id].name] = p
 		}
 		for _, l := range u.locations {
-			us.Locations = append(us.Locations, w.locationByID[l.id].name)
+			name := w.locationByID[l.id].name
+			us.Locations = append(us.Locations, name)
+			if l.notes != "" {
+				if us.LocationNotes == nil {
+					us.LocationNotes = map[string]string{}
+				}
+				us.LocationNotes[name] = l.notes
+			}
 		}
 		if e := u.employer; e != nil {
 			us.OfficialName, us.EmployeeID, us.EmployeeType, us.DateHire = e.OfficialName, e.EmployeeID, e.EmployeeType, e.DateHire
 		}
 		for _, a := range u.addresses {
-			us.Addresses = append(us.Addresses, AddressState{MediaType: a.MediaType, Type: a.Type, Address: a.Address, Extension: a.Extension})
+			us.Addresses = append(us.Addresses, AddressState{MediaType: a.MediaType, Type: a.Type, Address: a.Address, Extension: a.Extension, CountryCode: a.CountryCode})
 		}
 		for _, g := range w.groupsOf(u.id) {
 			us.Groups = append(us.Groups, g.name)
@@ -204,7 +221,8 @@ func (s *Sim) State() State {
 	}
 	for _, g := range w.groups {
 		out.Groups = append(out.Groups, GroupState{
-			ID: g.id, Name: g.name, Version: g.version, Members: append([]string{}, g.members...), Grants: w.grantStates(g.grants),
+			ID: g.id, Name: g.name, Version: g.version, Members: append([]string{}, g.members...),
+			Owners: slices.Clone(g.owners), Grants: w.grantStates(g.grants),
 		})
 	}
 	for _, q := range w.queues {

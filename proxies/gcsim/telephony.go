@@ -48,9 +48,9 @@ func (s *Sim) getSite(c *call) {
 	c.json(http.StatusOK, renderSite(st))
 }
 
-// listPhoneBases serves GET /api/v2/telephony/providers/edges/phonebasesettings: paging, name
-// (exact, case-insensitive, as for sites) and expand. Modelling choice: lines are listed only
-// with expand=lines (lines is in SPEC's expand enum; the list without it is unconfirmed).
+// listPhoneBases serves GET /api/v2/telephony/providers/edges/phonebasesettings: paging and
+// name (exact, case-insensitive, as for sites). SPEC offers expand=lines, yet requires lines
+// (each with its required name) in every PhoneBase: they are always listed, expanded or not.
 func (s *Sim) listPhoneBases(c *call) {
 	q := c.r.URL.Query()
 	p, ok := c.listPage()
@@ -58,13 +58,12 @@ func (s *Sim) listPhoneBases(c *call) {
 		return
 	}
 	name := q.Get("name")
-	withLines := expandParam(listParam(q, "expand"))["lines"]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []apiPhoneBase
 	for _, b := range s.w.bases {
 		if name == "" || strings.EqualFold(b.name, name) {
-			out = append(out, renderPhoneBase(b, withLines))
+			out = append(out, renderPhoneBase(b))
 		}
 	}
 	c.json(http.StatusOK, paginate(c, out, p))
@@ -80,7 +79,7 @@ func (s *Sim) getPhoneBase(c *call) {
 		c.fail(http.StatusNotFound, "general.resource.not.found", "Unable to find a Phone Base Settings with that id.")
 		return
 	}
-	c.json(http.StatusOK, renderPhoneBase(b, true))
+	c.json(http.StatusOK, renderPhoneBase(b))
 }
 
 // wildcardMatch matches s against a pattern in which * stands for any run of characters,
@@ -206,6 +205,11 @@ func (s *Sim) createPhone(c *call) {
 	}
 	if base.webRTC() && owner == nil {
 		c.fail(http.StatusBadRequest, "webrtc.user.required", "A webRtcUser is required.")
+		return
+	}
+	if owner != nil && !s.inAuthCache(owner, c.now) {
+		// TF retries phone creation on 404: the new user is not known everywhere yet.
+		s.notInAuthCache(c)
 		return
 	}
 	for _, ph := range w.phones {
@@ -345,7 +349,8 @@ func (s *Sim) getUserStation(c *call) {
 
 // setDefaultStation serves PUT /api/v2/users/{userId}/station/defaultstation/{stationId}.
 // Modelling choice: setting the station that is already the user's default is 202 again
-// (unconfirmed). A user's previous default station is released.
+// (unconfirmed). A user's previous default station is released. A station that appeared
+// moments ago answers 409 (see consistency.go).
 func (s *Sim) setDefaultStation(c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -362,6 +367,13 @@ func (s *Sim) setDefaultStation(c *call) {
 	}
 	if st.defaultUserID != "" && st.defaultUserID != u.id {
 		c.fail(http.StatusConflict, "userservice.stationalreadyhasdefaultuser", "Station is already associated")
+		return
+	}
+	if c.now.Before(st.visibleAt.Add(s.stationAssociateLag())) {
+		// The station is still being associated with its phone (TF retries 400, 408 and
+		// 409 here). Modelling choice: SPEC's 409 general.conflict.
+		s.lagged("station-associating")
+		c.fail(http.StatusConflict, "general.conflict", "The station is being associated; try again shortly.")
 		return
 	}
 	if old := w.stationByID[u.defaultStationID]; old != nil && old != st {

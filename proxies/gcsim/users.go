@@ -2,6 +2,7 @@ package gcsim
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -132,6 +133,7 @@ func (s *Sim) createUser(c *call) {
 		title: b.Title, department: b.Department, addresses: addresses, version: 1,
 	}, skills: map[string]float64{}, languages: map[string]float64{}}
 	u.record(c.now)
+	u.authAt = c.now
 	if w.defaultRole != nil {
 		u.addGrant(w.defaultRole.id, w.home.id, c.now) // the org default role, as a real org grants it
 	}
@@ -242,8 +244,9 @@ func (s *Sim) patchUser(c *call) {
 		Manager    *string       `json:"manager"`
 		Addresses  *[]apiContact `json:"addresses"`
 		Locations  *[]struct {
-			ID    string `json:"id"`
-			Notes string `json:"notes"`
+			ID          string             `json:"id"`
+			Notes       string             `json:"notes"`
+			Coordinates map[string]float64 `json:"coordinates"`
 		} `json:"locations"`
 		EmployerInfo *apiEmployerInfo `json:"employerInfo"`
 	}
@@ -338,7 +341,7 @@ func (s *Sim) patchUser(c *call) {
 			}
 			// Modelling choice: a location listed twice is kept once, with its first notes.
 			if !slices.ContainsFunc(f.locations, func(x userLocation) bool { return x.id == l.ID }) {
-				f.locations = append(f.locations, userLocation{id: l.ID, notes: l.Notes})
+				f.locations = append(f.locations, userLocation{id: l.ID, notes: l.Notes, coordinates: l.Coordinates})
 			}
 		}
 	}
@@ -350,13 +353,16 @@ func (s *Sim) patchUser(c *call) {
 		delete(w.userByEmail, strings.ToLower(u.email))
 		w.userByEmail[strings.ToLower(f.email)] = u
 	}
+	if u.state == "deleted" && f.state != "deleted" {
+		u.authAt = c.now // a restored user reaches the auth cache anew
+	}
 	f.version++
 	u.userFields = f
 	u.record(c.now)
 	c.json(http.StatusOK, w.renderUser(u, u.userFields, nil))
 }
 
-// deleteUser serves DELETE /api/v2/users/{userId}: a soft delete.
+// deleteUser serves DELETE /api/v2/users/{userId}: a soft delete (see world.delete).
 func (s *Sim) deleteUser(c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -365,16 +371,7 @@ func (s *Sim) deleteUser(c *call) {
 		c.fail(http.StatusNotFound, "general.resource.not.found", msgUserNotFound+". ")
 		return
 	}
-	u.state = "deleted"
-	u.version++
-	u.record(c.now)
-	// Modelling choice: a deleted user leaves every queue (restoring does not bring the
-	// memberships back); group memberships and grants are kept.
-	for _, q := range s.w.queues {
-		if q.remove(u.id) {
-			q.modified = c.now
-		}
-	}
+	s.w.delete(u, c.now)
 	c.json(http.StatusOK, struct{}{})
 }
 
@@ -443,6 +440,13 @@ var searchableUserFields = map[string]func(u *user, f userFields) string{
 // foldUserFields are matched case-insensitively.
 var foldUserFields = map[string]bool{"email": true, "username": true}
 
+// searchUserExpands are the expand values user search honours, as Developer Center's
+// "Resource search" page lists them for the users resource. The page does not say what
+// becomes of the others; the simulator leaves them out of the results (the search itself
+// succeeds), so that a client relying on them reads, for instance, a user without groups.
+// Options.SearchExpandAll honours every value instead.
+var searchUserExpands = []string{"authorization", "conversationSummary", "geolocation", "outOfOffice", "presence", "routingStatus", "station"}
+
 // searchUsers serves POST /api/v2/users/search (body UserSearchRequest). It sees the search
 // index, which lags Options.SearchLag behind the users.
 func (s *Sim) searchUsers(c *call) {
@@ -457,6 +461,9 @@ func (s *Sim) searchUsers(c *call) {
 		}
 	}
 	exp := expandParam(req.Expand)
+	if !s.opts.SearchExpandAll {
+		maps.DeleteFunc(exp, func(v string, _ bool) bool { return !slices.Contains(searchUserExpands, v) })
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var results []apiUser
@@ -478,4 +485,28 @@ func (s *Sim) searchUsers(c *call) {
 	// Modelling choice: no match is 200 with total 0 and no results (SPEC also lists 404
 	// resource.not.found, which real clients do not report seeing).
 	c.json(http.StatusOK, searchPageOf(results, p, "users"))
+}
+
+// delete soft-deletes a user as the help center's user-management FAQ describes it: the user
+// loses its permissions (every role it held itself), a user in another division moves to the
+// home division, and "extensions, default stations, and permissions are not reassigned when a
+// user is restored", so its extensions and its default station go too. Modelling choice: it
+// also leaves every queue (restoring does not bring the memberships back); its group
+// memberships, skills, languages and phones are kept (the FAQ says nothing of them).
+func (w *world) delete(u *user, now time.Time) {
+	u.state = "deleted"
+	u.grants = nil
+	u.divisionID = w.home.id
+	u.addresses = slices.DeleteFunc(u.addresses, func(a apiContact) bool { return a.Extension != "" })
+	if st := w.stationByID[u.defaultStationID]; st != nil && st.defaultUserID == u.id {
+		st.defaultUserID = ""
+	}
+	u.defaultStationID = ""
+	u.version++
+	u.record(now)
+	for _, q := range w.queues {
+		if q.remove(u.id) {
+			q.modified = now
+		}
+	}
 }

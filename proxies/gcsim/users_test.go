@@ -118,8 +118,8 @@ func TestListUsers(t *testing.T) {
 		t.Fatalf("id list: %s", r.body)
 	}
 	c.do("GET", "/api/v2/users", nil).decode(t, &p)
-	if p.Total != 2 { // active users only by default
-		t.Fatalf("default state: total %d, want 2", p.Total)
+	if p.Total != 3 { // active users only by default
+		t.Fatalf("default state: total %d, want 3", p.Total)
 	}
 	ids := make([]string, 101)
 	for i := range ids {
@@ -172,12 +172,16 @@ func TestSearchUsers(t *testing.T) {
 			}
 		})
 	}
-	t.Run("expand", func(t *testing.T) {
+	t.Run("expand: only the values search honours", func(t *testing.T) {
 		body := emailQuery("existing.agent@example.com")
 		body["expand"] = []string{"groups", "station"}
 		got := c.search(body)
-		if got.Total != 1 || got.Results[0].Groups == nil || got.Results[0].Station == nil {
+		if got.Total != 1 || got.Results[0].Groups != nil || got.Results[0].Station == nil {
 			t.Fatalf("%+v", got)
+		}
+		_, lenient := start(t, Options{SearchExpandAll: true})
+		if got := lenient.search(body); got.Total != 1 || got.Results[0].Groups == nil {
+			t.Fatalf("SearchExpandAll: %+v", got)
 		}
 	})
 
@@ -251,7 +255,7 @@ func TestPatchUser(t *testing.T) {
 // A sync job lists the users of one division, in every state but deleted, page by page.
 func TestSearchUsersByDivision(t *testing.T) {
 	_, c := start(t, Options{})
-	want := map[string]bool{inactiveID: true} // the seed's Inactive Agent is in Sales
+	want := map[string]bool{inactiveID: true, placedID: true} // the seed's Inactive Agent and Placed Agent are in Sales
 	for i := range 23 {
 		b := newUserBody(fmt.Sprintf("Sales %02d", i), fmt.Sprintf("sales.%02d@example.com", i), salesDivID)
 		if i%3 == 0 {
@@ -291,11 +295,11 @@ func TestSearchUsersByDivision(t *testing.T) {
 		r.want(t, 200)
 		var p page
 		r.decode(t, &p)
-		if p.Total != 24 || p.PageCount != 5 || p.PageSize != 5 || p.PageNumber != n {
+		if p.Total != 25 || p.PageCount != 5 || p.PageSize != 5 || p.PageNumber != n {
 			t.Fatalf("page %d: total %d, pageCount %d, pageSize %d, pageNumber %d", n, p.Total, p.PageCount, p.PageSize, p.PageNumber)
 		}
 		pages = p.PageCount
-		if wantLen := min(5, 24-(n-1)*5); len(p.Results) != wantLen {
+		if wantLen := min(5, 25-(n-1)*5); len(p.Results) != wantLen {
 			t.Fatalf("page %d: %d results, want %d", n, len(p.Results), wantLen)
 		}
 		for _, u := range p.Results {
@@ -315,25 +319,26 @@ func TestSearchUsersByDivision(t *testing.T) {
 	}
 	var p page
 	c.do("POST", "/api/v2/users/search", query(5, 6, "active", "inactive")).decode(t, &p)
-	if p.Total != 24 || len(p.Results) != 0 {
+	if p.Total != 25 || len(p.Results) != 0 {
 		t.Fatalf("past the last page: %+v", p)
 	}
 	c.do("POST", "/api/v2/users/search", query(100, 1, "active", "inactive")).decode(t, &p)
-	if p.Total != 24 || p.PageCount != 1 || len(p.Results) != 24 {
+	if p.Total != 25 || p.PageCount != 1 || len(p.Results) != 25 {
 		t.Fatalf("one page of 100: total %d, pageCount %d, %d results", p.Total, p.PageCount, len(p.Results))
 	}
 	c.do("POST", "/api/v2/users/search", query(25, 1, "active")).decode(t, &p)
-	if p.Total != 15 {
-		t.Fatalf("active only: total %d, want 15", p.Total)
+	if p.Total != 16 {
+		t.Fatalf("active only: total %d, want 16", p.Total)
 	}
+	// A deleted user moved to the home division.
 	c.do("POST", "/api/v2/users/search", query(25, 1, "deleted")).decode(t, &p)
-	if p.Total != 1 || p.Results[0].ID != gone.ID {
-		t.Fatalf("deleted: %+v", p)
+	if p.Total != 0 {
+		t.Fatalf("deleted in Sales: %+v", p)
 	}
 	two := map[string]any{"query": []map[string]any{
 		{"type": "EXACT", "fields": []string{"divisionId"}, "values": []string{salesDivID, supportDivID}},
 	}}
-	if got := c.search(two); got.Total != 16 { // 15 active in Sales and the supervisor in Support
+	if got := c.search(two); got.Total != 17 { // 16 active in Sales and the supervisor in Support
 		t.Fatalf("two divisions, active: total %d", got.Total)
 	}
 	c.do("POST", "/api/v2/users/search", query(101, 1, "active")).wantError(t, 400, "too.many.requested.results")
