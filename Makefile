@@ -38,13 +38,15 @@ lint:
 
 STATICCHECK ?= v0.8.2
 
-## fuzz: run each fuzz target of ./provision for FUZZTIME (default 60s), one after another
+## fuzz: run each fuzz target (the CSV parsers, the swagger.json cutter) for FUZZTIME (default 60s), one after another
 FUZZTIME ?= 60s
 fuzz:
 	@set -e; for t in FuzzCSVReader FuzzHeader FuzzSplitList FuzzRoleSpec FuzzProficiency FuzzDate FuzzPhone FuzzEmail; do \
 	  echo "--- $$t ($(FUZZTIME))"; \
 	  $(GO) test ./provision -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; \
-	done
+	done; \
+	echo "--- FuzzObjectMembers ($(FUZZTIME))"; \
+	$(GO) test ./proxies/gcsim/spec -run '^$$' -fuzz '^FuzzObjectMembers$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 ## bench: the benchmarks of BENCHMARKS.md: the offline pipeline (Go benchmark), a 1,000,000-row
 ## --validate, and three end-to-end runs against the simulator (about 12 minutes in all)

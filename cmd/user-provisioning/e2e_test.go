@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,12 +39,19 @@ type harness struct {
 	sigs    chan os.Signal
 }
 
-func newEnv(t *testing.T, opts gcsim.Options) *harness {
+// newEnv starts a simulator for one test. Each wrap, if any, puts a handler in front of it
+// (conformance_test.go checks the traffic against swagger.json).
+func newEnv(t *testing.T, opts gcsim.Options, wrap ...func(http.Handler) http.Handler) *harness {
 	t.Helper()
 	if opts.StationDelay == 0 {
 		opts.StationDelay = 100 * time.Millisecond
 	}
-	srv := gcsim.NewServer(t, opts)
+	sim := gcsim.New(opts)
+	var h http.Handler = sim
+	for _, w := range wrap {
+		h = w(h)
+	}
+	srv := gcsim.NewServerHandler(t, sim, h)
 	e := &harness{t: t, srv: srv, dir: t.TempDir()}
 	if opts.RateWindow > 0 {
 		e.client = func(c *proxies.Config) { c.RateWindow = opts.RateWindow }
