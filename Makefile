@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 DEMO    := bin/demo
 
-.PHONY: build test demo lint fmt clean fuzz bench
+.PHONY: build test demo lint fmt clean fuzz bench smoke
 
 ## build: bin/user-provisioning and bin/gcsim
 build:
@@ -69,6 +69,14 @@ bench: build
 	  bin/e2ebench -users $(BENCH_ROUTE_USERS) -server-rate 1200 -rate 1200 -route-limit 'POST /api/v2/users=60' -dir $(BENCH) > $(BENCH)/e2e-route.out & c=$$!; \
 	  wait $$a; ca=$$?; wait $$b; cb=$$?; wait $$c; cc=$$?; cat $(BENCH)/e2e-1200.out $(BENCH)/e2e-600.out $(BENCH)/e2e-route.out; \
 	  [ $$ca -eq 0 ] && [ $$cb -eq 0 ] && [ $$cc -eq 0 ]
+
+## smoke: opt-in checks against the sandbox org in .env: provision 3 users under a unique prefix,
+## re-run (no write), dry run (one change), deactivate them. SMOKE_FLAGS=--phone adds a phone.
+## Against the simulator it runs in make test (cmd/smoke).
+SMOKE_FLAGS ?=
+smoke:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/smoke ./cmd/smoke
+	bin/smoke $(SMOKE_FLAGS)
 
 fmt:
 	gofmt -w .

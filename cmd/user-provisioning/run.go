@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,11 +13,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/joho/godotenv"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
-	"golang.org/x/term"
 
+	"github.com/user-provisioning/user-provisioning/cmd/internal/envconfig"
 	"github.com/user-provisioning/user-provisioning/provision"
 	"github.com/user-provisioning/user-provisioning/proxies"
 )
@@ -156,10 +153,10 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 		return exitUnusable
 	}
 	file := files[0]
-	tty := isTerminal(stderr)
+	tty := envconfig.IsTerminal(stderr)
 	// The logger writes through logOut, which the progress bar, while shown, routes above itself.
 	logOut := &logOutput{base: stderr}
-	log, err := newLogger(f.logFormat, f.logLevel, tty, logOut)
+	log, err := envconfig.NewLogger(f.logFormat, f.logLevel, tty, logOut)
 	if err != nil {
 		return unusable(stderr, err)
 	}
@@ -219,21 +216,17 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 	var svc provision.Services
 	var client *proxies.Client
 	if !f.validate {
-		env, err := loadEnv(f.envFile, f.envFile == ".env")
+		env, err := envconfig.Load(f.envFile, f.envFile == ".env")
 		if err != nil {
 			return unusable(stderr, err)
 		}
-		base, err := proxies.BaseURL(env.get("GENESYS_ORG_REGION", "GENESYSCLOUD_REGION"), env.get("GENESYS_API_URL"))
+		cc, err := envconfig.ClientConfig(env)
 		if err != nil {
 			return unusable(stderr, err)
 		}
-		cc := proxies.Config{
-			BaseURL:       base,
-			ClientID:      env.get("GENESYS_CLIENT_ID", "GENESYSCLOUD_OAUTHCLIENT_ID"),
-			ClientSecret:  env.get("GENESYS_CLIENT_SECRET", "GENESYSCLOUD_OAUTHCLIENT_SECRET"),
-			RatePerMinute: f.rate,
-			Logger:        log,
-		}
+		base := cc.BaseURL
+		cc.RatePerMinute = f.rate
+		cc.Logger = log
 		if tuneClient != nil {
 			tuneClient(&cc)
 		}
@@ -330,65 +323,4 @@ func fail(ctx context.Context, stderr io.Writer, err error) int {
 func unusable(stderr io.Writer, err error) int {
 	fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
 	return exitUnusable
-}
-
-// env is the process environment over a .env file: a variable set in the environment wins.
-type env map[string]string
-
-func loadEnv(path string, optional bool) (env, error) {
-	m, err := godotenv.Read(path)
-	if err != nil {
-		if optional && errors.Is(err, fs.ErrNotExist) {
-			return env{}, nil
-		}
-		return nil, fmt.Errorf("read env file %s: %w", path, err)
-	}
-	return env(m), nil
-}
-
-// get returns the first of names that is set.
-func (e env) get(names ...string) string {
-	for _, n := range names {
-		if v, ok := os.LookupEnv(n); ok && v != "" {
-			return v
-		}
-		if v := e[n]; v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// newLogger builds the logger over w; tty tells whether stderr is a terminal, for the
-// default format.
-func newLogger(format, level string, tty bool, w io.Writer) (*zap.Logger, error) {
-	var lvl zapcore.Level
-	if err := lvl.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
-	}
-	if format == "" {
-		format = "json"
-		if tty {
-			format = "console"
-		}
-	}
-	encCfg := zap.NewProductionEncoderConfig()
-	encCfg.EncodeTime = zapcore.ISO8601TimeEncoder
-	var enc zapcore.Encoder
-	if format == "console" {
-		encCfg.EncodeLevel = zapcore.CapitalLevelEncoder
-		if tty {
-			encCfg.EncodeLevel = zapcore.CapitalColorLevelEncoder // no escape codes in a file
-		}
-		enc = zapcore.NewConsoleEncoder(encCfg)
-	} else {
-		enc = zapcore.NewJSONEncoder(encCfg)
-	}
-	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), lvl)), nil
-}
-
-// isTerminal tells whether w is a terminal: it picks the default --log-format and --progress.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
