@@ -61,7 +61,7 @@ type Stats struct {
 	Requests     int            // attempts sent, token requests included
 	ByRoute      map[string]int // attempts by "METHOD /path" with ids replaced
 	Throttled    int            // 429 answers
-	Retries      int            // attempts repeated after 429, 5xx or network errors
+	Retries      int            // attempts repeated: after 429, 5xx or network errors, version conflicts, and while the org settles
 	Unauthorized int            // 401 answers
 	Tokens       int            // token requests
 	Pacing       float64        // the current rate, requests per minute

@@ -33,12 +33,13 @@ var errSettled = errors.New("already settled")
 // onVersion is the one loop for writes that carry an object's version (users, groups). It
 // writes with known, or when known is 0 with what read returns, and after a version conflict
 // waits (exponential backoff, full jitter), reads again and retries, at most versionAttempts
-// times. read may return errSettled.
+// times; each retry counts in Stats.Retries. read may return errSettled.
 func (c *Client) onVersion(ctx context.Context, known int, read func() (int, error), write func(version int) error) error {
 	version := known
 	var err error
 	for attempt := range versionAttempts {
 		if attempt > 0 {
+			c.tr.note(func(s *Stats) { s.Retries++ })
 			step := min(settleCap, settleBase<<min(attempt-1, 8))
 			if err := c.tr.sleep(ctx, time.Duration(c.tr.rand()*float64(step))); err != nil {
 				return err
@@ -63,7 +64,7 @@ func (c *Client) onVersion(ctx context.Context, known int, read func() (int, err
 // settle repeats call while pending says its error is a moment of eventual consistency (an
 // object the service does not know everywhere yet), waiting settleBase, then twice as long
 // each time up to settleCap, each wait between half and all of its step, for at most
-// settleWindow in all. It returns call's last error.
+// settleWindow in all; each repeat counts in Stats.Retries. It returns call's last error.
 func (c *Client) settle(ctx context.Context, pending func(error) bool, call func() error) error {
 	var waited time.Duration
 	for attempt := 0; ; attempt++ {
@@ -71,6 +72,7 @@ func (c *Client) settle(ctx context.Context, pending func(error) bool, call func
 		if err == nil || !pending(err) || waited >= settleWindow {
 			return err
 		}
+		c.tr.note(func(s *Stats) { s.Retries++ })
 		step := min(settleCap, settleBase<<min(attempt, 8))
 		d := step/2 + time.Duration(c.tr.rand()*float64(step/2))
 		if err := c.tr.sleep(ctx, d); err != nil {
