@@ -59,48 +59,69 @@ type hooks struct {
 	settle provision.Backoff        // zero: the smoke's default
 }
 
-func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, h hooks) int {
+// options are the command line's.
+type options struct {
+	envFile, dir, logFormat, logLevel string
+	phone                             bool
+	rate, workers                     int
+	timeout                           time.Duration
+}
+
+// parseFlags reads the command line; done is true when the command should end with code.
+func parseFlags(args []string, stderr io.Writer) (o options, code int, done bool) {
 	fs := flag.NewFlagSet("smoke", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: smoke [flags]\n\nChecks user-provisioning against the sandbox org in .env; see README.md.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
-	envFile := fs.String("env-file", ".env", "read credentials and GENESYS_SMOKE_* from this `file` (a missing default .env is fine)")
-	phone := fs.Bool("phone", false, "also give the first user a WebRTC phone (GENESYS_SMOKE_SITE, GENESYS_SMOKE_PHONE_BASE); the phone is left in place")
-	dir := fs.String("dir", "", "keep the CSV files and reports in this `directory` (default: a temporary one, removed when the smoke passes)")
-	rate := fs.Int("rate", 300, "API requests per minute, token requests included")
-	workers := fs.Int("workers", 4, "rows processed at once")
-	timeout := fs.Duration("timeout", 15*time.Minute, "give up after this long (the users created are still deactivated)")
-	logFormat := fs.String("log-format", "", "json or console (default: console on a terminal, json otherwise)")
-	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	fs.StringVar(&o.envFile, "env-file", ".env", "read credentials and GENESYS_SMOKE_* from this `file` (a missing default .env is fine)")
+	fs.BoolVar(&o.phone, "phone", false, "also give the first user a WebRTC phone (GENESYS_SMOKE_SITE, GENESYS_SMOKE_PHONE_BASE); the phone is left in place")
+	fs.StringVar(&o.dir, "dir", "", "keep the CSV files and reports in this `directory` (default: a temporary one, removed when the smoke passes)")
+	fs.IntVar(&o.rate, "rate", 300, "API requests per minute, token requests included")
+	fs.IntVar(&o.workers, "workers", 4, "rows processed at once")
+	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "give up after this long (the users created are still deactivated)")
+	fs.StringVar(&o.logFormat, "log-format", "", "json or console (default: console on a terminal, json otherwise)")
+	fs.StringVar(&o.logLevel, "log-level", "warn", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
+			return o, exitOK, true
 		}
-		return exitUnusable
+		return o, exitUnusable, true
 	}
+	var bad error
 	switch {
 	case fs.NArg() > 0:
-		return unusable(stderr, fmt.Errorf("no arguments expected, got %q", fs.Args()))
-	case *rate < 1:
-		return unusable(stderr, errors.New("--rate must be at least 1 request per minute"))
-	case *workers < 1 || *workers > 64:
-		return unusable(stderr, errors.New("--workers must be between 1 and 64"))
-	case *logFormat != "" && *logFormat != "json" && *logFormat != "console":
-		return unusable(stderr, errors.New("--log-format must be json or console"))
+		bad = fmt.Errorf("no arguments expected, got %q", fs.Args())
+	case o.rate < 1:
+		bad = errors.New("--rate must be at least 1 request per minute")
+	case o.workers < 1 || o.workers > 64:
+		bad = errors.New("--workers must be between 1 and 64")
+	case o.logFormat != "" && o.logFormat != "json" && o.logFormat != "console":
+		bad = errors.New("--log-format must be json or console")
 	}
-	log, err := envconfig.NewLogger(*logFormat, *logLevel, envconfig.IsTerminal(stderr), stderr)
+	if bad != nil {
+		return o, unusable(stderr, bad), true
+	}
+	return o, 0, false
+}
+
+func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, h hooks) int {
+	o, code, done := parseFlags(args, stderr)
+	if done {
+		return code
+	}
+	log, err := envconfig.NewLogger(o.logFormat, o.logLevel, envconfig.IsTerminal(stderr), stderr)
 	if err != nil {
 		return unusable(stderr, err)
 	}
 	defer func() { _ = log.Sync() }()
 
-	env, err := envconfig.Load(*envFile, *envFile == ".env")
+	env, err := envconfig.Load(o.envFile, o.envFile == ".env")
 	if err != nil {
 		return unusable(stderr, err)
 	}
-	names, err := readNames(env, *phone)
+	names, err := readNames(env, o.phone)
 	if err != nil {
 		return unusable(stderr, err)
 	}
@@ -108,20 +129,20 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, h hoo
 	if err != nil {
 		return unusable(stderr, err)
 	}
-	cc.RatePerMinute, cc.Logger = *rate, log
+	cc.RatePerMinute, cc.Logger = o.rate, log
 	client, err := proxies.NewClient(cc)
 	if err != nil {
 		return unusable(stderr, err)
 	}
-	cleanup, cancelCleanup := context.WithTimeout(context.WithoutCancel(ctx), cleanupTime+*timeout)
+	cleanup, cancelCleanup := context.WithTimeout(context.WithoutCancel(ctx), cleanupTime+o.timeout)
 	defer cancelCleanup()
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	if err := client.Authenticate(ctx); err != nil {
 		return fail(ctx, stderr, err)
 	}
 	svc := client.Services()
-	org, err := resolve(ctx, svc, names, *phone)
+	org, err := resolve(ctx, svc, names, o.phone)
 	if err != nil {
 		return fail(ctx, stderr, err)
 	}
@@ -130,7 +151,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, h hoo
 	if prefix == "" {
 		prefix = newPrefix(time.Now())
 	}
-	workDir, temp := *dir, *dir == ""
+	workDir, temp := o.dir, o.dir == ""
 	if temp {
 		if workDir, err = os.MkdirTemp("", prefix+"-"); err != nil {
 			return unusable(stderr, err)
@@ -139,20 +160,25 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, h hoo
 		return unusable(stderr, err)
 	}
 
-	s := newSmoke(svc, client, newPlan(prefix, names, org, *phone))
-	s.dir, s.out, s.log, s.workers, s.tune = workDir, stdout, log, *workers, h.tune
+	s := newSmoke(svc, client, newPlan(prefix, names, org, o.phone))
+	s.dir, s.out, s.log, s.workers, s.tune = workDir, stdout, log, o.workers, h.tune
 	if h.settle.First > 0 {
 		s.settle = h.settle
 	}
 	fmt.Fprintf(stdout, "smoke: %s, users %s-{1..%d}@%s, files in %s\n", cc.BaseURL, prefix, people, names.domain, workDir)
 	s.run(ctx, cleanup)
+	return verdict(ctx, stdout, s.diffs, workDir, temp)
+}
 
-	if len(s.diffs) > 0 || ctx.Err() != nil {
+// verdict prints the outcome of a smoke run and picks the exit code; a passing run's
+// temporary directory goes.
+func verdict(ctx context.Context, stdout io.Writer, diffs []string, workDir string, temp bool) int {
+	if len(diffs) > 0 || ctx.Err() != nil {
 		if ctx.Err() != nil {
-			s.diffs = append(s.diffs, "stopped: "+context.Cause(ctx).Error())
+			diffs = append(diffs, "stopped: "+context.Cause(ctx).Error())
 		}
-		fmt.Fprintf(stdout, "smoke: FAILED: %d %s from what was expected:\n", len(s.diffs), plural(len(s.diffs), "difference"))
-		for _, d := range s.diffs {
+		fmt.Fprintf(stdout, "smoke: FAILED: %d %s from what was expected:\n", len(diffs), plural(len(diffs), "difference"))
+		for _, d := range diffs {
 			fmt.Fprintf(stdout, "  - %s\n", strings.ReplaceAll(d, "\n", "\n    "))
 		}
 		fmt.Fprintf(stdout, "files and reports: %s\n", workDir)
