@@ -142,21 +142,8 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 		t.res.UserID, t.res.Action = u.ID, ActionRestore
 		t.change("state: deleted → active")
 		restored = true
-		if write {
-			if err := p.svc.Users.Restore(ctx, u.ID); err != nil {
-				return "restore user", err
-			}
-			if u, err = p.readUser(ctx, u.ID); err != nil {
-				return "read restored user", err
-			}
-		} else {
-			// What a restore leaves behind (help center, user-management FAQ): no roles,
-			// the home division, no extensions, no default station.
-			u.State, u.DivisionID, u.DefaultStationID = "active", p.home.ID, ""
-		}
-		// A restore does not give back the role every new user gets: grant it as for one.
-		if r, ok := p.names.defaultRole(); ok && p.home.ID != "" {
-			want.grants = append(slices.Clip(want.grants), grantTarget{role: r, division: p.home})
+		if u, err = p.restore(ctx, u, &want); err != nil {
+			return "restore user", err
 		}
 	case u == nil && p.o.DryRun:
 		t.res.Action = ActionCreate
@@ -360,6 +347,28 @@ func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
 		t.res.Action = ActionUpdate
 	}
 	return "", nil
+}
+
+// restore makes a deleted user active again (in a dry run, as it would be) and returns it
+// as it is then. A restore brings back none of what the deletion took (help center,
+// user-management FAQ): roles, division, extensions, default station. So the role every new
+// user gets is added to want's grants, as for a new user; the rest the row sets as usual.
+func (p *pipeline) restore(ctx context.Context, u *User, want *target) (*User, error) {
+	if r, ok := p.names.defaultRole(); ok && p.home.ID != "" {
+		want.grants = append(slices.Clip(want.grants), grantTarget{role: r, division: p.home})
+	}
+	if p.o.DryRun {
+		u.State, u.DivisionID, u.DefaultStationID = "active", p.home.ID, ""
+		return u, nil
+	}
+	if err := p.svc.Users.Restore(ctx, u.ID); err != nil {
+		return nil, err
+	}
+	u, err := p.readUser(ctx, u.ID)
+	if err != nil {
+		return nil, fmt.Errorf("read the restored user: %w", err)
+	}
+	return u, nil
 }
 
 // removeOthers takes the user out of each group or queue (kind) of have that want does not
