@@ -2,8 +2,11 @@ package proxies
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
@@ -348,4 +351,43 @@ func TestInDivisionPastTenThousand(t *testing.T) {
 		t.Errorf("%d requests refused for their size", r)
 	}
 	t.Logf("%d users in %d searches", n, sim.Counters().Requests["POST /api/v2/users/search"])
+}
+
+// Expansions are "resolved with a best effort approach" (SPEC): when a read leaves a user's
+// skills and languages out, Read gets them from the user's own listings.
+func TestReadFillsLevelsLeftOut(t *testing.T) {
+	sim := gcsim.New(gcsim.Options{})
+	strip := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || r.URL.Path != "/api/v2/users" {
+			sim.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		sim.ServeHTTP(rec, r)
+		var l map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &l); err != nil {
+			t.Error(err)
+		}
+		for _, e := range l["entities"].([]any) {
+			delete(e.(map[string]any), "skills")
+			delete(e.(map[string]any), "languages")
+		}
+		_ = json.NewEncoder(w).Encode(l)
+	})
+	srv := gcsim.NewServerHandler(t, sim, strip)
+	c, err := NewClient(Config{BaseURL: srv.URL, ClientID: testClient, ClientSecret: testSecret, RatePerMinute: 60000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := c.Services().Users.Read(context.Background(), []string{placedAgentID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := users[placedAgentID]; len(u.Skills) != 1 || u.Languages[frenchID] != 3 {
+		t.Errorf("skills %v, languages %v: want those of the user's listings", u.Skills, u.Languages)
+	}
+	n := sim.Counters().Requests
+	if n["GET /api/v2/users/{userId}/routingskills"] != 1 || n["GET /api/v2/users/{userId}/routinglanguages"] != 1 {
+		t.Errorf("requests %v", n)
+	}
 }
