@@ -1,13 +1,16 @@
 package provision
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -20,7 +23,9 @@ type managerChange struct {
 
 // setManagers is pass 3: it sets the managers who are only in the file, now that every
 // row has run and both people exist. It streams the file again and keeps only the rows it
-// changed, so memory does not grow with the file.
+// changed, so memory does not grow with the file. The rows' users are found
+// MaxEmailsPerLookup at a time (a search and a read), and their managers likewise (a
+// search), so that a row costs a share of those and its PATCH.
 func (p *pipeline) setManagers(ctx context.Context, skip map[int]bool) (map[int]managerChange, error) {
 	r, err := p.openCSV()
 	if err != nil {
@@ -29,41 +34,34 @@ func (p *pipeline) setManagers(ctx context.Context, skip map[int]bool) (map[int]
 	defer r.Close()
 	var mu sync.Mutex
 	changes := map[int]managerChange{}
-	ids := map[string]string{} // manager email → id; one entry per manager
-	managerID := func(email string) (string, error) {
-		mu.Lock()
-		id, ok := ids[email]
-		mu.Unlock()
-		if ok {
-			return id, nil
-		}
-		m, err := p.findSettled(ctx, email)
-		if err != nil {
-			return "", err
-		}
-		if m == nil || m.State == "deleted" {
-			return "", fmt.Errorf("manager %s was not created", email)
-		}
-		mu.Lock()
-		ids[email] = m.ID
-		mu.Unlock()
-		return m.ID, nil
-	}
-	jobs := make(chan Row)
+	jobs := make(chan managerJob)
 	var wg sync.WaitGroup
 	for range p.o.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for row := range jobs {
-				change, ok := p.setManager(ctx, r, row, managerID)
-				if ok {
+		wg.Go(func() {
+			for j := range jobs {
+				if change, ok := p.setManager(ctx, j); ok {
 					mu.Lock()
-					changes[row.Line] = change
+					changes[j.line] = change
 					mu.Unlock()
 				}
 			}
-		}()
+		})
+	}
+	ids := map[string]string{} // manager email → id; one entry per manager
+	var chunk []managerJob
+	send := func() error {
+		defer func() { chunk = chunk[:0] }()
+		if err := p.lookUpManaged(ctx, chunk, ids); err != nil {
+			return err
+		}
+		for _, j := range chunk {
+			select {
+			case jobs <- j:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
 	}
 	var readErr error
 	for {
@@ -81,41 +79,105 @@ func (p *pipeline) setManagers(ctx context.Context, skip map[int]bool) (map[int]
 		if skip[row.Line] || row.EmailManager == "" {
 			continue
 		}
-		jobs <- row
+		spec, errs := r.Check(row)
+		if len(errs) > 0 || !p.fileManagers[spec.Manager] {
+			continue
+		}
+		chunk = append(chunk, managerJob{line: row.Line, email: row.Email, manager: spec.Manager})
+		if len(chunk) == MaxEmailsPerLookup {
+			if readErr = send(); readErr != nil {
+				break
+			}
+		}
+	}
+	if readErr == nil && len(chunk) > 0 {
+		readErr = send()
 	}
 	close(jobs)
 	wg.Wait()
 	return changes, readErr
 }
 
-// setManager sets one row's manager if it is one of the file's own people; ok is false when
-// the row needs no report change.
-func (p *pipeline) setManager(ctx context.Context, r *CSVReader, row Row, managerID func(string) (string, error)) (managerChange, bool) {
-	spec, errs := r.Check(row)
-	if len(errs) > 0 || !p.fileManagers[spec.Manager] {
-		return managerChange{}, false
+// managerJob is a row whose manager is one of the file's own people.
+type managerJob struct {
+	line           int
+	email, manager string
+	user           *User  // nil: not found (the row failed before; its report says why)
+	managerID      string // "": the manager was not found
+	err            error  // the lookup of the users or of the managers failed
+}
+
+// lookUpManaged finds the users of jobs and the ids of their managers (ids caches them),
+// waiting for search to show people created moments ago. A failed lookup fails its jobs.
+func (p *pipeline) lookUpManaged(ctx context.Context, jobs []managerJob, ids map[string]string) error {
+	emails := make([]string, len(jobs))
+	var managers []string
+	for i, j := range jobs {
+		emails[i] = j.email
+		if _, ok := ids[j.manager]; !ok && !slices.Contains(managers, j.manager) {
+			managers = append(managers, j.manager)
+		}
 	}
+	users, uerr := settled(ctx, p, emails, p.findUsers)
+	found, merr := settled(ctx, p, managers, p.svc.Users.FindByEmails)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for email, f := range found {
+		if f.State != "deleted" {
+			ids[email] = f.ID
+		}
+	}
+	for i := range jobs {
+		j := &jobs[i]
+		j.user, j.managerID, j.err = users[strings.ToLower(j.email)], ids[j.manager], cmp.Or(uerr, merr)
+	}
+	return nil
+}
+
+// settled looks emails up with find until each is found or the search index has had time to
+// show a user created moments ago (Options.SearchSettle). It returns what it found.
+func settled[T any](ctx context.Context, p *pipeline, emails []string, find func(context.Context, []string) (map[string]T, error)) (map[string]T, error) {
+	out := map[string]T{}
+	wait := newPoll(Backoff{First: p.o.SearchSettle / 8, Max: p.o.SearchSettle / 2, Total: p.o.SearchSettle})
+	for len(emails) > 0 {
+		found, err := find(ctx, emails)
+		if err != nil {
+			return out, err
+		}
+		emails = slices.DeleteFunc(emails, func(e string) bool {
+			v, ok := found[strings.ToLower(e)]
+			if ok {
+				out[strings.ToLower(e)] = v
+			}
+			return ok
+		})
+		if len(emails) == 0 || !wait.next(ctx) {
+			break
+		}
+	}
+	return out, nil
+}
+
+// setManager sets one row's manager; ok is false when the row needs no report change.
+func (p *pipeline) setManager(ctx context.Context, j managerJob) (managerChange, bool) {
 	fail := func(err error) (managerChange, bool) {
 		return managerChange{err: "set manager: " + describe(err)}, true
 	}
-	mid, err := managerID(spec.Manager)
-	if err != nil {
-		return fail(err)
-	}
-	u, err := p.findSettled(ctx, row.Email)
-	if err != nil {
-		return fail(err)
-	}
-	if u == nil {
+	switch {
+	case j.err != nil:
+		return fail(j.err)
+	case j.user == nil:
 		return managerChange{}, false // the row failed before: its report says why
-	}
-	if u.ManagerID == mid {
+	case j.managerID == "":
+		return fail(fmt.Errorf("manager %s was not created", j.manager))
+	case j.user.ManagerID == j.managerID:
 		return managerChange{}, false
 	}
-	if err := p.svc.Users.Update(ctx, u.ID, u.Version, UserPatch{Manager: &mid}); err != nil {
+	if err := p.svc.Users.Update(ctx, j.user.ID, j.user.Version, UserPatch{Manager: &j.managerID}); err != nil {
 		return fail(err)
 	}
-	return managerChange{updated: true, manager: spec.Manager}, true
+	return managerChange{updated: true, manager: j.manager}, true
 }
 
 // mergeReport applies the managers pass to the report, row by row, into a new file that

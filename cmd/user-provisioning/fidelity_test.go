@@ -197,3 +197,44 @@ func TestEventualConsistency(t *testing.T) {
 		t.Errorf("lags met %v: the run should have met the auth cache and the station association", lagged)
 	}
 }
+
+// Managers who are in the file are set in the last pass, which finds the rows' users and
+// their managers 50 at a time rather than one search per row.
+func TestManagersInTheFileAreFoundInBatches(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, gcsim.Options{})
+	const n = 120
+	var rows [][]string
+	for i := range n {
+		manager := "lead.0@example.com" // a lead later in the file manages every row
+		if i == n-1 {
+			manager = ""
+		}
+		email := fmt.Sprintf("managed.%d@example.com", i)
+		if i == n-1 {
+			email = "lead.0@example.com"
+		}
+		rows = append(rows, fullRow(map[string]string{"name": fmt.Sprintf("Managed %d", i), "email": email, "email_manager": manager}))
+	}
+	in := filepath.Join(e.dir, "leads.csv")
+	writeRows(t, in, fullHeader, rows)
+	r := e.run("--report", e.report("leads.results.csv"), in)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	st := e.srv.Sim.State()
+	for i := range n - 1 {
+		if u, _ := st.User(fmt.Sprintf("managed.%d@example.com", i)); u.ManagerEmail != "lead.0@example.com" {
+			t.Fatalf("row %d: manager %q", i, u.ManagerEmail)
+		}
+	}
+	c := e.srv.Sim.Counters().Requests
+	// Pass 1: one manager search; pass 2: 3 searches; pass 3: 3 searches of rows, 3 reads of
+	// them and 1 search of the lead. Search lag may add a few.
+	if s, r := c["POST /api/v2/users/search"], c["GET /api/v2/users"]; s > 12 || r > 6 {
+		t.Errorf("%d searches and %d reads for %d rows with a manager in the file", s, r, n)
+	}
+	if p := c["PATCH /api/v2/users/{userId}"]; p != n-1 {
+		t.Errorf("%d PATCHes, want one per managed row (%d)", p, n-1)
+	}
+}
