@@ -24,7 +24,7 @@ func (a *Authorization) api(ctx context.Context) platformclientv2.AuthorizationA
 // HomeDivision calls GET /api/v2/authorization/divisions/home.
 func (a *Authorization) HomeDivision(ctx context.Context) (provision.Ref, error) {
 	d, resp, err := a.api(ctx).GetAuthorizationDivisionsHome()
-	if err := check("GET /api/v2/authorization/divisions/home", resp, err); err != nil {
+	if err := checkBody("GET /api/v2/authorization/divisions/home", d, resp, err); err != nil {
 		return provision.Ref{}, err
 	}
 	return provision.Ref{ID: deref(d.Id), Name: deref(d.Name)}, nil
@@ -35,7 +35,7 @@ func (a *Authorization) ListRoles(ctx context.Context) ([]provision.Ref, error) 
 	const op = "GET /api/v2/authorization/roles"
 	return listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
 		l, resp, err := a.api(ctx).GetAuthorizationRoles(rolesPageSize, n, "", nil, "", "", "", nil, nil, false, nil)
-		if err := check(op, resp, err); err != nil {
+		if err := checkBody(op, l, resp, err); err != nil {
 			return nil, 0, err
 		}
 		var out []provision.Ref
@@ -50,7 +50,7 @@ func (a *Authorization) ListRoles(ctx context.Context) ([]provision.Ref, error) 
 // user holds itself (a grant held through a group carries the group's id as its subject).
 func (a *Authorization) UserGrants(ctx context.Context, userID string) ([]provision.Grant, error) {
 	s, resp, err := a.api(ctx).GetAuthorizationSubject(userID, true)
-	if err := check("GET /api/v2/authorization/subjects/{id}", resp, err); err != nil {
+	if err := checkBody("GET /api/v2/authorization/subjects/{id}", s, resp, err); err != nil {
 		return nil, err
 	}
 	var out []provision.Grant
@@ -144,7 +144,7 @@ func (a *Authorization) ListDivisions(ctx context.Context) ([]provision.Ref, err
 	const op = "GET /api/v2/authorization/divisions"
 	return listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
 		l, resp, err := a.api(ctx).GetAuthorizationDivisions(rolesPageSize, n, "", nil, "", "", false, nil, "")
-		if err := check(op, resp, err); err != nil {
+		if err := checkBody(op, l, resp, err); err != nil {
 			return nil, 0, err
 		}
 		var out []provision.Ref

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/mypurecloud/platform-client-sdk-go/v162/platformclientv2"
@@ -53,9 +52,11 @@ func check(op string, resp *platformclientv2.APIResponse, err error) error {
 		if err == nil {
 			return nil
 		}
-		// The transport's own errors (network, context, token) keep their kind.
+		// The transport's own errors (network, context, token, redirect, oversized answer)
+		// keep their kind.
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-			errors.Is(err, provision.ErrTransient) || errors.Is(err, provision.ErrAuth) {
+			errors.Is(err, provision.ErrTransient) || errors.Is(err, provision.ErrAuth) ||
+			errors.Is(err, provision.ErrRejected) {
 			return fmt.Errorf("%s: %w", op, err)
 		}
 		return fmt.Errorf("%s: %w: %v", op, provision.ErrTransient, err)
@@ -80,12 +81,29 @@ func check(op string, resp *platformclientv2.APIResponse, err error) error {
 		}
 	}
 	if s := headerValue(resp.Header, "Retry-After"); s != "" {
-		if n, err := strconv.Atoi(s); err == nil && n >= 0 {
-			re.RetryAfter = time.Duration(n) * time.Second
-		}
+		re.RetryAfter, _ = parseRetryAfter(s, time.Now())
 	}
 	re.Kind = kind(re.Status, re.Code)
 	return re
+}
+
+// checkBody is check for a call whose success answer carries the object the caller reads:
+// a success without one (an empty body, or null, which the SDK returns as a nil result
+// and no error) is an ErrTransient "empty answer" error. The call may have been done (for
+// a create, the caller looks before creating again).
+func checkBody[T any](op string, res *T, resp *platformclientv2.APIResponse, err error) error {
+	if err := check(op, resp, err); err != nil {
+		return err
+	}
+	if res == nil {
+		return errEmptyAnswer(op)
+	}
+	return nil
+}
+
+// errEmptyAnswer is the error for a success answer without the body it must carry.
+func errEmptyAnswer(op string) error {
+	return fmt.Errorf("%s: %w: empty answer", op, provision.ErrTransient)
 }
 
 func headerValue(h map[string][]string, key string) string {

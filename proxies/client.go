@@ -68,6 +68,10 @@ func NewClient(c Config) (*Client, error) {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	hc := &http.Client{
 		Timeout: requestTimeout,
+		// No redirect is followed: the API and the token endpoint never redirect, and a
+		// redirect followed would carry the request, and its credentials, elsewhere. The
+		// transport turns a 3xx into an error.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Transport: &http.Transport{
 			Proxy:               http.ProxyFromEnvironment,
 			DialContext:         dialer.DialContext,

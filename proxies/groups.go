@@ -27,7 +27,7 @@ func (g *Groups) ListGroups(ctx context.Context) ([]provision.Ref, error) {
 	const op = "GET /api/v2/groups"
 	return listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
 		l, resp, err := g.api(ctx).GetGroups(groupsPageSize, n, nil, nil, "")
-		if err := check(op, resp, err); err != nil {
+		if err := checkBody(op, l, resp, err); err != nil {
 			return nil, 0, err
 		}
 		var out []provision.Ref
@@ -51,7 +51,7 @@ func (g *Groups) AddMembers(ctx context.Context, groupID string, userIDs []strin
 	defer turn.release()
 	read := func() (int, error) {
 		grp, resp, err := g.api(ctx).GetGroup(groupID)
-		if err := check("GET /api/v2/groups/{id}", resp, err); err != nil {
+		if err := checkBody("GET /api/v2/groups/{id}", grp, resp, err); err != nil {
 			return 0, err
 		}
 		return deref(grp.Version), nil
@@ -99,7 +99,7 @@ func (g *Groups) RemoveMembers(ctx context.Context, groupID string, userIDs []st
 func (g *Groups) Individuals(ctx context.Context, groupID string) ([]provision.Found, error) {
 	const op = "GET /api/v2/groups/{id}/individuals"
 	l, resp, err := g.api(ctx).GetGroupIndividuals(groupID)
-	if err := check(op, resp, err); err != nil {
+	if err := checkBody(op, l, resp, err); err != nil {
 		return nil, err
 	}
 	var out []provision.Found

@@ -1,6 +1,7 @@
 package proxies
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +10,7 @@ import (
 )
 
 // getJSON calls GET path with query through the SDK's API client and decodes the answer
-// into out. It serves the calls whose SDK method sends a wrong or unwanted parameter (the
+// into out; an empty or null answer is an ErrTransient "empty answer" error. It serves the calls whose SDK method sends a wrong or unwanted parameter (the
 // SDK always sends boolean filters, and some filters under names the API does not know).
 func (c *Client) getJSON(ctx context.Context, op, path string, query map[string]string, out any) error {
 	cfg := c.cfg(ctx)
@@ -17,6 +18,9 @@ func (c *Client) getJSON(ctx context.Context, op, path string, query map[string]
 	resp, err := cfg.APIClient.CallAPI(cfg.BasePath+path, "GET", nil, headers, query, url.Values{}, "", nil, "other")
 	if err := check(op, resp, err); err != nil {
 		return err
+	}
+	if b := bytes.TrimSpace(resp.RawBody); len(b) == 0 || bytes.Equal(b, []byte("null")) {
+		return errEmptyAnswer(op)
 	}
 	if err := json.Unmarshal(resp.RawBody, out); err != nil {
 		return fmt.Errorf("%s: unreadable response: %w", op, err)

@@ -193,7 +193,7 @@ func (r *Routing) ListSkills(ctx context.Context) ([]provision.Ref, error) {
 	const op = "GET /api/v2/routing/skills"
 	return listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
 		l, resp, err := r.api(ctx).GetRoutingSkills(bigPageSize, n, "", nil)
-		if err := check(op, resp, err); err != nil {
+		if err := checkBody(op, l, resp, err); err != nil {
 			return nil, 0, err
 		}
 		var out []provision.Ref
@@ -209,7 +209,7 @@ func (r *Routing) ListLanguages(ctx context.Context) ([]provision.Ref, error) {
 	const op = "GET /api/v2/routing/languages"
 	return listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
 		l, resp, err := r.api(ctx).GetRoutingLanguages(routingPageSize, n, "", "", nil)
-		if err := check(op, resp, err); err != nil {
+		if err := checkBody(op, l, resp, err); err != nil {
 			return nil, 0, err
 		}
 		var out []provision.Ref
@@ -280,7 +280,7 @@ func (l *Locations) ListLocations(ctx context.Context) ([]provision.Ref, error) 
 	api := platformclientv2.LocationsApi{Configuration: l.c.cfg(ctx)}
 	return listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
 		res, resp, err := api.GetLocations(routingPageSize, n, nil, "")
-		if err := check(op, resp, err); err != nil {
+		if err := checkBody(op, res, resp, err); err != nil {
 			return nil, 0, err
 		}
 		var out []provision.Ref

@@ -2,6 +2,7 @@ package proxies
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 
 	"github.com/mypurecloud/platform-client-sdk-go/v162/platformclientv2"
@@ -29,7 +30,7 @@ func (t *Telephony) ListSites(ctx context.Context) ([]provision.Ref, error) {
 	for _, managed := range []bool{false, true} {
 		sites, err := listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
 			l, resp, err := t.edges(ctx).GetTelephonyProvidersEdgesSites(telephonyPageSize, n, "", "", "", "", managed, nil)
-			if err := check(op, resp, err); err != nil {
+			if err := checkBody(op, l, resp, err); err != nil {
 				return nil, 0, err
 			}
 			var out []provision.Ref
@@ -55,7 +56,7 @@ func (t *Telephony) ListPhoneBases(ctx context.Context) ([]provision.PhoneBase, 
 	const op = "GET /api/v2/telephony/providers/edges/phonebasesettings"
 	return listAll(ctx, op, func(n int) ([]provision.PhoneBase, int, error) {
 		l, resp, err := t.edges(ctx).GetTelephonyProvidersEdgesPhonebasesettings(telephonyPageSize, n, "", "", []string{"lines"}, "")
-		if err := check(op, resp, err); err != nil {
+		if err := checkBody(op, l, resp, err); err != nil {
 			return nil, 0, err
 		}
 		var out []provision.PhoneBase
@@ -122,15 +123,20 @@ func (t *Telephony) CreatePhone(ctx context.Context, in provision.NewPhone) (pro
 	}
 	// A 404 for a user created moments ago is definite (nothing was created) and repeated
 	// until the user is known everywhere, as Genesys's Terraform provider does.
+	const op = "POST /api/v2/telephony/providers/edges/phones"
 	var p *platformclientv2.Phone
 	err := t.c.settle(ctx, notFoundYet, func() error {
 		var resp *platformclientv2.APIResponse
 		var err error
 		p, resp, err = t.edges(notIdempotent(ctx)).PostTelephonyProvidersEdgesPhones(body)
-		return check("POST /api/v2/telephony/providers/edges/phones", resp, err)
+		return checkBody(op, p, resp, err)
 	})
 	if err != nil {
 		return provision.Phone{}, err
+	}
+	if deref(p.Id) == "" {
+		// Created or not, the answer does not say which phone: the caller looks first.
+		return provision.Phone{}, fmt.Errorf("%s: %w: created phone without an id", op, provision.ErrTransient)
 	}
 	return provision.Phone{ID: deref(p.Id), Name: deref(p.Name), UserID: in.User.ID}, nil
 }
@@ -140,7 +146,7 @@ func (t *Telephony) CreatePhone(ctx context.Context, in provision.NewPhone) (pro
 func (t *Telephony) FindStationByUser(ctx context.Context, userID string) (string, error) {
 	api := platformclientv2.StationsApi{Configuration: t.c.cfg(ctx)}
 	l, resp, err := api.GetStations(telephonyPageSize, 1, "", "", "", userID, "", "")
-	if err := check("GET /api/v2/stations", resp, err); err != nil {
+	if err := checkBody("GET /api/v2/stations", l, resp, err); err != nil {
 		return "", err
 	}
 	for _, s := range deref(l.Entities) {

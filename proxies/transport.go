@@ -3,6 +3,7 @@ package proxies
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,7 +42,9 @@ const (
 // before every attempt (the shared rate limiter, and a route's own once a 429 slowed it),
 // injects the bearer token, refreshes it once on a 401, hands every 429 to the pacer, which
 // pauses everyone or only the route for Retry-After (see pacer), and backs off on 5xx and
-// network errors. It is safe for concurrent use.
+// network errors. It reads every answer whole before returning it (readBody): an answer cut
+// off or stalled counts as a network error, one over maxBody fails the call, and a redirect
+// is an error, never followed. It is safe for concurrent use.
 type transport struct {
 	http   *http.Client
 	pace   *pacer
@@ -125,7 +129,22 @@ func (t *transport) do(ctx context.Context, method string, u *url.URL, header ht
 		}
 		t.count(rt)
 		resp, err := t.http.Do(req)
+		if err == nil {
+			if isRedirect(resp.StatusCode) {
+				drain(resp)
+				return nil, fmt.Errorf("%w: %s %s: answered %d, a redirect to %s, which is not followed",
+					provision.ErrRejected, method, u.Path, resp.StatusCode, redirectTarget(resp))
+			}
+			err = readBody(resp)
+			if errors.Is(err, errTooLarge) {
+				return nil, fmt.Errorf("%w: %s %s: %v", provision.ErrRejected, method, u.Path, err)
+			}
+			if err == nil && resp.StatusCode >= 300 {
+				redactCredentials(resp, req.Header)
+			}
+		}
 		if err != nil {
+			// A failed exchange, or an answer cut off or stalled: the server may have acted.
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -152,7 +171,7 @@ func (t *transport) do(ctx context.Context, method string, u *url.URL, header ht
 			continue
 		case resp.StatusCode == http.StatusTooManyRequests:
 			t.note(func(s *Stats) { s.Throttled++ })
-			wait := retryAfter(resp.Header)
+			wait := t.retryAfter(resp.Header, rt)
 			v := t.pace.throttled(t.now(), throttle{route: rt, sentAt: sentAt, wait: wait, stated: statedLimit(peek(resp, maxErrorBody))})
 			t.logThrottled(rt, wait, v)
 			if attempt >= maxAttempts {
@@ -168,7 +187,7 @@ func (t *transport) do(ctx context.Context, method string, u *url.URL, header ht
 				return resp, nil
 			}
 			drain(resp)
-			if err := t.backoff(ctx, attempt, retryAfter(resp.Header)); err != nil {
+			if err := t.backoff(ctx, attempt, t.retryAfter(resp.Header, rt)); err != nil {
 				return nil, err
 			}
 			ambiguous()
@@ -285,12 +304,143 @@ func peek(resp *http.Response, n int64) []byte {
 	return head
 }
 
-// retryAfter reads Retry-After in seconds; 1 s when absent or unreadable.
-func retryAfter(h http.Header) time.Duration {
-	if n, err := strconv.Atoi(h.Get("Retry-After")); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second
+// maxRetryAfter caps the wait a Retry-After asks for. The SDK's own retry policy gives up on
+// a Retry-After over 180 s rather than wait that long; a longer one is a broken or hostile
+// server, and the capped wait still backs off, while the attempt cap bounds the whole.
+const maxRetryAfter = 180 * time.Second
+
+// retryAfter reads the Retry-After of a 429 or 5xx on route (see parseRetryAfter), capped
+// at maxRetryAfter with a warning.
+func (t *transport) retryAfter(h http.Header, route string) time.Duration {
+	d, capped := parseRetryAfter(h.Get("Retry-After"), t.now())
+	if capped {
+		t.log.Warn("Retry-After too long, capped", zap.String("route", route),
+			zap.String("retry_after", h.Get("Retry-After")), zap.Duration("waiting", d))
 	}
-	return time.Second
+	return d
+}
+
+// parseRetryAfter reads Retry-After in either form RFC 9110 allows, delay-seconds or an
+// HTTP-date (a date in the past is no wait), 1 s when absent or unreadable, and at most
+// maxRetryAfter; capped reports that the header asked for more.
+func parseRetryAfter(v string, now time.Time) (d time.Duration, capped bool) {
+	d = time.Second
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+		if n > int64(maxRetryAfter/time.Second) {
+			return maxRetryAfter, true
+		}
+		d = time.Duration(n) * time.Second
+	} else if at, err := http.ParseTime(v); err == nil {
+		d = max(0, at.Sub(now))
+	}
+	if d > maxRetryAfter {
+		return maxRetryAfter, true
+	}
+	return d, false
+}
+
+// maxBody bounds what is read of one answer. The largest answers the tool asks for are
+// listings of 500 entities (groups, queues) with their expansions, a few MiB at most; 32 MiB
+// is room to spare, and a server sending more is broken or hostile.
+const maxBody = 32 << 20
+
+// errTooLarge is readBody's answer to a body over maxBody.
+var errTooLarge = fmt.Errorf("answer larger than %d MiB", maxBody>>20)
+
+// readBody reads resp's body whole, at most maxBody bytes, and puts the bytes read in its
+// place, so that the SDK, which ignores read errors, sees a body that was read to the end.
+// A read error, or fewer bytes than Content-Length, is returned (the answer was cut off);
+// a body over maxBody is errTooLarge, and is not read past the cap.
+func readBody(resp *http.Response) error {
+	defer resp.Body.Close()
+	if resp.ContentLength > maxBody {
+		return errTooLarge
+	}
+	// Grown by doubling up to maxBody, so that a body of unknown length costs at most about
+	// twice the cap; one that states its length is read into a buffer of that size.
+	size := int64(64 << 10)
+	if resp.ContentLength >= 0 {
+		size = resp.ContentLength
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			// Full: one byte more tells whether the body ends here, before growing.
+			var one [1]byte
+			n, err := io.ReadFull(resp.Body, one[:])
+			if n == 0 {
+				if err == io.EOF {
+					break
+				}
+				return err
+			}
+			if len(buf) >= maxBody {
+				return errTooLarge
+			}
+			grown := make([]byte, len(buf), min(max(2*cap(buf), 512), maxBody))
+			copy(grown, buf)
+			buf = append(grown, one[0])
+			continue
+		}
+		n, err := resp.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if resp.ContentLength >= 0 && int64(len(buf)) < resp.ContentLength {
+		return fmt.Errorf("answer cut off: %d of %d bytes: %w", len(buf), resp.ContentLength, io.ErrUnexpectedEOF)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(buf))
+	return nil
+}
+
+// redactCredentials removes from an error answer's body the credentials the request carried
+// in its Authorization header (a bearer token; a Basic pair, its secret too), should the
+// server echo the request into its message: the message reaches errors, reports and logs.
+// The body has been read whole (readBody).
+func redactCredentials(resp *http.Response, reqHeader http.Header) {
+	_, cred, ok := strings.Cut(reqHeader.Get("Authorization"), " ")
+	if !ok || cred == "" {
+		return
+	}
+	secrets := []string{cred}
+	if pair, err := base64.StdEncoding.DecodeString(cred); err == nil {
+		if _, secret, ok := strings.Cut(string(pair), ":"); ok && secret != "" {
+			secrets = append(secrets, string(pair), secret)
+		}
+	}
+	body, _ := io.ReadAll(resp.Body)
+	for _, s := range secrets {
+		body = bytes.ReplaceAll(body, []byte(s), []byte("[redacted]"))
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+}
+
+// isRedirect reports a 3xx. The client follows none (see NewClient): the API never
+// redirects, and following one would send the request, and its token, elsewhere.
+func isRedirect(code int) bool { return code >= 300 && code < 400 }
+
+// redirectTarget is a redirect's Location for an error message: resolved against the
+// request, without user info, query or fragment, which may carry credentials.
+func redirectTarget(resp *http.Response) string {
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		return "no Location"
+	}
+	u, err := url.Parse(loc)
+	if err == nil && resp.Request != nil && resp.Request.URL != nil {
+		u = resp.Request.URL.ResolveReference(u)
+	}
+	if err != nil {
+		return "an unreadable Location"
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	return u.String()
 }
 
 func (t *transport) count(r string) {

@@ -66,7 +66,7 @@ func (u *Users) Read(ctx context.Context, ids []string) (map[string]provision.Us
 		return out, nil
 	}
 	l, resp, err := u.api(ctx).GetUsers(provision.MaxUsersPerRead, 1, ids, nil, "", readExpand, "", "any")
-	if err := check(op, resp, err); err != nil {
+	if err := checkBody(op, l, resp, err); err != nil {
 		return nil, err
 	}
 	for _, r := range deref(l.Entities) {
@@ -98,7 +98,7 @@ func (u *Users) fillLevels(ctx context.Context, usr *provision.User, r platformc
 // get calls GET /api/v2/users/{userId}: the user's version and state, nothing expanded.
 func (u *Users) get(ctx context.Context, id string) (provision.User, error) {
 	res, resp, err := u.api(ctx).GetUser(id, nil, "", "")
-	if err := check("GET /api/v2/users/{id}", resp, err); err != nil {
+	if err := checkBody("GET /api/v2/users/{id}", res, resp, err); err != nil {
 		return provision.User{}, err
 	}
 	return toUser(*res), nil
@@ -123,9 +123,14 @@ func (u *Users) Create(ctx context.Context, in provision.NewUser) (provision.Use
 	if len(in.Addresses) > 0 {
 		body.Addresses = toContacts(in.Addresses)
 	}
+	const op = "POST /api/v2/users"
 	res, resp, err := u.api(notIdempotent(ctx)).PostUsers(body)
-	if err := check("POST /api/v2/users", resp, err); err != nil {
+	if err := checkBody(op, res, resp, err); err != nil {
 		return provision.User{}, err
+	}
+	if deref(res.Id) == "" {
+		// Created or not, the answer does not say which user: the caller looks first.
+		return provision.User{}, fmt.Errorf("%s: %w: created user without an id", op, provision.ErrTransient)
 	}
 	return toUser(*res), nil
 }
@@ -195,7 +200,7 @@ func (u *Users) patch(ctx context.Context, id string, body platformclientv2.Upda
 func (u *Users) Restore(ctx context.Context, id string) error {
 	read := func() (int, error) {
 		cur, resp, err := u.api(ctx).GetUser(id, nil, "", "deleted")
-		if err := check("GET /api/v2/users/{id}", resp, err); err != nil {
+		if err := checkBody("GET /api/v2/users/{id}", cur, resp, err); err != nil {
 			return 0, err
 		}
 		if deref(cur.State) != "deleted" {
@@ -277,7 +282,7 @@ func (u *Users) search(ctx context.Context, q []platformclientv2.Usersearchcrite
 	return listAll(ctx, op, func(n int) ([]provision.Found, int, error) {
 		req.PageSize, req.PageNumber = ptr(searchPageSize), ptr(n)
 		res, resp, err := u.api(ctx).PostUsersSearch(req)
-		if err := check(op, resp, err); err != nil {
+		if err := checkBody(op, res, resp, err); err != nil {
 			return nil, 0, err
 		}
 		if deref(res.Total) > maxSearchResults {
