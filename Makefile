@@ -46,7 +46,9 @@ fuzz:
 	  $(GO) test ./provision -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; \
 	done; \
 	echo "--- FuzzObjectMembers ($(FUZZTIME))"; \
-	$(GO) test ./proxies/gcsim/spec -run '^$$' -fuzz '^FuzzObjectMembers$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./proxies/gcsim/spec -run '^$$' -fuzz '^FuzzObjectMembers$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; \
+	echo "--- FuzzLoadEnv ($(FUZZTIME))"; \
+	$(GO) test ./cmd/internal/envconfig -run '^$$' -fuzz '^FuzzLoadEnv$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 ## bench: the benchmarks of BENCHMARKS.md: the offline pipeline (Go benchmark), a 1,000,000-row
 ## --validate, and three end-to-end runs against the simulator (about 12 minutes in all)

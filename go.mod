@@ -6,7 +6,6 @@ require (
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/gocarina/gocsv v0.0.0-20240520201108-78e41c74b4b1
 	github.com/hashicorp/go-retryablehttp v0.7.7
-	github.com/joho/godotenv v1.5.1
 	github.com/mypurecloud/platform-client-sdk-go/v162 v162.0.0
 	github.com/vbauerster/mpb/v8 v8.9.3
 	go.uber.org/zap v1.28.0

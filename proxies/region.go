@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -32,7 +33,9 @@ var regionHosts = map[string]string{
 // BaseURL returns the API base URL (scheme and host, no trailing slash). apiURL, when set,
 // wins over region; region may be an SDK name (us_east_1), a dashed name (us-east-1) or a
 // host (mypurecloud.com, api.usw2.pure.cloud). An empty region means us_east_1.
-// Plain http is refused unless the host is a loopback address.
+// Plain http is refused unless the host is a loopback address; so is an apiURL with
+// credentials (any "@"), a query or a fragment. Errors never show a user name, a password,
+// a query or a fragment.
 func BaseURL(region, apiURL string) (string, error) {
 	if apiURL != "" {
 		return checkAPIURL(apiURL)
@@ -55,27 +58,62 @@ func BaseURL(region, apiURL string) (string, error) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	return "", fmt.Errorf("unknown region %q: use one of %s, a host such as mypurecloud.com, or GENESYS_API_URL", region, strings.Join(names, ", "))
+	return "", fmt.Errorf("unknown region %s: use one of %s, a host such as mypurecloud.com, or GENESYS_API_URL", redactURL(region), strings.Join(names, ", "))
 }
 
+// checkAPIURL validates GENESYS_API_URL. Its errors show the URL only through redactURL, so
+// a user:password@ refused here never reaches a log.
 func checkAPIURL(raw string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("GENESYS_API_URL %q is not a URL such as https://api.mypurecloud.com", raw)
+		return "", fmt.Errorf("GENESYS_API_URL %s is not a URL such as https://api.mypurecloud.com", redactURL(raw))
+	}
+	if u.User != nil || strings.Contains(raw, "@") {
+		// Any "@" is refused: in "https://u:1/p@host" the parser reads a password as a port
+		// and a path, and the URL would reach requests and logs.
+		return "", fmt.Errorf("GENESYS_API_URL %s must not carry credentials (user:password@)", redactURL(raw))
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		if !isLoopback(u.Hostname()) {
-			return "", fmt.Errorf("GENESYS_API_URL %q: plain http is allowed only for loopback hosts; use https", raw)
+			return "", fmt.Errorf("GENESYS_API_URL %s: plain http is allowed only for loopback hosts; use https", redactURL(raw))
 		}
 	default:
-		return "", fmt.Errorf("GENESYS_API_URL %q: scheme must be https", raw)
+		return "", fmt.Errorf("GENESYS_API_URL %s: scheme must be https", redactURL(raw))
 	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("GENESYS_API_URL %q must not carry credentials, a query or a fragment", raw)
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("GENESYS_API_URL %s must not carry a query or a fragment", redactURL(raw))
 	}
 	return u.Scheme + "://" + u.Host + strings.TrimSuffix(u.Path, "/"), nil
+}
+
+// redactURL renders raw for an error message, quoted: userinfo (user name and password)
+// becomes "REDACTED", and a query or fragment, which may carry a token, becomes "REDACTED"
+// too. Text that does not parse as a URL with a host is shown only when it has no "@".
+func redactURL(raw string) string {
+	raw = strings.TrimSpace(raw)
+	u, err := url.Parse(raw)
+	parsed := err == nil && u.Host != "" && u.Opaque == ""
+	// With no userinfo parsed, an "@" may still be in a password that the parser read as a
+	// port, a path or a fragment ("https://u:123#p@host"): then show nothing.
+	if strings.Contains(raw, "@") && (!parsed || u.User == nil) {
+		return `(not shown: it contains "@" and may carry credentials)`
+	}
+	if !parsed {
+		return strconv.Quote(raw)
+	}
+	r := *u
+	if r.User != nil {
+		r.User = url.User("REDACTED")
+	}
+	if r.RawQuery != "" || r.ForceQuery {
+		r.RawQuery, r.ForceQuery = "REDACTED", false
+	}
+	if r.Fragment != "" {
+		r.Fragment, r.RawFragment = "REDACTED", ""
+	}
+	return strconv.Quote(r.String())
 }
 
 func isLoopback(host string) bool {

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 
-	"github.com/joho/godotenv"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"golang.org/x/term"
@@ -20,16 +19,18 @@ import (
 // Env is the process environment over a .env file: a variable set in the environment wins.
 type Env map[string]string
 
-// Load reads the .env file at path. When optional is true a missing file is an empty Env.
+// Load reads the .env file at path in the format described in dotenv.go (and .env.example).
+// When optional is true a missing file is an empty Env. A line that does not follow the
+// format is a *ParseError, which names the file, the line and the key but never the value.
 func Load(path string, optional bool) (Env, error) {
-	m, err := godotenv.Read(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		if optional && errors.Is(err, fs.ErrNotExist) {
 			return Env{}, nil
 		}
 		return nil, fmt.Errorf("read env file %s: %w", path, err)
 	}
-	return Env(m), nil
+	return parseEnv(path, data)
 }
 
 // Get returns the first of names that is set, in the environment or else in the file; a
