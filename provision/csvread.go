@@ -182,10 +182,26 @@ type CSVReader struct {
 
 // OpenCSV opens the file at path and reads its header. A header problem is an *InputError
 // (several are a RowErrors); a file that cannot be read gives an error naming path.
+//
+// Only a regular file is read (the file is read three times): a pipe, a device or a
+// directory is refused before it is opened, since opening a pipe blocks until something
+// writes to it.
 func OpenCSV(path string) (*CSVReader, error) {
-	f, err := os.Open(path)
+	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err // *PathError names the path
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, notRegular("open", path, fi.Mode())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	// The path may have changed between Stat and Open.
+	if ofi, err := f.Stat(); err != nil || !os.SameFile(fi, ofi) {
+		_ = f.Close()
+		return nil, &fs.PathError{Op: "open", Path: path, Err: errors.New("the file changed while it was being opened")}
 	}
 	r, err := NewCSVReader(f, path)
 	if err != nil {

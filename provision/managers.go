@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -181,7 +182,9 @@ func (p *pipeline) setManager(ctx context.Context, j managerJob) (managerChange,
 }
 
 // mergeReport applies the managers pass to the report, row by row, into a new file that
-// replaces the old one, and counts the final rows.
+// replaces the old one, and counts the final rows. The new file is created under a fresh
+// name in the same directory (never an existing file or link), takes the old one's
+// permissions, and is renamed over path, which replaces a link there rather than its target.
 func mergeReport(path string, changes map[int]managerChange) (Summary, error) {
 	var sum Summary
 	in, err := os.Open(path)
@@ -189,12 +192,21 @@ func mergeReport(path string, changes map[int]managerChange) (Summary, error) {
 		return sum, err
 	}
 	defer in.Close()
-	tmp := path + ".tmp"
-	out, err := os.Create(tmp)
+	fi, err := in.Stat()
 	if err != nil {
 		return sum, err
 	}
+	dir, base := filepath.Split(path)
+	out, err := os.CreateTemp(dir, base+".tmp-*")
+	if err != nil {
+		return sum, err
+	}
+	tmp := out.Name()
 	defer os.Remove(tmp)
+	if err := out.Chmod(fi.Mode().Perm()); err != nil {
+		out.Close()
+		return sum, err
+	}
 	cr := csv.NewReader(in)
 	cw := csv.NewWriter(out)
 	for n := 0; ; n++ {
@@ -211,12 +223,12 @@ func mergeReport(path string, changes map[int]managerChange) (Summary, error) {
 			switch c := changes[line]; {
 			case c.err != "":
 				rec[3] = string(StatusFailed)
-				rec[5] = joinErrors(rec[5], c.err)
+				rec[5] = capCell(joinErrors(rec[5], defuseFormula(c.err)))
 			case c.updated:
 				if rec[2] == string(ActionNone) {
 					rec[2] = string(ActionUpdate)
 				}
-				rec[7] = joinErrors(rec[7], "manager → "+c.manager)
+				rec[7] = capCell(joinErrors(rec[7], defuseFormula("manager → "+c.manager)))
 			}
 			sum.Add(Result{Line: line, Action: Action(rec[2]), Status: Status(rec[3])})
 		}
@@ -229,5 +241,8 @@ func mergeReport(path string, changes map[int]managerChange) (Summary, error) {
 	if err := errors.Join(cw.Error(), out.Sync(), out.Close()); err != nil {
 		return sum, err
 	}
-	return sum, os.Rename(tmp, path)
+	if err := os.Rename(tmp, path); err != nil {
+		return sum, err
+	}
+	return sum, syncDir(path)
 }

@@ -2,14 +2,22 @@ package provision
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"net/url"
 	"os"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // Action is what a row does, or would do, to its user.
@@ -46,6 +54,10 @@ type Result struct {
 	Err           string // column and cause in words an admin can act on; "" when ok
 	CorrelationID string // the Genesys contextId of the failed call
 	Changes       string // what the row changed, or would change in a dry run
+
+	// secret is the row's password: never written, replaced by "[redacted]" wherever the
+	// server echoed it (see ReportWriter.Scrub).
+	secret string
 }
 
 // reportHeader is the report's first line. Scripts read these names: append, never rename.
@@ -55,27 +67,212 @@ var reportHeader = []string{"line", "email", "action", "status", "user_id", "err
 // of its record.
 const syncEvery = 2 * time.Second
 
+// maxCellChars caps the error, changes, user_id and correlation_id cells, in characters:
+// they hold text from the server, which may echo a whole request or page back.
+const maxCellChars = 2000
+
+// cutMarker ends a cell that maxCellChars cut.
+const cutMarker = " […cut]"
+
+// redacted replaces a secret in the report.
+const redacted = "[redacted]"
+
 // ReportWriter writes the report CSV, one line per Result, flushed as each is written so
 // that the report is complete up to the last finished row if the run dies. It is not safe
-// for concurrent use: one writer goroutine owns it.
+// for concurrent use: one writer goroutine owns it. A report that CreateReport opened is
+// also synced to disk by a goroutine of its own, at most syncEvery after a row is written,
+// whether more rows come or not.
 type ReportWriter struct {
 	cw          *csv.Writer
 	file        *os.File // set by CreateReport: synced and closed by Close
 	wroteHeader bool
 	closed      bool
 	rec         []string
-	lastSync    time.Time
+	secrets     []string // with their escaped forms: see Scrub
+
+	syncFile func() error // file.Sync; tests observe it
+	lastSync atomic.Int64 // UnixNano of the last sync, by either goroutine
+	dirty    atomic.Bool  // written since the last sync
+	syncMu   sync.Mutex   // serialises syncFile and guards syncErr
+	syncErr  error        // the timer's sync failed: the next Write, Sync or Close returns it
+	stopSync chan struct{}
+	syncDone chan struct{}
 }
 
-// CreateReport creates, or truncates, the report file at path.
+// CreateReport creates the report file at path, replacing whatever file is there, and
+// starts its timed sync. The new file has the permissions of the regular file it replaces,
+// or 0600 (it holds names and email addresses).
+//
+// The file is written under a temporary name in the same directory and renamed to path at
+// once: a symbolic link at path is replaced by the report, never followed, so its target is
+// neither truncated nor overwritten, and another hard link to an old report keeps its
+// content. A path that is, or links to, something other than a regular file (a pipe, a
+// device, a directory) is refused.
 func CreateReport(path string) (*ReportWriter, error) {
-	f, err := os.Create(path)
+	perm, err := reportPerm(path)
+	if err != nil {
+		return nil, err
+	}
+	return createReport(path, perm, newTicker)
+}
+
+// reportPerm is the permissions a new report at path takes: those of the regular file there,
+// else 0600. It refuses a path that is, or links to, something other than a regular file.
+func reportPerm(path string) (fs.FileMode, error) {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return 0o600, nil
+	case err != nil:
+		return 0, fmt.Errorf("create report: %w", err)
+	case fi.Mode().IsRegular():
+		return fi.Mode().Perm(), nil
+	case fi.Mode()&fs.ModeSymlink != 0:
+		// The link itself is replaced; but a link to a terminal, a pipe or a device
+		// (/dev/stdout) is a mistake worth saying, not a file to put in its place.
+		if ti, err := os.Stat(path); err == nil && !ti.Mode().IsRegular() {
+			return 0, notRegular("create report", path, ti.Mode())
+		}
+		return 0o600, nil
+	}
+	return 0, notRegular("create report", path, fi.Mode())
+}
+
+// notRegular is the error for a path that is not a regular file: "open x: not a regular
+// file: a pipe".
+func notRegular(op, path string, m fs.FileMode) error {
+	kind := "a special file"
+	switch {
+	case m.IsDir():
+		kind = "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		kind = "a pipe"
+	case m&fs.ModeSocket != 0:
+		kind = "a socket"
+	case m&fs.ModeDevice != 0:
+		kind = "a device"
+	}
+	return &fs.PathError{Op: op, Path: path, Err: errors.New("not a regular file: " + kind)}
+}
+
+// newTicker is the timed sync's clock.
+func newTicker(d time.Duration) (<-chan time.Time, func()) {
+	t := time.NewTicker(d)
+	return t.C, t.Stop
+}
+
+// createReport is CreateReport with the permissions and the clock given.
+func createReport(path string, perm fs.FileMode, tick func(time.Duration) (<-chan time.Time, func())) (*ReportWriter, error) {
+	f, err := createReplacing(path, perm)
 	if err != nil {
 		return nil, fmt.Errorf("create report: %w", err) // *PathError names the path
 	}
 	w := NewReportWriter(f)
 	w.file = f
+	w.syncFile = f.Sync
+	w.stopSync, w.syncDone = make(chan struct{}), make(chan struct{})
+	c, stop := tick(syncEvery)
+	go w.syncLoop(c, stop)
 	return w, nil
+}
+
+// createReplacing creates an empty file with permissions perm under a temporary name next to
+// path, renames it to path and syncs the directory. It returns the file, open for writing.
+func createReplacing(path string, perm fs.FileMode) (*os.File, error) {
+	dir, base := filepath.Split(path)
+	f, err := os.CreateTemp(dir, base+".tmp-*") // O_EXCL, 0600: never an existing file
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*os.File, error) {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+		return nil, err
+	}
+	if err := f.Chmod(perm); err != nil { // explicit: the umask does not apply
+		return fail(err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fail(err)
+	}
+	if err := syncDir(path); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// syncDir commits to disk the directory entries of the directory holding path, after a
+// rename there.
+func syncDir(path string) error {
+	if runtime.GOOS == "windows" {
+		return nil // directories cannot be opened for syncing; NTFS journals renames
+	}
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("sync directory of %s: %w", path, err)
+	}
+	return nil
+}
+
+// syncLoop syncs the file at each tick when rows were written since the last sync, until
+// Close.
+func (w *ReportWriter) syncLoop(c <-chan time.Time, stop func()) {
+	defer close(w.syncDone)
+	defer stop()
+	for {
+		select {
+		case <-w.stopSync:
+			return
+		case <-c:
+			if w.dirty.Load() {
+				_ = w.syncNow() // kept in syncErr for the writer goroutine
+			}
+		}
+	}
+}
+
+// syncNow commits what was flushed to the file to disk.
+func (w *ReportWriter) syncNow() error {
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	if w.syncErr != nil {
+		return w.syncErr
+	}
+	w.dirty.Store(false)
+	w.lastSync.Store(time.Now().UnixNano())
+	syncFile := w.syncFile
+	if syncFile == nil {
+		syncFile = w.file.Sync // a writer set up by hand (the deactivation rows)
+	}
+	if err := syncFile(); err != nil {
+		w.syncErr = fmt.Errorf("write report: %w", err)
+		return w.syncErr
+	}
+	return nil
+}
+
+// timedSyncErr is the error of a sync the timer did, if any.
+func (w *ReportWriter) timedSyncErr() error {
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	return w.syncErr
+}
+
+// stopTimedSync stops the sync goroutine, if there is one, and waits for it.
+func (w *ReportWriter) stopTimedSync() {
+	if w.stopSync != nil {
+		close(w.stopSync)
+		<-w.syncDone
+		w.stopSync = nil
+	}
 }
 
 // NewReportWriter writes a report to w. Close flushes but does not close w.
@@ -83,33 +280,108 @@ func NewReportWriter(w io.Writer) *ReportWriter {
 	return &ReportWriter{cw: csv.NewWriter(w), rec: make([]string, len(reportHeader))}
 }
 
+// Scrub registers secrets (a password, a client secret, a token) that Write replaces with
+// "[redacted]" in every later row's user_id, error, correlation_id and changes cells, as
+// written and as they would appear escaped in JSON or in a URL. Empty strings are ignored.
+func (w *ReportWriter) Scrub(secrets ...string) {
+	w.secrets = appendSecretForms(w.secrets, secrets...)
+}
+
+// appendSecretForms appends each secret and its JSON- and URL-escaped forms to dst, longest
+// first so that a form containing another is replaced whole.
+func appendSecretForms(dst []string, secrets ...string) []string {
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		q := strconv.Quote(s)
+		forms := []string{s, q[1 : len(q)-1], url.QueryEscape(s), url.PathEscape(s)}
+		if b, err := json.Marshal(s); err == nil {
+			forms = append(forms, string(b[1:len(b)-1]))
+		}
+		for _, f := range forms {
+			if !slices.Contains(dst, f) {
+				dst = append(dst, f)
+			}
+		}
+	}
+	slices.SortStableFunc(dst, func(a, b string) int { return len(b) - len(a) })
+	return dst
+}
+
+// scrub replaces the secrets in s.
+func scrub(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if strings.Contains(s, sec) {
+			s = strings.ReplaceAll(s, sec, redacted)
+		}
+	}
+	return s
+}
+
+// serverCell is a cell that may hold text from the server: secrets scrubbed, cut to
+// maxCellChars, formulas defused.
+func serverCell(s string, secrets []string) string {
+	return defuseFormula(capCell(scrub(s, secrets)))
+}
+
+// capCell cuts s to at most maxCellChars characters, the last of them cutMarker. A cell cut
+// once is not cut again.
+func capCell(s string) string {
+	if len(s) <= maxCellChars || utf8.RuneCountInString(s) <= maxCellChars {
+		return s
+	}
+	keep := maxCellChars - utf8.RuneCountInString(cutMarker)
+	i := 0
+	for n := 0; n < keep; n++ {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return s[:i] + cutMarker
+}
+
 // Write writes one result and flushes it. It returns the write error, if any (a full disk):
-// the report is then incomplete and the run should stop.
+// the report is then incomplete and the run should stop. The secrets given to Scrub, and the
+// result's own (its row's password), are replaced in the cells that may hold server text.
 func (w *ReportWriter) Write(r Result) error {
 	if w.closed {
 		return errors.New("write report: writer is closed")
 	}
+	if err := w.timedSyncErr(); err != nil {
+		return err
+	}
 	if err := w.writeHeader(); err != nil {
 		return err
+	}
+	secrets := w.secrets
+	if r.secret != "" {
+		secrets = appendSecretForms(slices.Clone(w.secrets), r.secret)
 	}
 	w.rec[0] = ""
 	if r.Line > 0 {
 		w.rec[0] = strconv.Itoa(r.Line) // a deactivated user is in no line of the file
 	}
 	w.rec[1] = defuseFormula(r.Email)
-	w.rec[2] = string(r.Action)
-	w.rec[3] = string(r.Status)
-	w.rec[4] = r.UserID
-	w.rec[5] = defuseFormula(r.Err)
-	w.rec[6] = r.CorrelationID
-	w.rec[7] = defuseFormula(r.Changes)
+	w.rec[2] = defuseFormula(string(r.Action))
+	w.rec[3] = defuseFormula(string(r.Status))
+	w.rec[4] = serverCell(r.UserID, secrets)
+	w.rec[5] = serverCell(r.Err, secrets)
+	w.rec[6] = serverCell(r.CorrelationID, secrets)
+	w.rec[7] = serverCell(r.Changes, secrets)
 	if err := w.cw.Write(w.rec); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	if w.file != nil && time.Since(w.lastSync) >= syncEvery {
-		return w.Sync()
+	if err := w.flush(); err != nil {
+		return err
 	}
-	return w.flush()
+	if w.file == nil {
+		return nil
+	}
+	w.dirty.Store(true)
+	if time.Since(time.Unix(0, w.lastSync.Load())) >= syncEvery {
+		return w.syncNow()
+	}
+	return nil
 }
 
 // Sync flushes the report and, when it is a file, commits it to disk.
@@ -121,10 +393,7 @@ func (w *ReportWriter) Sync() error {
 		return err
 	}
 	if w.file != nil {
-		w.lastSync = time.Now()
-		if err := w.file.Sync(); err != nil {
-			return fmt.Errorf("write report: %w", err)
-		}
+		return w.syncNow()
 	}
 	return nil
 }
@@ -149,14 +418,18 @@ func (w *ReportWriter) flush() error {
 }
 
 // Close writes the header if no result was written, flushes, and when the report is a file
-// that CreateReport opened, syncs it to disk and closes it. It returns the first error.
-// Calling it again does nothing.
+// that CreateReport opened, stops its timed sync, syncs it to disk and closes it. It returns
+// the first error. Calling it again does nothing.
 func (w *ReportWriter) Close() error {
 	if w.closed {
 		return nil
 	}
 	w.closed = true
-	err := w.writeHeader()
+	w.stopTimedSync()
+	err := w.timedSyncErr()
+	if err == nil {
+		err = w.writeHeader()
+	}
 	if err == nil {
 		err = w.flush()
 	}
@@ -176,22 +449,64 @@ func (w *ReportWriter) Close() error {
 // formulaStart holds the characters that make a spreadsheet read a cell as a formula.
 const formulaStart = "=+-@\t\r"
 
-// defuseFormula keeps a cell that comes from the input file from running as a formula when
-// the report is opened in a spreadsheet (CSV injection): a cell starting with =, +, -, @, a
-// tab or a carriage return gets a leading '.
+// defuseFormula keeps a cell from running as a formula when the report is opened in a
+// spreadsheet (CSV injection). A spreadsheet may split a cell further, at ',' or ';' (when
+// it opens the file with the other list separator), so every part is defused: at the start
+// of the cell and after each ',' or ';', once any spaces and double quotes are skipped, a
+// character of formulaStart gets a ' before it: "x;=cmd" becomes "x;'=cmd". A part that
+// already starts, past those, with one or more ' and such a character gets one more ', so
+// that undefuse gives back exactly what was defused.
 func defuseFormula(s string) string {
-	if s != "" && strings.ContainsRune(formulaStart, rune(s[0])) {
-		return "'" + s
-	}
-	return s
+	return mapParts(s, func(b *strings.Builder, part string) {
+		if quotesBeforeFormula(part) >= 0 {
+			b.WriteByte('\'')
+		}
+		b.WriteString(part)
+	})
 }
 
 // undefuse reverses defuseFormula, for a report read back.
 func undefuse(s string) string {
-	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune(formulaStart, rune(s[1])) {
-		return s[1:]
+	return mapParts(s, func(b *strings.Builder, part string) {
+		if quotesBeforeFormula(part) > 0 {
+			part = part[1:]
+		}
+		b.WriteString(part)
+	})
+}
+
+// mapParts calls f on each part of s that a spreadsheet may read as a cell: s's start, and
+// each point after a ',' or ';', with any spaces and double quotes in front of it written
+// first. Whatever f writes, in order, with the separators between, is the result.
+func mapParts(s string, f func(b *strings.Builder, part string)) string {
+	if !strings.ContainsAny(s, formulaStart+"'") {
+		return s // nothing to defuse or undefuse: the common case, without copying
 	}
-	return s
+	var b strings.Builder
+	b.Grow(len(s) + 4)
+	for {
+		lead := len(s) - len(strings.TrimLeft(s, " \""))
+		b.WriteString(s[:lead])
+		s = s[lead:]
+		end := strings.IndexAny(s, ",;")
+		if end < 0 {
+			f(&b, s)
+			return b.String()
+		}
+		f(&b, s[:end])
+		b.WriteByte(s[end])
+		s = s[end+1:]
+	}
+}
+
+// quotesBeforeFormula returns how many ' lead part when a character of formulaStart follows
+// them, and -1 when part does not start, past its ', with one.
+func quotesBeforeFormula(part string) int {
+	n := len(part) - len(strings.TrimLeft(part, "'"))
+	if n < len(part) && strings.IndexByte(formulaStart, part[n]) >= 0 {
+		return n
+	}
+	return -1
 }
 
 // Summary counts results. The zero value is an empty summary. Not safe for concurrent use.

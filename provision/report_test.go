@@ -36,7 +36,7 @@ func TestReportWriter(t *testing.T) {
 			"2,\"'=HYPERLINK(\"\"http://evil\"\")\",none,invalid,,'=1+1,,\n" +
 			"3,'+1,none,invalid,,'-1,,\n" +
 			"4,'@SUM(A1),none,invalid,,'\tx,,\n" +
-			"5,a-b@x.com,none,skipped,-id-,,,\n"},
+			"5,a-b@x.com,none,skipped,'-id-,,,\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -115,6 +116,10 @@ func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
 	o.defaults()
 	p := &pipeline{o: o, svc: svc, log: o.Log}
 	var sum Summary
+	perm, err := checkPaths(o.File, o.ReportPath)
+	if err != nil {
+		return sum, err
+	}
 
 	// Pass 1: every check that needs no write, over the whole file.
 	apiCtx, cancelAPI := context.WithCancelCause(ctx)
@@ -137,7 +142,7 @@ func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
 	if err != nil {
 		return sum, fmt.Errorf("resume: %w", err)
 	}
-	report, err := CreateReport(o.ReportPath)
+	report, err := createReport(o.ReportPath, perm, newTicker)
 	if err != nil {
 		return sum, err
 	}
@@ -289,6 +294,23 @@ type pipeline struct {
 	missing                      []candidate    // users in the sync scope that the file does not name
 }
 
+// checkPaths refuses, before anything is read or written, an input that is not a regular
+// file and a report path that is the input file itself (by a symbolic or a hard link too),
+// or that is not a regular file. It returns the permissions the report will have.
+func checkPaths(file, report string) (fs.FileMode, error) {
+	fi, err := os.Stat(file)
+	if err != nil {
+		return 0, err // *PathError names the path
+	}
+	if !fi.Mode().IsRegular() {
+		return 0, notRegular("open", file, fi.Mode())
+	}
+	if ri, err := os.Stat(report); err == nil && os.SameFile(fi, ri) {
+		return 0, fmt.Errorf("the report %s is the input file %s: writing it would destroy the input; name another report with --report", report, file)
+	}
+	return reportPerm(report)
+}
+
 // resumeSources lists the reports to carry rows over from. When the new report replaces
 // the one being resumed, the old one is first moved aside as REPORT.prev-N, and it is only
 // removed once its rows are safe in the new one; a resumed run that was itself killed may
@@ -312,6 +334,9 @@ func resumeSources(resume, report string) (sources, leftovers []string, err erro
 	}
 	aside := fmt.Sprintf("%s.prev-%d", report, time.Now().UnixNano())
 	if err := os.Rename(report, aside); err != nil {
+		return nil, nil, err
+	}
+	if err := syncDir(report); err != nil {
 		return nil, nil, err
 	}
 	return append(sources, aside), append(leftovers, aside), nil
@@ -412,8 +437,8 @@ func carryLines(recs [][]string, w *ReportWriter, sum *Summary, done map[int]str
 		if _, dup := done[line]; dup {
 			continue
 		}
-		res := Result{Line: line, Email: undefuse(l.Email), Action: Action(l.Action), Status: StatusOK,
-			UserID: l.UserID, CorrelationID: l.CorrelationID, Changes: undefuse(l.Changes)}
+		res := Result{Line: line, Email: undefuse(l.Email), Action: Action(undefuse(l.Action)), Status: StatusOK,
+			UserID: undefuse(l.UserID), CorrelationID: undefuse(l.CorrelationID), Changes: undefuse(l.Changes)}
 		if err := w.Write(res); err != nil {
 			return err
 		}
@@ -665,7 +690,7 @@ func (p *pipeline) dispatch(r *CSVReader, invalid map[int]string, blocked bool, 
 		if err != nil && !isRecordError(err) {
 			return err
 		}
-		res := Result{Line: row.Line, Email: row.Email, Action: ActionNone}
+		res := Result{Line: row.Line, Email: row.Email, Action: ActionNone, secret: row.Password}
 		msg, bad := invalid[row.Line]
 		if m := strings.ToLower(row.EmailManager); p.badManagers[m] {
 			col, field := r.Column("email_manager")
