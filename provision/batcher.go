@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"go.uber.org/zap"
 )
 
 // batcher gathers user ids for one bulk call per key (a group, a role in a division) across
@@ -16,6 +18,7 @@ type batcher struct {
 	linger time.Duration
 	send   func(ctx context.Context, key string, ids []string) error
 	ctx    context.Context
+	log    *zap.Logger // where a panicking send is logged; nil: nowhere
 
 	mu      sync.Mutex
 	pending map[string]*batch
@@ -80,11 +83,17 @@ func (b *batcher) startLocked(key string, bt *batch) {
 	}()
 }
 
+// call sends ids under key; a panic in send is the call's error (ErrInternal), so that it
+// fails the batch's rows only.
+func (b *batcher) call(key string, ids []string) error {
+	return guard(b.log, func() error { return b.send(b.ctx, key, ids) })
+}
+
 // run sends one batch. A *BatchError gives each id its own outcome. When the API refuses a
 // batch of several ids as invalid, or answers that something in it was not found, each id is
 // sent on its own, so that one bad member fails only its own row.
 func (b *batcher) run(key string, ids []string, done []func(error)) {
-	err := b.send(b.ctx, key, ids)
+	err := b.call(key, ids)
 	var partial *BatchError
 	switch {
 	case errors.As(err, &partial):
@@ -93,7 +102,7 @@ func (b *batcher) run(key string, ids []string, done []func(error)) {
 		}
 	case len(ids) > 1 && (errors.Is(err, ErrRejected) || errors.Is(err, ErrNotFound)):
 		for i := range ids {
-			done[i](b.send(b.ctx, key, ids[i:i+1]))
+			done[i](b.call(key, ids[i:i+1]))
 		}
 	default:
 		for _, d := range done {

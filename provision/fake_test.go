@@ -30,6 +30,8 @@ type fakeOrg struct {
 	GrantFunc      func(ids []string) error        // runs before a grant
 	FindFunc       func(email string) error        // runs before a lookup
 	PhoneFunc      func(in NewPhone) (bool, error) // (committed, err)
+	StationFunc    func(userID string) error       // runs before a station lookup
+	UpdateFunc     func(p UserPatch) error         // runs before a PATCH
 }
 
 func newFakeOrg() *fakeOrg {
@@ -222,6 +224,11 @@ func (t fakeTel) CreatePhone(_ context.Context, in NewPhone) (Phone, error) {
 	return p, nil
 }
 func (t fakeTel) FindStationByUser(_ context.Context, userID string) (string, error) {
+	if t.f.StationFunc != nil {
+		if err := t.f.StationFunc(userID); err != nil {
+			return "", err
+		}
+	}
 	t.f.mu.Lock()
 	defer t.f.mu.Unlock()
 	return t.f.stations[userID], nil
@@ -229,6 +236,11 @@ func (t fakeTel) FindStationByUser(_ context.Context, userID string) (string, er
 
 func (u fakeUsers) Update(_ context.Context, id string, _ int, p UserPatch) error {
 	f := u.f
+	if f.UpdateFunc != nil {
+		if err := f.UpdateFunc(p); err != nil {
+			return err
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.writes++

@@ -40,7 +40,12 @@ func (p *pipeline) setManagers(ctx context.Context, skip map[int]bool) (map[int]
 	for range p.o.Workers {
 		wg.Go(func() {
 			for j := range jobs {
-				if change, ok := p.setManager(ctx, j); ok {
+				var change managerChange
+				var ok bool
+				if err := guard(p.log, func() error { change, ok = p.setManager(ctx, j); return nil }); err != nil {
+					change, ok = managerChange{err: "set manager: " + describe(err)}, true
+				}
+				if ok {
 					mu.Lock()
 					changes[j.line] = change
 					mu.Unlock()
@@ -52,7 +57,7 @@ func (p *pipeline) setManagers(ctx context.Context, skip map[int]bool) (map[int]
 	var chunk []managerJob
 	send := func() error {
 		defer func() { chunk = chunk[:0] }()
-		if err := p.lookUpManaged(ctx, chunk, ids); err != nil {
+		if err := guard(p.log, func() error { return p.lookUpManaged(ctx, chunk, ids) }); err != nil {
 			return err
 		}
 		for _, j := range chunk {

@@ -88,7 +88,8 @@ type ReportWriter struct {
 	wroteHeader bool
 	closed      bool
 	rec         []string
-	secrets     []string // with their escaped forms: see Scrub
+	secrets     []string  // with their escaped forms: see Scrub
+	current     *Redactor // see ScrubFunc
 
 	syncFile func() error // file.Sync; tests observe it
 	lastSync atomic.Int64 // UnixNano of the last sync, by either goroutine
@@ -287,6 +288,50 @@ func (w *ReportWriter) Scrub(secrets ...string) {
 	w.secrets = appendSecretForms(w.secrets, secrets...)
 }
 
+// ScrubFunc registers a func that Write calls before each row for the secrets of the moment
+// (the tokens issued so far, which change during a run), replaced like those given to Scrub.
+// A nil func is ignored.
+func (w *ReportWriter) ScrubFunc(current func() []string) {
+	w.current = NewRedactor(current)
+}
+
+// Redactor replaces secrets in text with "[redacted]": the ones its func returns at each use,
+// as written and as they would appear escaped in JSON or in a URL. The escaped forms are
+// worked out again only when the func's answer changes. A Redactor is safe for concurrent
+// use when its func is; a nil one, or one with a nil func, replaces nothing.
+type Redactor struct {
+	current func() []string
+
+	mu    sync.Mutex
+	last  []string // what current returned last time
+	forms []string // last's forms, longest first
+	valid bool
+}
+
+// NewRedactor returns a Redactor of the secrets current returns.
+func NewRedactor(current func() []string) *Redactor {
+	return &Redactor{current: current}
+}
+
+// Redact replaces the current secrets in s.
+func (r *Redactor) Redact(s string) string {
+	return scrub(s, r.secretForms())
+}
+
+// secretForms returns the current secrets' forms, longest first.
+func (r *Redactor) secretForms() []string {
+	if r == nil || r.current == nil {
+		return nil
+	}
+	cur := r.current()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.valid || !slices.Equal(cur, r.last) {
+		r.last, r.forms, r.valid = slices.Clone(cur), appendSecretForms(nil, cur...), true
+	}
+	return r.forms
+}
+
 // appendSecretForms appends each secret and its JSON- and URL-escaped forms to dst, longest
 // first so that a form containing another is replaced whole.
 func appendSecretForms(dst []string, secrets ...string) []string {
@@ -341,8 +386,9 @@ func capCell(s string) string {
 }
 
 // Write writes one result and flushes it. It returns the write error, if any (a full disk):
-// the report is then incomplete and the run should stop. The secrets given to Scrub, and the
-// result's own (its row's password), are replaced in the cells that may hold server text.
+// the report is then incomplete and the run should stop. The secrets given to Scrub and
+// ScrubFunc, and the result's own (its row's password), are replaced in the cells that may
+// hold server text.
 func (w *ReportWriter) Write(r Result) error {
 	if w.closed {
 		return errors.New("write report: writer is closed")
@@ -354,8 +400,8 @@ func (w *ReportWriter) Write(r Result) error {
 		return err
 	}
 	secrets := w.secrets
-	if r.secret != "" {
-		secrets = appendSecretForms(slices.Clone(w.secrets), r.secret)
+	if current := w.current.secretForms(); r.secret != "" || len(current) > 0 {
+		secrets = appendSecretForms(slices.Concat(w.secrets, current), r.secret)
 	}
 	w.rec[0] = ""
 	if r.Line > 0 {

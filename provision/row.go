@@ -54,7 +54,11 @@ func (t *task) end(step string, err error) {
 	}
 	t.mu.Lock()
 	if err != nil {
-		t.errs = append(t.errs, step+": "+describe(err))
+		msg := describe(err)
+		if step != "" {
+			msg = step + ": " + msg
+		}
+		t.errs = append(t.errs, msg)
 		if t.res.CorrelationID == "" {
 			t.res.CorrelationID = CorrelationID(err)
 		}
@@ -113,7 +117,12 @@ func (p *pipeline) process(t *task) {
 		return
 	}
 	t.begin()
-	step, err := p.provisionRow(p.apiCtx, t)
+	var step string
+	// A panic fails the row ("internal error: …"); its batches already queued still end.
+	err := guard(p.log, func() (err error) {
+		step, err = p.provisionRow(p.apiCtx, t)
+		return err
+	})
 	t.end(step, err)
 }
 
@@ -629,23 +638,26 @@ func (p *pipeline) startPhone(ctx context.Context, t *task, u User, fresh bool) 
 				t.end("find station", fmt.Errorf("the station of phone '%s' did not appear within %s; run again to finish", phone.Name, p.o.StationWait.Total))
 				return
 			}
-			later(ctx, d, check, func(err error) { t.end("find station", err) })
+			p.later(ctx, d, check, func(err error) { t.end("find station", err) })
 		}
 	}
 	d, _ := poll.delay()
-	later(ctx, d, check, func(err error) { t.end("find station", err) })
+	p.later(ctx, d, check, func(err error) { t.end("find station", err) })
 	return nil
 }
 
 // later runs f after d on its own goroutine, or cancelled with ctx's error if ctx ends
-// first: a wait holds no worker, and a cancelled run does not wait for it.
-func later(ctx context.Context, d time.Duration, f func(), cancelled func(error)) {
+// first: a wait holds no worker, and a cancelled run does not wait for it. If f panics,
+// cancelled gets the panic as an error (ErrInternal).
+func (p *pipeline) later(ctx context.Context, d time.Duration, f func(), cancelled func(error)) {
 	go func() {
 		timer := time.NewTimer(d)
 		defer timer.Stop()
 		select {
 		case <-timer.C:
-			f()
+			if err := guard(p.log, func() error { f(); return nil }); err != nil {
+				cancelled(err)
+			}
 		case <-ctx.Done():
 			cancelled(ctx.Err())
 		}

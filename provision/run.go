@@ -54,6 +54,10 @@ type Options struct {
 	// ValidateOnly runs the offline checks alone: no API call, no name resolution.
 	ValidateOnly bool
 	Log          *zap.Logger
+	// Secrets, when set, returns the run-wide secrets of the moment (the client secret, the
+	// tokens issued so far): the report shows "[redacted]" wherever the server echoed one.
+	// It is called before each report row is written, so it must be safe for concurrent use.
+	Secrets func() []string
 
 	// Tuning; zero values take the defaults below.
 	BatchLinger time.Duration // how long a membership batch waits for more users
@@ -107,15 +111,16 @@ func (o *Options) defaults() {
 // Run provisions the users in o.File and writes the report. It returns the summary, and an
 // error when the run could not start (unreadable file, bad header, unwritable report: the
 // caller exits 2), when the credentials were rejected (ErrAuth), or when ctx was cancelled.
-// Row failures are in the report and the summary, not in the error.
+// An error once the report is opened (the report cannot be written any more, a panic in
+// the reading or the report writer) wraps ErrPartway. Row failures, a row's panic among
+// them ("internal error: …"), are in the report and the summary, not in the error.
 //
 // A run reads the file three times, holding one row at a time: pass 1 validates every row
 // and resolves every name, pass 2 provisions, and pass 3 sets the managers who are
 // themselves in the file, once both people exist.
-func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
+func Run(ctx context.Context, svc Services, o Options) (sum Summary, err error) {
 	o.defaults()
 	p := &pipeline{o: o, svc: svc, log: o.Log}
-	var sum Summary
 	perm, err := checkPaths(o.File, o.ReportPath)
 	if err != nil {
 		return sum, err
@@ -146,6 +151,7 @@ func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	report.ScrubFunc(o.Secrets)
 	if len(sources) > 0 {
 		if p.done, err = carryOver(sources, report, &sum); err != nil {
 			_ = report.Close()
@@ -188,6 +194,12 @@ func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
 		return svc.Routing.RemoveQueueMembers(ctx, queue, ids)
 	})
 
+	// From here on the report has rows: an error means the run failed part-way.
+	defer func() { err = partway(err) }()
+	batchers := []*batcher{p.roles, p.groups, p.queues, p.moves, p.groupRemovals, p.queueRemovals}
+	for _, b := range batchers {
+		b.log = p.log
+	}
 	writeErr := make(chan error, 1)
 	go func() { writeErr <- p.write(report, &sum) }()
 
@@ -202,12 +214,11 @@ func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
 			}
 		}()
 	}
-	readErr := p.dispatch(r, invalid, blocked, jobs)
+	readErr := guard(p.log, func() error { return p.dispatch(r, invalid, blocked, jobs) })
 	close(jobs)
 	workers.Wait()
 	// Every row has done its own calls: send what is left in the batches, then wait for
 	// the rows still waiting on a batch or a station.
-	batchers := []*batcher{p.roles, p.groups, p.queues, p.moves, p.groupRemovals, p.queueRemovals}
 	for _, b := range batchers {
 		b.flushAll()
 	}
@@ -745,7 +756,11 @@ func (p *pipeline) lookup(chunk []*task) {
 	for i, t := range chunk {
 		emails[i] = t.row.Email
 	}
-	found, err := p.findUsers(p.apiCtx, emails)
+	var found map[string]*User
+	err := guard(p.log, func() (err error) {
+		found, err = p.findUsers(p.apiCtx, emails)
+		return err
+	})
 	if err != nil {
 		if errors.Is(err, ErrAuth) {
 			p.cancelAPI(err)
@@ -770,7 +785,7 @@ func (p *pipeline) write(w *ReportWriter, sum *Summary) error {
 	var werr error
 	for res := range p.results {
 		if werr == nil {
-			if werr = w.Write(res); werr != nil {
+			if werr = guard(p.log, func() error { return w.Write(res) }); werr != nil {
 				werr = fmt.Errorf("write report %s: %w", p.o.ReportPath, werr)
 				p.cancelAPI(werr)
 			}

@@ -115,6 +115,7 @@ func (p *pipeline) deactivate(sum *Summary, allOK bool) error {
 	w := NewReportWriter(f)
 	w.wroteHeader = true
 	w.file = f
+	w.ScrubFunc(p.o.Secrets)
 	for _, c := range p.missing {
 		res := Result{Email: c.email, UserID: c.id, Action: ActionDeactivate}
 		switch {

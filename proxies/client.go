@@ -41,6 +41,8 @@ type Config struct {
 type Client struct {
 	base *platformclientv2.Configuration // never written after NewClient
 	tr   *transport
+	// secret is the OAuth client secret, for Secrets only.
+	secret string
 	// groupTurns holds a *groupTurn per group id: member changes to one group take turns,
 	// since adds carry its version and two at once from this process only conflict.
 	groupTurns sync.Map
@@ -88,7 +90,7 @@ func NewClient(c Config) (*Client, error) {
 		sleep: sleepCtx,
 		rand:  rand.Float64,
 	}
-	cl := &Client{base: &cfg, tr: tr}
+	cl := &Client{base: &cfg, tr: tr, secret: c.ClientSecret}
 	tr.tokens = &tokenSource{fetch: cl.clientCredentials(c.ClientID, c.ClientSecret), now: time.Now}
 	return cl, nil
 }
@@ -119,6 +121,13 @@ func (c *Client) cfg(ctx context.Context) *platformclientv2.Configuration {
 func (c *Client) Authenticate(ctx context.Context) error {
 	_, _, err := c.tr.tokens.Token(ctx)
 	return err
+}
+
+// Secrets returns the secrets the client holds, for scrubbing from reports and logs: the
+// client secret and the latest tokens issued to it (at most keptTokens of them). It is safe
+// for concurrent use.
+func (c *Client) Secrets() []string {
+	return append([]string{c.secret}, c.tr.tokens.Issued()...)
 }
 
 // Stats reports what the client's transport did so far.

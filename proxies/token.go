@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,19 @@ type tokenSource struct {
 	refreshAt time.Time     // when to fetch the next one
 	fetching  chan struct{} // closed when the fetch in flight ends; nil when none is
 	fatal     error         // set once the credentials are rejected: every caller gets it
+	issued    []string      // the last keptTokens tokens, oldest first: see Issued
+}
+
+// keptTokens is how many of the latest tokens Issued returns: one a token lifetime, so
+// enough for the ones a server can still echo back without keeping every token of a long run.
+const keptTokens = 8
+
+// Issued returns the last tokens fetched, oldest first, so that they can be scrubbed from
+// what the server says.
+func (s *tokenSource) Issued() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.issued)
 }
 
 // Token returns a valid token and its generation, fetching one if needed.
@@ -72,6 +86,10 @@ func (s *tokenSource) Token(ctx context.Context) (string, uint64, error) {
 	}
 	s.token = tok
 	s.gen++
+	if len(s.issued) == keptTokens {
+		s.issued = slices.Delete(s.issued, 0, 1)
+	}
+	s.issued = append(s.issued, tok)
 	s.refreshAt = s.now().Add(ttl - refreshMargin(ttl))
 	return s.token, s.gen, nil
 }

@@ -111,7 +111,8 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, h hoo
 	if done {
 		return code
 	}
-	log, err := envconfig.NewLogger(o.logFormat, o.logLevel, envconfig.IsTerminal(stderr), stderr)
+	var secrets envconfig.ClientSecrets
+	log, err := envconfig.NewLogger(o.logFormat, o.logLevel, envconfig.IsTerminal(stderr), stderr, secrets.Secrets)
 	if err != nil {
 		return unusable(stderr, err)
 	}
@@ -134,6 +135,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, h hoo
 	if err != nil {
 		return unusable(stderr, err)
 	}
+	secrets.Set(client)
 	cleanup, cancelCleanup := context.WithTimeout(context.WithoutCancel(ctx), cleanupTime+o.timeout)
 	defer cancelCleanup()
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)

@@ -29,6 +29,7 @@ const (
 	exitRowsFailed  = 1
 	exitUnusable    = 2
 	exitAuth        = 3
+	exitPartway     = 4 // the run failed part-way: the report says which rows finished
 	exitInterrupted = 130
 )
 
@@ -136,7 +137,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, sigs <-ch
 }
 
 // runWith is run with a hook that adjusts the pipeline's options (tests shorten its waits).
-func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs <-chan os.Signal, tune func(*provision.Options), tuneClient func(*proxies.Config)) int {
+func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs <-chan os.Signal, tune func(*provision.Options), tuneClient func(*proxies.Config)) (code int) {
+	defer func() {
+		// The last resort: a bug outside the pipeline's own recovery.
+		if v := recover(); v != nil {
+			fmt.Fprintf(stderr, "user-provisioning: internal error: %v\n", v)
+			code = exitPartway
+		}
+	}()
 	f, files, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -156,7 +164,10 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 	tty := envconfig.IsTerminal(stderr)
 	// The logger writes through logOut, which the progress bar, while shown, routes above itself.
 	logOut := &logOutput{base: stderr}
-	log, err := envconfig.NewLogger(f.logFormat, f.logLevel, tty, logOut)
+	// The client's secrets (the client secret, its tokens) are scrubbed from the log and the
+	// report from the moment the client is made.
+	var secrets envconfig.ClientSecrets
+	log, err := envconfig.NewLogger(f.logFormat, f.logLevel, tty, logOut, secrets.Secrets)
 	if err != nil {
 		return unusable(stderr, err)
 	}
@@ -185,6 +196,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 
 		ListSeparator: f.listSep,
 		Log:           log,
+		Secrets:       secrets.Secrets,
 	}
 	if tune != nil {
 		tune(&opts)
@@ -234,6 +246,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 		if err != nil {
 			return unusable(stderr, err)
 		}
+		secrets.Set(client)
 		// Check the file's header before asking for a token, then the credentials before
 		// any row: both fail fast with nothing written.
 		if r, err := provision.OpenCSV(file); err != nil {
@@ -314,6 +327,9 @@ func fail(ctx context.Context, stderr io.Writer, err error) int {
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
 		fmt.Fprintf(stderr, "user-provisioning: interrupted\n")
 		return exitInterrupted
+	case errors.Is(err, provision.ErrPartway):
+		fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
+		return exitPartway
 	default:
 		return unusable(stderr, err)
 	}

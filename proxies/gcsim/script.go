@@ -19,6 +19,9 @@ type Fault struct {
 	// Drop serves the request normally, committing its effect, then closes the connection
 	// without an answer.
 	Drop bool
+	// Message, when set, is the ErrorBody's message in place of the usual one: a server
+	// that echoes what it should not, for instance.
+	Message string
 }
 
 // Script queues faults for the next requests to one route, in order; once they are used
@@ -91,6 +94,9 @@ func (s *Sim) answerScripted(c *call, f Fault) {
 		if f.Status == http.StatusTooManyRequests {
 			msg = "Rate limit exceeded the maximum. Retry the request in [" + strconv.Itoa(secs) + "] seconds"
 		}
+	}
+	if f.Message != "" {
+		msg = f.Message
 	}
 	c.fail(f.Status, code, "%s", msg)
 }

@@ -63,8 +63,10 @@ func ClientConfig(e Env) (proxies.Config, error) {
 }
 
 // NewLogger builds a logger over w at level (debug, info, warn or error), in format json or
-// console; "" picks console when tty (stderr is a terminal) and json otherwise.
-func NewLogger(format, level string, tty bool, w io.Writer) (*zap.Logger, error) {
+// console; "" picks console when tty (stderr is a terminal) and json otherwise. The secrets
+// that secrets returns at each entry (it may be nil) are scrubbed from it, and its message and
+// text fields are capped: see ScrubCore.
+func NewLogger(format, level string, tty bool, w io.Writer, secrets func() []string) (*zap.Logger, error) {
 	var lvl zapcore.Level
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
@@ -87,7 +89,7 @@ func NewLogger(format, level string, tty bool, w io.Writer) (*zap.Logger, error)
 	} else {
 		enc = zapcore.NewJSONEncoder(encCfg)
 	}
-	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), lvl)), nil
+	return zap.New(ScrubCore(zapcore.NewCore(enc, zapcore.AddSync(w), lvl), secrets)), nil
 }
 
 // IsTerminal tells whether w is a terminal: it picks the default log format.

@@ -59,10 +59,10 @@ func TestLoadMissingFile(t *testing.T) {
 }
 
 func TestNewLoggerLevel(t *testing.T) {
-	if _, err := NewLogger("", "loud", false, os.Stderr); err == nil {
+	if _, err := NewLogger("", "loud", false, os.Stderr, nil); err == nil {
 		t.Error("an unknown level is not an error")
 	}
-	if _, err := NewLogger("console", "warn", false, os.Stderr); err != nil {
+	if _, err := NewLogger("console", "warn", false, os.Stderr, nil); err != nil {
 		t.Error(err)
 	}
 }
