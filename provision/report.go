@@ -372,17 +372,21 @@ func serverCell(s string, secrets []string) string {
 
 // capCell cuts s to at most maxCellChars characters, the last of them cutMarker. A cell cut
 // once is not cut again.
-func capCell(s string) string {
-	if len(s) <= maxCellChars || utf8.RuneCountInString(s) <= maxCellChars {
+func capCell(s string) string { return Cut(s, maxCellChars, cutMarker) }
+
+// Cut returns s if it has at most n characters, else its first characters and marker, n in
+// all: the one way server text is cut short, in reports and in logs.
+func Cut(s string, n int, marker string) string {
+	if len(s) <= n || utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	keep := maxCellChars - utf8.RuneCountInString(cutMarker)
+	keep := n - utf8.RuneCountInString(marker)
 	i := 0
-	for n := 0; n < keep; n++ {
+	for range max(keep, 0) {
 		_, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 	}
-	return s[:i] + cutMarker
+	return s[:i] + marker
 }
 
 // Write writes one result and flushes it. It returns the write error, if any (a full disk):

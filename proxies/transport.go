@@ -130,17 +130,9 @@ func (t *transport) do(ctx context.Context, method string, u *url.URL, header ht
 		t.count(rt)
 		resp, err := t.http.Do(req)
 		if err == nil {
-			if isRedirect(resp.StatusCode) {
-				drain(resp)
-				return nil, fmt.Errorf("%w: %s %s: answered %d, a redirect to %s, which is not followed",
-					provision.ErrRejected, method, u.Path, resp.StatusCode, redirectTarget(resp))
-			}
-			err = readBody(resp)
-			if errors.Is(err, errTooLarge) {
-				return nil, fmt.Errorf("%w: %s %s: %v", provision.ErrRejected, method, u.Path, err)
-			}
-			if err == nil && resp.StatusCode >= 300 {
-				redactCredentials(resp, req.Header)
+			var refused error
+			if refused, err = receive(req, resp); refused != nil {
+				return nil, refused
 			}
 		}
 		if err != nil {
@@ -337,6 +329,26 @@ func parseRetryAfter(v string, now time.Time) (d time.Duration, capped bool) {
 		return maxRetryAfter, true
 	}
 	return d, false
+}
+
+// receive reads resp's body whole (readBody). refused is an answer that must not be used or
+// retried: a redirect (never followed) or a body over maxBody. readErr is a body cut off or
+// stalled, which counts as a failed exchange. An error answer's echo of req's credentials is
+// redacted.
+func receive(req *http.Request, resp *http.Response) (refused, readErr error) {
+	if isRedirect(resp.StatusCode) {
+		drain(resp)
+		return fmt.Errorf("%w: %s %s: answered %d, a redirect to %s, which is not followed",
+			provision.ErrRejected, req.Method, req.URL.Path, resp.StatusCode, redirectTarget(resp)), nil
+	}
+	err := readBody(resp)
+	if errors.Is(err, errTooLarge) {
+		return fmt.Errorf("%w: %s %s: %v", provision.ErrRejected, req.Method, req.URL.Path, err), nil
+	}
+	if err == nil && resp.StatusCode >= 300 {
+		redactCredentials(resp, req.Header)
+	}
+	return nil, err
 }
 
 // maxBody bounds what is read of one answer. The largest answers the tool asks for are

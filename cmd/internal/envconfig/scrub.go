@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sync/atomic"
-	"unicode/utf8"
 
 	"go.uber.org/zap/zapcore"
 
@@ -101,17 +100,7 @@ func text(v any) string {
 
 // clean scrubs the secrets from s, then cuts it to maxLogChars characters.
 func (c *scrubCore) clean(s string) string {
-	s = c.secrets.Redact(s)
-	if len(s) <= maxLogChars || utf8.RuneCountInString(s) <= maxLogChars {
-		return s
-	}
-	keep := maxLogChars - utf8.RuneCountInString(logCut)
-	i := 0
-	for n := 0; n < keep; n++ {
-		_, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-	}
-	return s[:i] + logCut
+	return provision.Cut(c.secrets.Redact(s), maxLogChars, logCut)
 }
 
 // ClientSecrets hands a client's secrets (proxies.Client.Secrets) to a logger or a report made
