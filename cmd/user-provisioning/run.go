@@ -167,6 +167,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 	// The client's secrets (the client secret, its tokens) are scrubbed from the log and the
 	// report from the moment the client is made.
 	var secrets envconfig.ClientSecrets
+	redact := provision.NewRedactor(secrets.Secrets) // for the errors printed without the logger
 	log, err := envconfig.NewLogger(f.logFormat, f.logLevel, tty, logOut, secrets.Secrets)
 	if err != nil {
 		return unusable(stderr, err)
@@ -255,7 +256,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 			_ = r.Close()
 		}
 		if err := client.Authenticate(ctx); err != nil {
-			return fail(ctx, stderr, err)
+			return fail(ctx, stderr, scrubbed(err, redact))
 		}
 		log.Info("authenticated", zap.String("api", base))
 		svc = client.Services()
@@ -272,7 +273,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 	sum, err := provision.Run(ctx, svc, opts)
 	stopProgress()
 	if err != nil && sum.Total == 0 {
-		return fail(ctx, stderr, err)
+		return fail(ctx, stderr, scrubbed(err, redact))
 	}
 	if interrupted.Load() && (err == nil || errors.Is(err, context.Canceled)) {
 		err = context.Canceled
@@ -288,7 +289,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 	}
 	fmt.Fprintf(stderr, "report: %s\n", reportPath)
 	if err != nil {
-		return fail(ctx, stderr, err)
+		return fail(ctx, stderr, scrubbed(err, redact))
 	}
 	if sum.ByStatus[provision.StatusFailed] > 0 || sum.ByStatus[provision.StatusInvalid] > 0 {
 		return exitRowsFailed
@@ -317,6 +318,23 @@ func callsPerRow(byRoute map[string]int, rows int) string {
 	}
 	return fmt.Sprintf("%.2f in all: %s", float64(total)/float64(rows), strings.Join(parts, ", "))
 }
+
+// scrubbed is err with the client's secrets replaced in its message (a fatal error may carry
+// a server's text, which may echo them); errors.Is and errors.As still see err.
+func scrubbed(err error, r *provision.Redactor) error {
+	if err == nil {
+		return nil
+	}
+	return scrubbedError{err: err, msg: r.Redact(err.Error())}
+}
+
+type scrubbedError struct {
+	err error
+	msg string
+}
+
+func (e scrubbedError) Error() string { return e.msg }
+func (e scrubbedError) Unwrap() error { return e.err }
 
 // fail prints a fatal error on one line and picks its exit code.
 func fail(ctx context.Context, stderr io.Writer, err error) int {

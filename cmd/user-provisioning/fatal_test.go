@@ -1,0 +1,37 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/user-provisioning/user-provisioning/provision"
+)
+
+// A fatal error may carry a server's text, which may echo the client secret or a token: it is
+// printed without the logger, so it is scrubbed on its own, and keeps its exit code.
+func TestFatalErrorScrubbed(t *testing.T) {
+	const secret, token = "fatal-secret-not-real", "fatal-token-not-real"
+	r := provision.NewRedactor(func() []string { return []string{secret, token} })
+	for _, tt := range []struct {
+		err  error
+		code int
+	}{
+		{fmt.Errorf("read the home division: server said %q (token %s): %w", secret, token, provision.ErrPartway), exitPartway},
+		{fmt.Errorf("token request: %s: %w", secret, provision.ErrAuth), exitAuth},
+		{fmt.Errorf("list roles: echo %s", secret), exitUnusable},
+	} {
+		var out bytes.Buffer
+		if code := fail(context.Background(), &out, scrubbed(tt.err, r)); code != tt.code {
+			t.Errorf("%v: exit %d, want %d", tt.err, code, tt.code)
+		}
+		if s := out.String(); strings.Contains(s, secret) || strings.Contains(s, token) || !strings.Contains(s, "[redacted]") {
+			t.Errorf("printed %q", s)
+		}
+	}
+	if scrubbed(nil, r) != nil {
+		t.Error("scrubbed(nil) is not nil")
+	}
+}
