@@ -172,34 +172,10 @@ func Run(ctx context.Context, svc Services, o Options) (sum Summary, err error) 
 	p.results = make(chan Result)
 	p.inflight = make(chan struct{}, o.MaxInFlight)
 	p.pass3Skip = map[int]bool{}
-	p.roles = newBatcher(apiCtx, MaxGroupMembersPerCall, o.BatchLinger, func(ctx context.Context, key string, ids []string) error {
-		role, div, _ := strings.Cut(key, "|")
-		return svc.Authorization.GrantRole(ctx, role, div, ids)
-	})
-	p.groups = newBatcher(apiCtx, MaxGroupMembersPerCall, o.BatchLinger, func(ctx context.Context, group string, ids []string) error {
-		return svc.Groups.AddMembers(ctx, group, ids)
-	})
-	p.queues = newBatcher(apiCtx, MaxQueueMembersPerCall, o.BatchLinger, func(ctx context.Context, queue string, ids []string) error {
-		return svc.Routing.AddQueueMembers(ctx, queue, ids)
-	})
-
-	p.moves = newBatcher(apiCtx, MaxDivisionMovesPerCall, o.BatchLinger, func(ctx context.Context, div string, ids []string) error {
-		return svc.Authorization.MoveUsers(ctx, div, ids)
-	})
-
-	p.groupRemovals = newBatcher(apiCtx, MaxGroupMembersPerCall, o.BatchLinger, func(ctx context.Context, group string, ids []string) error {
-		return svc.Groups.RemoveMembers(ctx, group, ids)
-	})
-	p.queueRemovals = newBatcher(apiCtx, MaxQueueMembersPerCall, o.BatchLinger, func(ctx context.Context, queue string, ids []string) error {
-		return svc.Routing.RemoveQueueMembers(ctx, queue, ids)
-	})
+	batchers := p.startBatchers(apiCtx)
 
 	// From here on the report has rows: an error means the run failed part-way.
 	defer func() { err = partway(err) }()
-	batchers := []*batcher{p.roles, p.groups, p.queues, p.moves, p.groupRemovals, p.queueRemovals}
-	for _, b := range batchers {
-		b.log = p.log
-	}
 	writeErr := make(chan error, 1)
 	go func() { writeErr <- p.write(report, &sum) }()
 
@@ -264,6 +240,38 @@ func Run(ctx context.Context, svc Services, o Options) (sum Summary, err error) 
 		return sum, cause
 	}
 	return sum, ctx.Err()
+}
+
+// startBatchers makes the run's membership batchers, which send their batches on ctx, and
+// returns them all.
+func (p *pipeline) startBatchers(ctx context.Context) []*batcher {
+	svc, linger := p.svc, p.o.BatchLinger
+	batch := func(max int, send func(ctx context.Context, key string, ids []string) error) *batcher {
+		b := newBatcher(ctx, max, linger, send)
+		b.log = p.log
+		return b
+	}
+	p.roles = batch(MaxGroupMembersPerCall, func(ctx context.Context, key string, ids []string) error {
+		role, div, _ := strings.Cut(key, "|")
+		return svc.Authorization.GrantRole(ctx, role, div, ids)
+	})
+	// Closures, not method values: an area the run does not use may be nil (--validate, tests).
+	p.groups = batch(MaxGroupMembersPerCall, func(ctx context.Context, group string, ids []string) error {
+		return svc.Groups.AddMembers(ctx, group, ids)
+	})
+	p.queues = batch(MaxQueueMembersPerCall, func(ctx context.Context, queue string, ids []string) error {
+		return svc.Routing.AddQueueMembers(ctx, queue, ids)
+	})
+	p.moves = batch(MaxDivisionMovesPerCall, func(ctx context.Context, div string, ids []string) error {
+		return svc.Authorization.MoveUsers(ctx, div, ids)
+	})
+	p.groupRemovals = batch(MaxGroupMembersPerCall, func(ctx context.Context, group string, ids []string) error {
+		return svc.Groups.RemoveMembers(ctx, group, ids)
+	})
+	p.queueRemovals = batch(MaxQueueMembersPerCall, func(ctx context.Context, queue string, ids []string) error {
+		return svc.Routing.RemoveQueueMembers(ctx, queue, ids)
+	})
+	return []*batcher{p.roles, p.groups, p.queues, p.moves, p.groupRemovals, p.queueRemovals}
 }
 
 // Progress counts a run's rows as they finish. Its fields are read with their Load methods,
