@@ -178,6 +178,7 @@ type CSVReader struct {
 	fieldOf  []int          // for each column, its field's index in rowFields
 	lastErr  error          // a fatal error: every later Next returns it
 	prevLine int            // the line where the last record read ends, about: for locating fatal errors
+	hashBuf  []byte         // RowHash's buffer
 }
 
 // OpenCSV opens the file at path and reads its header. A header problem is an *InputError

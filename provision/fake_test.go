@@ -23,6 +23,7 @@ type fakeOrg struct {
 	roleCalls  [][]string
 	bulkCalls  [][]Grant
 	hidden     map[string]int // email → searches that still miss it (search lag)
+	searches   int            // FindByEmails calls
 
 	CreateFunc     func(in NewUser) error          // runs before a create; an error with commit=true still creates
 	CreateCommits  func(in NewUser) bool           // whether CreateFunc's error happens after the commit
@@ -371,6 +372,9 @@ func (u fakeUsers) FindByEmails(ctx context.Context, emails []string) (map[strin
 	if len(emails) > MaxEmailsPerLookup {
 		return nil, fmt.Errorf("%d emails: %w", len(emails), ErrRejected)
 	}
+	u.f.mu.Lock()
+	u.f.searches++
+	u.f.mu.Unlock()
 	out := map[string]Found{}
 	for _, e := range emails {
 		usr, err := u.findByEmail(ctx, e)

@@ -1,15 +1,18 @@
 package provision
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // The fuzz targets start from the table cases and from the cells of the testdata files.
@@ -299,6 +302,74 @@ func FuzzHeader(f *testing.F) {
 		}
 		if _, errs := r.Check(Row{Line: 2, Name: "n", Email: "n@example.com"}); len(errs) > 0 {
 			t.Fatalf("Check of a minimal row: %v", errs)
+		}
+	})
+}
+
+// FuzzReportReader reads arbitrary bytes as an earlier report, as --resume does: no panic,
+// only whole ok lines of the file's rows with a row hash are passed on, never one from past
+// the last line break, and what is passed on reads back the same once written again.
+func FuzzReportReader(f *testing.F) {
+	head := strings.Join(reportHeader, ",") + "\n"
+	for _, s := range []string{
+		head + "2,a@x.com,create,ok,u1,,,name: → A,0123456789abcdef\n",
+		head + "2,a@x.com,create,ok,u1,,,,0123456789abcdef\n3,b@x.com,none,ok,u2,,,,fedcba98765",
+		head + "2,'=a@x.com,update,ok,'-u1,\"x,\n y\",c,'+z;'@w,abc\n,x@y,deactivate,ok,u9,,,,\n",
+		head + "2,a@x.com,create,failed,,\"torn",
+		"line,email,action,status,user_id,error,correlation_id,changes\n2,a@x.com,create,ok,u1,,,\n",
+		"",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "r.csv")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var st ResumeStats
+		var got []reportLine
+		err := scanReport(path, &st, func(l reportLine, line int) error {
+			if line < 2 || Status(l.Status) != StatusOK || l.RowHash == "" || strconv.Itoa(line) != l.Line {
+				t.Fatalf("passed on %+v as line %d", l, line)
+			}
+			got = append(got, l)
+			return nil
+		})
+		if err != nil {
+			return // not a report: said so, no panic
+		}
+		whole := bytes.LastIndexByte(data, '\n') + 1
+		if len(got) > bytes.Count(data[:whole], []byte("\n")) {
+			t.Fatalf("%d lines passed on from %d whole lines", len(got), bytes.Count(data[:whole], []byte("\n")))
+		}
+		// Written again as carryOver writes them, the lines read back the same.
+		again := filepath.Join(dir, "again.csv")
+		w, err := CreateReport(again)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range got {
+			line, _ := strconv.Atoi(l.Line)
+			if err := w.Write(Result{Line: line, Email: undefuse(l.Email), Action: Action(undefuse(l.Action)), Status: StatusOK,
+				UserID: undefuse(l.UserID), CorrelationID: undefuse(l.CorrelationID), Changes: undefuse(l.Changes), RowHash: undefuse(l.RowHash)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		i := 0
+		if err := scanReport(again, &st, func(l reportLine, _ int) error {
+			want := got[i]
+			want.Error = ""
+			if utf8.RuneCountInString(want.UserID+want.CorrelationID+want.Changes) <= maxCellChars && l != want {
+				t.Fatalf("line read back as\n%+v\nwant\n%+v", l, want)
+			}
+			i++
+			return nil
+		}); err != nil || i != len(got) {
+			t.Fatalf("read back %d of %d lines: %v", i, len(got), err)
 		}
 	})
 }

@@ -54,6 +54,7 @@ type Result struct {
 	Err           string // column and cause in words an admin can act on; "" when ok
 	CorrelationID string // the Genesys contextId of the failed call
 	Changes       string // what the row changed, or would change in a dry run
+	RowHash       string // the row's content, for --resume: see CSVReader.RowHash
 
 	// secret is the row's password: never written, replaced by "[redacted]" wherever the
 	// server echoed it (see ReportWriter.Scrub).
@@ -61,7 +62,7 @@ type Result struct {
 }
 
 // reportHeader is the report's first line. Scripts read these names: append, never rename.
-var reportHeader = []string{"line", "email", "action", "status", "user_id", "error", "correlation_id", "changes"}
+var reportHeader = []string{"line", "email", "action", "status", "user_id", "error", "correlation_id", "changes", "row_hash"}
 
 // syncEvery is how often the report reaches the disk: a killed run loses at most this much
 // of its record.
@@ -418,6 +419,7 @@ func (w *ReportWriter) Write(r Result) error {
 	w.rec[5] = serverCell(r.Err, secrets)
 	w.rec[6] = serverCell(r.CorrelationID, secrets)
 	w.rec[7] = serverCell(r.Changes, secrets)
+	w.rec[8] = defuseFormula(r.RowHash)
 	if err := w.cw.Write(w.rec); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
@@ -564,6 +566,7 @@ type Summary struct {
 	Total    int
 	ByStatus map[Status]int
 	ByAction map[Action]int // over all rows, whatever their status
+	Resume   *ResumeStats   // what --resume carried over; nil without it
 
 	byBoth map[statusAction]int
 }

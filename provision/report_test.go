@@ -10,7 +10,7 @@ import (
 )
 
 func TestReportWriter(t *testing.T) {
-	const header = "line,email,action,status,user_id,error,correlation_id,changes\n"
+	const header = "line,email,action,status,user_id,error,correlation_id,changes,row_hash\n"
 	tests := []struct {
 		name    string
 		results []Result
@@ -22,21 +22,21 @@ func TestReportWriter(t *testing.T) {
 			{Line: 4, Email: "bw367@wayne.enterprises.com", Action: ActionCreate, Status: StatusFailed,
 				Err: "ROLE: role 'Comunicate - User' not found in org", CorrelationID: "c-9"},
 		}, want: header +
-			"2,sk367@wayne.enterprises.com,create,ok,u-1,,,\n" +
-			"4,bw367@wayne.enterprises.com,create,failed,,ROLE: role 'Comunicate - User' not found in org,c-9,\n"},
+			"2,sk367@wayne.enterprises.com,create,ok,u-1,,,,\n" +
+			"4,bw367@wayne.enterprises.com,create,failed,,ROLE: role 'Comunicate - User' not found in org,c-9,,\n"},
 		{name: "quoting", results: []Result{
 			{Line: 3, Email: "a@x.com", Action: ActionNone, Status: StatusInvalid, Err: "NAME: a \" inside a cell, here"},
-		}, want: header + "3,a@x.com,none,invalid,,\"NAME: a \"\" inside a cell, here\",,\n"},
+		}, want: header + "3,a@x.com,none,invalid,,\"NAME: a \"\" inside a cell, here\",,,\n"},
 		{name: "formula injection", results: []Result{
 			{Line: 2, Email: "=HYPERLINK(\"http://evil\")", Action: ActionNone, Status: StatusInvalid, Err: "=1+1"},
 			{Line: 3, Email: "+1", Action: ActionNone, Status: StatusInvalid, Err: "-1"},
 			{Line: 4, Email: "@SUM(A1)", Action: ActionNone, Status: StatusInvalid, Err: "\tx"},
 			{Line: 5, Email: "a-b@x.com", Action: ActionNone, Status: StatusSkipped, UserID: "-id-"},
 		}, want: header +
-			"2,\"'=HYPERLINK(\"\"http://evil\"\")\",none,invalid,,'=1+1,,\n" +
-			"3,'+1,none,invalid,,'-1,,\n" +
-			"4,'@SUM(A1),none,invalid,,'\tx,,\n" +
-			"5,a-b@x.com,none,skipped,'-id-,,,\n"},
+			"2,\"'=HYPERLINK(\"\"http://evil\"\")\",none,invalid,,'=1+1,,,\n" +
+			"3,'+1,none,invalid,,'-1,,,\n" +
+			"4,'@SUM(A1),none,invalid,,'\tx,,,\n" +
+			"5,a-b@x.com,none,skipped,'-id-,,,,\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,7 +63,7 @@ func TestReportWriterFlushesEachRow(t *testing.T) {
 	if err := w.Write(Result{Line: 2, Email: "a@x.com", Action: ActionCreate, Status: StatusOK}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasSuffix(buf.String(), "2,a@x.com,create,ok,,,,\n") {
+	if !strings.HasSuffix(buf.String(), "2,a@x.com,create,ok,,,,,\n") {
 		t.Errorf("row not flushed: %q", buf.String())
 	}
 }
@@ -115,7 +115,7 @@ func TestCreateReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const want = "line,email,action,status,user_id,error,correlation_id,changes\n2,a@x.com,update,ok,u1,,,\n"
+	const want = "line,email,action,status,user_id,error,correlation_id,changes,row_hash\n2,a@x.com,update,ok,u1,,,,\n"
 	if string(b) != want {
 		t.Errorf("report = %q, want %q", b, want)
 	}

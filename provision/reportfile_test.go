@@ -84,7 +84,7 @@ func TestReportPermissions(t *testing.T) {
 	for _, perm := range []fs.FileMode{0o600, 0o640} {
 		t.Run("mergeReport keeps "+perm.String(), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "r.csv")
-			writeFileMode(t, path, strings.Join(reportHeader, ",")+"\n2,a@x.com,create,ok,u1,,,\n", perm)
+			writeFileMode(t, path, strings.Join(reportHeader, ",")+"\n2,a@x.com,create,ok,u1,,,,\n", perm)
 			if _, err := mergeReport(path, map[int]managerChange{2: {updated: true, manager: "m@x.com"}}); err != nil {
 				t.Fatal(err)
 			}
@@ -95,7 +95,7 @@ func TestReportPermissions(t *testing.T) {
 			o := quick(input)
 			o.ValidateOnly = true // no API call: only the report's handling matters here
 			o.Resume = o.ReportPath
-			writeFileMode(t, o.ReportPath, strings.Join(reportHeader, ",")+"\n2,ann@example.com,create,ok,u1,,,\n", perm)
+			writeFileMode(t, o.ReportPath, strings.Join(reportHeader, ",")+"\n2,ann@example.com,create,ok,u1,,,,\n", perm)
 			if _, err := Run(context.Background(), newFakeOrg().services(), o); err != nil {
 				t.Fatal(err)
 			}
@@ -151,7 +151,7 @@ func TestReportReplacesSymlinkNotTarget(t *testing.T) {
 	})
 	t.Run("mergeReport", func(t *testing.T) {
 		path := filepath.Join(dir, "m.csv")
-		writeFileMode(t, path, strings.Join(reportHeader, ",")+"\n2,a@x.com,create,ok,u1,,,\n", 0o600)
+		writeFileMode(t, path, strings.Join(reportHeader, ",")+"\n2,a@x.com,create,ok,u1,,,,\n", 0o600)
 		// A link where the old code put its temporary file.
 		if err := os.Symlink(target, path+".tmp"); err != nil {
 			t.Skip(err)

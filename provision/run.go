@@ -2,22 +2,18 @@ package provision
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/gocarina/gocsv"
 	"go.uber.org/zap"
 )
 
@@ -40,8 +36,10 @@ type Options struct {
 	// ReplaceMemberships makes a row's roles, groups, queues, skills and languages exactly
 	// what its non-blank cells list, instead of only adding.
 	ReplaceMemberships bool
-	// Resume names an earlier report: its ok rows (same line and email) are carried into
-	// the new report as they are and cost no API call. It may be ReportPath itself.
+	// Resume names an earlier report: its ok rows whose row is unchanged in the file, and
+	// whose users the org confirms, are carried into the new report as they are, at the cost
+	// of one search per MaxEmailsPerLookup of them (see ResumeStats). It may be ReportPath
+	// itself.
 	Resume string
 	// Progress, when set, is kept up to date as rows finish, for a progress display.
 	Progress *Progress
@@ -126,6 +124,16 @@ func Run(ctx context.Context, svc Services, o Options) (sum Summary, err error) 
 		return sum, err
 	}
 
+	if o.Resume != "" {
+		paths, err := resumePaths(o.Resume, o.ReportPath)
+		if err == nil {
+			p.carry, err = readCarry(paths)
+		}
+		if err != nil {
+			return sum, fmt.Errorf("resume: %w", err)
+		}
+	}
+
 	// Pass 1: every check that needs no write, over the whole file.
 	apiCtx, cancelAPI := context.WithCancelCause(ctx)
 	defer cancelAPI(nil)
@@ -143,6 +151,12 @@ func Run(ctx context.Context, svc Services, o Options) (sum Summary, err error) 
 		return sum, err
 	}
 	defer r.Close()
+	blocked := o.ValidateOnly || ((len(invalid) > 0 || len(p.badManagers) > 0) && !o.SkipInvalid)
+	if !blocked {
+		if p.home, err = p.names.home(); err != nil {
+			return sum, fmt.Errorf("read the home division: %w", err)
+		}
+	}
 	sources, leftovers, err := resumeSources(o.Resume, o.ReportPath)
 	if err != nil {
 		return sum, fmt.Errorf("resume: %w", err)
@@ -151,9 +165,12 @@ func Run(ctx context.Context, svc Services, o Options) (sum Summary, err error) 
 	if err != nil {
 		return sum, err
 	}
+	// From here on the report exists: an error means the run failed part-way.
+	defer func() { err = partway(err) }()
 	report.ScrubFunc(o.Secrets)
-	if len(sources) > 0 {
-		if p.done, err = carryOver(sources, report, &sum); err != nil {
+	if p.carry != nil {
+		// A run that provisions nothing makes no call to confirm the users either.
+		if err := p.carryOver(sources, report, &sum, !blocked); err != nil {
 			_ = report.Close()
 			return sum, fmt.Errorf("resume from %s: %w", o.Resume, err)
 		}
@@ -161,21 +178,15 @@ func Run(ctx context.Context, svc Services, o Options) (sum Summary, err error) 
 		for _, f := range leftovers {
 			_ = os.Remove(f)
 		}
-	}
-	blocked := o.ValidateOnly || ((len(invalid) > 0 || len(p.badManagers) > 0) && !o.SkipInvalid)
-	if !blocked {
-		if p.home, err = p.names.home(); err != nil {
-			_ = report.Close()
-			return sum, fmt.Errorf("read the home division: %w", err)
-		}
+		st := p.carry.stats
+		sum.Resume = &st
+		p.log.Info(st.String())
 	}
 	p.results = make(chan Result)
 	p.inflight = make(chan struct{}, o.MaxInFlight)
 	p.pass3Skip = map[int]bool{}
 	batchers := p.startBatchers(apiCtx)
 
-	// From here on the report has rows: an error means the run failed part-way.
-	defer func() { err = partway(err) }()
 	writeErr := make(chan error, 1)
 	go func() { writeErr <- p.write(report, &sum) }()
 
@@ -225,9 +236,11 @@ func Run(ctx context.Context, svc Services, o Options) (sum Summary, err error) 
 			return sum, err
 		}
 		if len(changes) > 0 {
+			resumed := sum.Resume
 			if sum, err = mergeReport(o.ReportPath, changes); err != nil {
 				return sum, fmt.Errorf("write report %s: %w", o.ReportPath, err)
 			}
+			sum.Resume = resumed
 		}
 	}
 	if !blocked && context.Cause(apiCtx) == nil {
@@ -310,6 +323,7 @@ type pipeline struct {
 	open                         sync.WaitGroup // rows dispatched and not yet reported
 	pass3Skip                    map[int]bool   // lines the managers pass leaves alone: not ok in pass 2, invalid, or resumed
 	done                         map[int]string // lines finished in the run being resumed → email
+	carry                        *carry         // what --resume may carry over; nil without it
 	missing                      []candidate    // users in the sync scope that the file does not name
 }
 
@@ -328,149 +342,6 @@ func checkPaths(file, report string) (fs.FileMode, error) {
 		return 0, fmt.Errorf("the report %s is the input file %s: writing it would destroy the input; name another report with --report", report, file)
 	}
 	return reportPerm(report)
-}
-
-// resumeSources lists the reports to carry rows over from. When the new report replaces
-// the one being resumed, the old one is first moved aside as REPORT.prev-N, and it is only
-// removed once its rows are safe in the new one; a resumed run that was itself killed may
-// have left such files, and they are read too. leftovers are the files to remove then.
-func resumeSources(resume, report string) (sources, leftovers []string, err error) {
-	if resume == "" {
-		return nil, nil, nil
-	}
-	prevs, _ := filepath.Glob(report + ".prev-*")
-	sources = append(sources, prevs...)
-	leftovers = append(leftovers, prevs...)
-	if _, err := os.Stat(resume); errors.Is(err, os.ErrNotExist) && filepath.Clean(resume) == filepath.Clean(report) {
-		// The run being resumed died before it wrote its report: nothing finished.
-		return sources, leftovers, nil
-	}
-	if !sameFile(resume, report) {
-		if _, err := os.Stat(resume); err != nil && len(prevs) == 0 {
-			return nil, nil, err
-		}
-		return append(sources, resume), leftovers, nil
-	}
-	aside := fmt.Sprintf("%s.prev-%d", report, time.Now().UnixNano())
-	if err := os.Rename(report, aside); err != nil {
-		return nil, nil, err
-	}
-	if err := syncDir(report); err != nil {
-		return nil, nil, err
-	}
-	return append(sources, aside), append(leftovers, aside), nil
-}
-
-// carryOver copies the ok rows of earlier reports into the new one, syncs it, and returns
-// their lines and emails.
-func carryOver(paths []string, w *ReportWriter, sum *Summary) (map[int]string, error) {
-	done := map[int]string{}
-	for _, path := range paths {
-		if err := carryFile(path, w, sum, done); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, err
-		}
-	}
-	return done, w.Sync()
-}
-
-func carryFile(path string, w *ReportWriter, sum *Summary, done map[int]string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	cr := csv.NewReader(f)
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if err == io.EOF {
-		return nil // killed before its header: nothing to carry
-	}
-	if err != nil {
-		return fmt.Errorf("%s is not a report: %w", path, err)
-	}
-	if len(header) < 7 || !slices.Equal(header[:7], reportHeader[:7]) {
-		return fmt.Errorf("%s is not a report of this tool: its header is %q", path, strings.Join(header, ","))
-	}
-	chunk := make([][]string, 0, carryChunk)
-	for {
-		rec, readErr := cr.Read()
-		var pe *csv.ParseError
-		switch {
-		case readErr == nil:
-			chunk = append(chunk, rec[:min(len(rec), len(reportHeader))])
-			if len(chunk) < cap(chunk) {
-				continue
-			}
-		case readErr == io.EOF, errors.As(readErr, &pe):
-			// A run killed mid-write leaves a torn last line: what came before stands.
-		default:
-			return readErr
-		}
-		if err := carryLines(chunk, w, sum, done); err != nil {
-			return err
-		}
-		if readErr != nil {
-			return nil
-		}
-		chunk = chunk[:0]
-	}
-}
-
-// carryChunk is how many report lines gocsv decodes at once.
-const carryChunk = 1024
-
-// reportLine is one line of a report as --resume reads it back; gocsv decodes the cells by
-// position, which carryFile has checked against reportHeader. Reports written before the
-// changes column have 7 cells.
-type reportLine struct {
-	Line          string `csv:"line"`
-	Email         string `csv:"email"`
-	Action        string `csv:"action"`
-	Status        string `csv:"status"`
-	UserID        string `csv:"user_id"`
-	Error         string `csv:"error"`
-	CorrelationID string `csv:"correlation_id"`
-	Changes       string `csv:"changes"`
-}
-
-// records hands gocsv records already read.
-type records [][]string
-
-func (r records) Read() ([]string, error)      { return nil, errors.New("records: Read not supported") }
-func (r records) ReadAll() ([][]string, error) { return r, nil }
-
-// carryLines copies the ok lines of recs to w, first one per line number.
-func carryLines(recs [][]string, w *ReportWriter, sum *Summary, done map[int]string) error {
-	if len(recs) == 0 {
-		return nil
-	}
-	var lines []reportLine
-	if err := gocsv.UnmarshalCSVWithoutHeaders(records(recs), &lines); err != nil {
-		return fmt.Errorf("read report: %w", err) // only string fields: not expected
-	}
-	for _, l := range lines {
-		line, err := strconv.Atoi(l.Line)
-		if err != nil || line < 2 || Status(l.Status) != StatusOK {
-			continue
-		}
-		if _, dup := done[line]; dup {
-			continue
-		}
-		res := Result{Line: line, Email: undefuse(l.Email), Action: Action(undefuse(l.Action)), Status: StatusOK,
-			UserID: undefuse(l.UserID), CorrelationID: undefuse(l.CorrelationID), Changes: undefuse(l.Changes)}
-		if err := w.Write(res); err != nil {
-			return err
-		}
-		sum.Add(res)
-		done[line] = res.Email
-	}
-	return nil
-}
-
-func sameFile(a, b string) bool {
-	sa, err1 := os.Stat(a)
-	sb, err2 := os.Stat(b)
-	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
 // stopped reports whether a graceful stop was asked for.
@@ -552,6 +423,7 @@ func (p *pipeline) check(seen *Seen) (map[int]string, int, error) {
 	defer r.Close()
 	invalid, valid := map[int]string{}, 0
 	var dups []duplicate
+	p.carry.reset()
 	p.managers = map[string]bool{}
 	p.grantRows = map[string]int{}
 	for {
@@ -562,6 +434,7 @@ func (p *pipeline) check(seen *Seen) (map[int]string, int, error) {
 		if err != nil {
 			if isRecordError(err) {
 				invalid[row.Line] = ErrorDetail(err)
+				p.carry.see(row.Line, "")
 				continue
 			}
 			return nil, 0, err
@@ -584,11 +457,16 @@ func (p *pipeline) check(seen *Seen) (map[int]string, int, error) {
 			errs = append(errs, r.DuplicateError(row, dupOf))
 		case dup:
 			dups = append(dups, duplicate{row: Row{Line: row.Line, Email: strings.Clone(row.Email)}, errs: errs})
+			p.carry.see(row.Line, "")
 			continue
 		}
 		if len(errs) > 0 {
 			invalid[row.Line] = errs.Detail()
+			p.carry.see(row.Line, "")
 			continue
+		}
+		if p.carry != nil {
+			p.carry.see(row.Line, r.RowHash(row))
 		}
 		valid++
 		for _, g := range want.grants { // none with --validate, which provisions nothing
@@ -709,7 +587,13 @@ func (p *pipeline) dispatch(r *CSVReader, invalid map[int]string, blocked bool, 
 		if err != nil && !isRecordError(err) {
 			return err
 		}
+		if email, ok := p.done[row.Line]; ok && err == nil && strings.EqualFold(email, row.Email) {
+			continue // finished in the run being resumed: its report row is carried over
+		}
 		res := Result{Line: row.Line, Email: row.Email, Action: ActionNone, secret: row.Password}
+		if err == nil {
+			res.RowHash = r.RowHash(row)
+		}
 		msg, bad := invalid[row.Line]
 		if m := strings.ToLower(row.EmailManager); p.badManagers[m] {
 			col, field := r.Column("email_manager")
@@ -733,9 +617,6 @@ func (p *pipeline) dispatch(r *CSVReader, invalid map[int]string, blocked bool, 
 			res.Status, res.Err = StatusSkipped, "not attempted: "+stopReason(cause)
 			p.emitNow(res)
 			continue
-		}
-		if email, ok := p.done[row.Line]; ok && strings.EqualFold(email, row.Email) {
-			continue // finished in the run being resumed: its report row is carried over
 		}
 		if p.stopped() {
 			res.Status, res.Err = StatusSkipped, "not attempted: interrupted"

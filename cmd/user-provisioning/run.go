@@ -84,7 +84,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
 	fs.StringVar(&f.scopeDiv, "scope-division", "", "the sync scope for --deactivate-missing: the users of this `division`")
 	fs.StringVar(&f.scopeGroup, "scope-group", "", "the sync scope for --deactivate-missing: the members of this `group`")
 	fs.StringVar(&f.maxDeact, "max-deactivate", "", "refuse to deactivate more than `N` users, or P% of the scope (default 5%, at least 1)")
-	fs.StringVar(&f.resume, "resume", "", "skip the rows already ok in this earlier `report` (same line and email); it may be the --report path itself")
+	fs.StringVar(&f.resume, "resume", "", "skip the rows already ok in this earlier `report` whose row is unchanged and whose user the org confirms; it may be the --report path itself")
 	fs.DurationVar(&f.grace, "grace", 30*time.Second, "after SIGINT or SIGTERM, how long rows in flight may take to finish")
 
 	// Flags may come before or after the file name.
@@ -284,6 +284,9 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 		line += fmt.Sprintf("; %d API requests (%d throttled, %d retried, %d tokens)", st.Requests, st.Throttled, st.Retries, st.Tokens)
 	}
 	fmt.Fprintln(stderr, line)
+	if sum.Resume != nil {
+		fmt.Fprintln(stderr, sum.Resume.String())
+	}
 	if client != nil && sum.Total > 0 {
 		fmt.Fprintf(stderr, "calls per row: %s\n", callsPerRow(client.Stats().ByRoute, sum.Total))
 	}
