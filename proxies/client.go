@@ -34,7 +34,13 @@ type Config struct {
 	// off a 429; 0 means a minute, as Genesys Cloud does. Tests shorten it with the
 	// simulator's window.
 	RateWindow time.Duration
-	Logger     *zap.Logger
+	// RequestTimeout bounds one attempt, answer read in full included; 0 means 30 s. Tests
+	// shorten it to exercise a stalled answer.
+	RequestTimeout time.Duration
+	// MaxRetryAfter caps the wait a Retry-After asks for; 0 means 180 s. Tests shorten it to
+	// exercise a hostile Retry-After without waiting minutes.
+	MaxRetryAfter time.Duration
+	Logger        *zap.Logger
 }
 
 // Client is a connection to one org. It is safe for concurrent use.
@@ -67,9 +73,13 @@ func NewClient(c Config) (*Client, error) {
 	cfg := sdkConfiguration() // a copy: this client's own
 	cfg.BasePath = c.BaseURL
 
+	timeout := c.RequestTimeout
+	if timeout <= 0 {
+		timeout = requestTimeout
+	}
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	hc := &http.Client{
-		Timeout: requestTimeout,
+		Timeout: timeout,
 		// No redirect is followed: the API and the token endpoint never redirect, and a
 		// redirect followed would carry the request, and its credentials, elsewhere. The
 		// transport turns a 3xx into an error.
@@ -89,6 +99,8 @@ func NewClient(c Config) (*Client, error) {
 		now:   time.Now,
 		sleep: sleepCtx,
 		rand:  rand.Float64,
+
+		maxRetryAfter: c.MaxRetryAfter,
 	}
 	cl := &Client{base: &cfg, tr: tr, secret: c.ClientSecret}
 	tr.tokens = &tokenSource{fetch: cl.clientCredentials(c.ClientID, c.ClientSecret), now: time.Now}

@@ -58,6 +58,9 @@ type transport struct {
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
 	rand  func() float64
+	// maxRetryAfter, when positive and below maxRetryAfter, caps Retry-After instead
+	// (Config.MaxRetryAfter).
+	maxRetryAfter time.Duration
 }
 
 // Stats counts what the transport did.
@@ -305,6 +308,9 @@ const maxRetryAfter = 180 * time.Second
 // at maxRetryAfter with a warning.
 func (t *transport) retryAfter(h http.Header, route string) time.Duration {
 	d, capped := parseRetryAfter(h.Get("Retry-After"), t.now())
+	if t.maxRetryAfter > 0 && d > t.maxRetryAfter {
+		d = t.maxRetryAfter
+	}
 	if capped {
 		t.log.Warn("Retry-After too long, capped", zap.String("route", route),
 			zap.String("retry_after", h.Get("Retry-After")), zap.Duration("waiting", d))

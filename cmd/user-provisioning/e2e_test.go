@@ -206,11 +206,16 @@ func statuses(rep []map[string]string) map[string]int {
 	return m
 }
 
+// safeMentions are the phrases that name a credential without carrying one: a server's echo
+// of a request after redaction (hostile_test.go), and the tool's own words.
+var safeMentions = strings.NewReplacer("Bearer [redacted]", "", "Basic [redacted]", "", "no access_token in the answer", "")
+
 // checkNoSecrets fails if a secret, a password or a token shows in any output.
 func checkNoSecrets(t *testing.T, outputs, tokens []string) {
 	t.Helper()
 	bads := append([]string{testSecret, "wrong-secret-not-real", password, "Bearer ", "access_token", "Basic "}, tokens...)
 	for _, o := range outputs {
+		o = safeMentions.Replace(o)
 		for _, bad := range bads {
 			if strings.Contains(o, bad) {
 				t.Errorf("output contains %q:\n%s", bad, o)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"go.uber.org/zap"
 
@@ -343,13 +344,13 @@ func (e scrubbedError) Unwrap() error { return e.err }
 func fail(ctx context.Context, stderr io.Writer, err error) int {
 	switch {
 	case errors.Is(err, provision.ErrAuth):
-		fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
+		printFatal(stderr, err)
 		return exitAuth
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
 		fmt.Fprintf(stderr, "user-provisioning: interrupted\n")
 		return exitInterrupted
 	case errors.Is(err, provision.ErrPartway):
-		fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
+		printFatal(stderr, err)
 		return exitPartway
 	default:
 		return unusable(stderr, err)
@@ -358,6 +359,23 @@ func fail(ctx context.Context, stderr io.Writer, err error) int {
 
 // unusable prints why the run cannot start, or go on, and gives exit code 2.
 func unusable(stderr io.Writer, err error) int {
-	fmt.Fprintf(stderr, "user-provisioning: %v\n", err)
+	printFatal(stderr, err)
 	return exitUnusable
+}
+
+// maxFatalChars caps a fatal error's line, as the logger caps its messages: the error may
+// quote a server's answer.
+const maxFatalChars = 2000
+
+// printFatal prints err as one line of at most maxFatalChars characters: any line break or
+// other control character a server put in its text becomes a space, so it cannot forge
+// lines of its own on stderr.
+func printFatal(stderr io.Writer, err error) {
+	msg := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, err.Error())
+	fmt.Fprintf(stderr, "user-provisioning: %s\n", provision.Cut(msg, maxFatalChars, " […cut]"))
 }
