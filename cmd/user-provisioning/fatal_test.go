@@ -35,3 +35,18 @@ func TestFatalErrorScrubbed(t *testing.T) {
 		t.Error("scrubbed(nil) is not nil")
 	}
 }
+
+// A fatal error is one line of at most maxFatalChars characters, whatever the server or the
+// file put in it (a 100,000-column header gives a 35 MB error otherwise).
+func TestFatalErrorOnOneLine(t *testing.T) {
+	var out bytes.Buffer
+	long := "line one\nline two\r\x1b[31m" + strings.Repeat("col: unknown column; ", 100_000)
+	unusable(&out, fmt.Errorf("%s", long))
+	s := out.String()
+	if strings.Count(s, "\n") != 1 || !strings.HasSuffix(s, "[…cut]\n") || strings.ContainsAny(s[:len(s)-1], "\r\x1b") {
+		t.Errorf("printed %d bytes, %d lines: %.200q", len(s), strings.Count(s, "\n"), s)
+	}
+	if n := len([]rune(s)); n > maxFatalChars+len("user-provisioning: \n") {
+		t.Errorf("printed %d characters, want at most %d", n, maxFatalChars)
+	}
+}
