@@ -200,3 +200,22 @@ func (n *names) isDefaultRole(id string) bool {
 	}
 	return false
 }
+
+// name is namer's: the name of the object of kind with id, or id.
+func (n *names) name(kind, id string) string {
+	switch kind {
+	case "role":
+		return n.nameOf(n.roles, id)
+	case "division":
+		return n.divisionName(id)
+	case "group":
+		return n.nameOf(n.groups, id)
+	case "queue":
+		return n.nameOf(n.queues, id)
+	case "skill":
+		return n.nameOf(n.skills, id)
+	case "language":
+		return n.nameOf(n.languages, id)
+	}
+	return id
+}

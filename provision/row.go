@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -30,6 +29,7 @@ type task struct {
 	// when that lookup failed and the row must look for itself.
 	found    *User
 	lookedUp bool
+	fresh    bool // this run created the user: it has no phone yet
 }
 
 // change notes what the row changes (or would, in a dry run).
@@ -126,234 +126,115 @@ func (p *pipeline) process(t *task) {
 	t.end(step, err)
 }
 
-// provisionRow finds or creates the user, brings its fields in line, queues its batched
-// memberships and starts its phone. It returns the failing step and its error.
+// provisionRow finds or creates the user, makes the row's plan and, in a real run, applies
+// it. It returns the failing step and its error.
 func (p *pipeline) provisionRow(ctx context.Context, t *task) (string, error) {
-	row, want := t.row, t.target
 	if err := context.Cause(ctx); err != nil {
 		return "not attempted", err
 	}
+	want := t.target
+	u, st, step, err := p.resolveUser(ctx, t, &want)
+	if err != nil || u == nil {
+		return step, err
+	}
+	if st.pwErr != nil {
+		// The user exists without the password: report it, and finish its set-up so that
+		// a new password is the only thing left to do.
+		t.begin()
+		defer t.end("password", st.pwErr)
+	}
+	t.res.UserID = u.ID
+	if st.created {
+		t.res.Action = ActionCreate
+	}
+	in := planInput{want: want, user: *u, created: st.created, restored: st.restored,
+		replace: p.o.ReplaceMemberships, dryRun: p.o.DryRun,
+		orgManagers: p.orgManagers, fileManagers: p.fileManagers, names: p.names}
+	if step, err := p.readForPlan(ctx, &in); err != nil {
+		return step, err
+	}
+	pl := makePlan(in)
+	t.changes = append(t.changes, pl.notes()...)
+	if len(pl) > 0 && !st.created && !st.restored {
+		t.res.Action = ActionUpdate
+	}
+	if p.o.DryRun {
+		return "", nil
+	}
+	u.DivisionID = pl.division(u.DivisionID)
+	t.fresh = st.created && st.ours
+	return p.apply(ctx, t, *u, pl, t.fresh && p.o.SendInvite)
+}
+
+// userState is how resolveUser came by the user.
+type userState struct {
+	created  bool  // the user is new: created by the run, or (dry run) to be
+	ours     bool  // this run's create call made it (not someone else's, found on a conflict)
+	restored bool  // the user was deleted, and is restored
+	pwErr    error // the user was created but its password refused
+}
+
+// resolveUser finds the row's user, or creates or restores it (in a dry run, as it would be).
+// want gains the default role of a restored user. A nil user with no error means the row
+// has nothing more to do.
+func (p *pipeline) resolveUser(ctx context.Context, t *task, want *target) (*User, userState, string, error) {
+	var st userState
 	u, err := t.found, error(nil)
 	if !t.lookedUp {
-		if u, err = p.findUser(ctx, row.Email); err != nil {
-			return "look up user", err
+		if u, err = p.findUser(ctx, t.row.Email); err != nil {
+			return nil, st, "look up user", err
 		}
 	}
-	created, ours, restored := false, false, false
-	write := !p.o.DryRun
 	switch {
 	case u != nil && p.o.CreateOnly:
 		t.res.UserID = u.ID
 		t.change("nothing: the user exists, and --mode create leaves existing users alone")
-		return "", nil
+		return nil, st, "", nil
 	case u != nil && u.State == "deleted":
 		// Restore, then bring the user in line like any existing user.
 		t.res.UserID, t.res.Action = u.ID, ActionRestore
-		t.change("state: deleted → active")
-		restored = true
-		if u, err = p.restore(ctx, u, &want); err != nil {
-			return "restore user", err
+		st.restored = true
+		if u, err = p.restore(ctx, u, want); err != nil {
+			return nil, st, "restore user", err
 		}
 	case u == nil && p.o.DryRun:
-		t.res.Action = ActionCreate
-		u = &User{DivisionID: p.divisionOf(want)}
-		created = true
+		u = &User{DivisionID: p.divisionOf(*want)}
+		st.created = true
 	case u == nil:
-		var pwErr error
-		u, ours, pwErr, err = p.createUser(ctx, t)
+		u, st.ours, st.pwErr, err = p.createUser(ctx, t)
 		if err != nil {
-			return "create user", err
+			return nil, st, "create user", err
 		}
-		created = ours
-		if pwErr != nil {
-			// The user exists without the password: report it, and finish its set-up so
-			// that a new password is the only thing left to do.
-			t.begin()
-			defer t.end("password", pwErr)
-		}
+		st.created = st.ours
 	}
-	t.res.UserID = u.ID
-	if created {
-		t.res.Action = ActionCreate
-	}
-	changed := false
-	replace := p.o.ReplaceMemberships
+	return u, st, "", nil
+}
 
-	if d := want.division; !created && d.ID != "" && d.ID != u.DivisionID {
-		changed = true
-		t.change("division → '%s'", d.Name)
-		if write {
-			t.begin()
-			p.moves.add(d.ID, u.ID, func(err error) { t.end("move to division '"+d.Name+"'", err) })
-		}
-		u.DivisionID = d.ID // the user's own division, for the grants below
+// readForPlan reads what the plan compares beyond the user itself: an existing user's
+// grants, in replace mode its queues, and whether it is in each queue the row names.
+func (p *pipeline) readForPlan(ctx context.Context, in *planInput) (string, error) {
+	if in.created {
+		return "", nil
 	}
-	patch, notes := p.fieldPatch(*u, want, created)
-	t.changes = append(t.changes, notes...)
-	changed = changed || len(notes) > 0
-	if !patch.Empty() && write {
-		if err := p.svc.Users.Update(ctx, u.ID, u.Version, patch); err != nil {
-			return "update user", err
-		}
-	}
-	if created && ours && p.o.SendInvite && write {
-		if err := p.svc.Users.Invite(ctx, u.ID); err != nil {
-			return "send invite", err
-		}
-	}
-
-	// Role grants: those several rows share are batched per role and division across
-	// users; the row's others go in one call for this user. Either way a grant costs at
-	// most one call, and usually a share of one.
+	u, want := in.user, in.want
+	var err error
 	if len(want.grants) > 0 {
-		var have []Grant
-		if !created {
-			if have, err = p.svc.Authorization.UserGrants(ctx, u.ID); err != nil {
-				return "read role grants", err
-			}
-		}
-		var direct, wanted []Grant
-		var directNames []string
-		for _, g := range want.grants {
-			div := g.division
-			if div.ID == "" {
-				div = Ref{ID: u.DivisionID}
-			}
-			grant := Grant{RoleID: g.role.ID, DivisionID: div.ID}
-			wanted = append(wanted, grant)
-			if slices.Contains(have, grant) {
-				continue
-			}
-			changed = true
-			name := fmt.Sprintf("'%s'", g.role.Name)
-			if div.Name != "" {
-				name += fmt.Sprintf(" in '%s'", div.Name)
-			}
-			t.change("add role %s", name)
-			if !write {
-				continue
-			}
-			if p.grantRows[g.key] < 2 {
-				direct = append(direct, grant)
-				directNames = append(directNames, name)
-				continue
-			}
-			t.begin()
-			p.roles.add(grant.RoleID+"|"+grant.DivisionID, u.ID, func(err error) { t.end("grant role "+name, err) })
-		}
-		if len(direct) > 0 {
-			if err := p.svc.Authorization.GrantRoles(ctx, u.ID, direct); err != nil {
-				return "grant roles " + strings.Join(directNames, ", "), err
-			}
-		}
-		if replace && !created {
-			var revoke []Grant
-			for _, g := range have {
-				if !slices.Contains(wanted, g) && !p.names.isDefaultRole(g.RoleID) {
-					revoke = append(revoke, g)
-					t.change("remove role '%s' in '%s'", p.names.nameOf(p.names.roles, g.RoleID), p.names.divisionName(g.DivisionID))
-				}
-			}
-			if len(revoke) > 0 {
-				changed = true
-				if write {
-					if err := p.svc.Authorization.RevokeRoles(ctx, u.ID, revoke); err != nil {
-						return "remove roles", err
-					}
-				}
-			}
+		if in.grants, err = p.svc.Authorization.UserGrants(ctx, u.ID); err != nil {
+			return "read role grants", err
 		}
 	}
-	for _, g := range want.groups {
-		if !created && slices.Contains(u.GroupIDs, g.ID) {
-			continue
-		}
-		changed = true
-		t.change("add group '%s'", g.Name)
-		if write {
-			t.begin()
-			p.groups.add(g.ID, u.ID, func(err error) { t.end("add to group '"+g.Name+"'", err) })
-		}
-	}
-	if replace && !created && len(want.spec.Groups) > 0 {
-		changed = p.removeOthers(t, u.ID, "group", u.GroupIDs, want.groups, p.names.groups, p.groupRemovals) || changed
-	}
-	if replace && !created && len(want.spec.Queues) > 0 {
-		have, err := p.svc.Routing.UserQueues(ctx, u.ID)
-		if err != nil {
+	if in.replace && len(want.spec.Queues) > 0 {
+		if in.queues, err = p.svc.Routing.UserQueues(ctx, u.ID); err != nil {
 			return "read the user's queues", err
 		}
-		changed = p.removeOthers(t, u.ID, "queue", have, want.queues, p.names.queues, p.queueRemovals) || changed
 	}
+	in.inQueue = make(map[string]bool, len(want.queues))
 	for _, q := range want.queues {
-		if !created {
-			members, err := p.names.queueMembers(q.ID)
-			if err != nil {
-				return "read queue members", err
-			}
-			if members[u.ID] {
-				continue
-			}
+		members, err := p.names.queueMembers(q.ID)
+		if err != nil {
+			return "read queue members", err
 		}
-		changed = true
-		t.change("add queue '%s'", q.Name)
-		if write {
-			t.begin()
-			p.queues.add(q.ID, u.ID, func(err error) { t.end("add to queue '"+q.Name+"'", err) })
-		}
-	}
-	if extra := extraLevels(u.Skills, want.skills); replace && !created && len(want.spec.Skills) > 0 && len(extra) > 0 {
-		// One call makes the skills exactly the row's.
-		changed = true
-		t.changes = append(t.changes, levelNotes("skill", u.Skills, missingLevels(u.Skills, want.skills))...)
-		for _, id := range extra {
-			t.change("remove skill '%s'", p.names.nameOf(p.names.skills, id))
-		}
-		if write {
-			if err := p.svc.Routing.SetSkills(ctx, u.ID, want.skills); err != nil {
-				return "set skills", err
-			}
-		}
-	} else if add := missingLevels(u.Skills, want.skills); len(add) > 0 {
-		changed = true
-		t.changes = append(t.changes, levelNotes("skill", u.Skills, add)...)
-		if write {
-			if err := p.svc.Routing.AddSkills(ctx, u.ID, add); err != nil {
-				return "add skills", err
-			}
-		}
-	}
-	if replace && !created && len(want.spec.Languages) > 0 {
-		for _, id := range extraLevels(u.Languages, want.languages) {
-			changed = true
-			t.change("remove language '%s'", p.names.nameOf(p.names.languages, id))
-			if write {
-				if err := p.svc.Routing.RemoveLanguage(ctx, u.ID, id); err != nil {
-					return "remove language", err
-				}
-			}
-		}
-	}
-	if add := missingLevels(u.Languages, roundLevels(want.languages)); len(add) > 0 {
-		changed = true
-		t.changes = append(t.changes, levelNotes("language", u.Languages, add)...)
-		if write {
-			if err := p.svc.Routing.AddLanguages(ctx, u.ID, add); err != nil {
-				return "add languages", err
-			}
-		}
-	}
-	if want.site.ID != "" && u.DefaultStationID == "" {
-		changed = true
-		t.change("add phone on '%s'", want.site.Name)
-		if write {
-			if err := p.startPhone(ctx, t, *u, created && ours); err != nil {
-				return "phone", err
-			}
-		}
-	}
-	if changed && !created && !restored {
-		t.res.Action = ActionUpdate
+		in.inQueue[q.ID] = members[u.ID]
 	}
 	return "", nil
 }
@@ -380,135 +261,12 @@ func (p *pipeline) restore(ctx context.Context, u *User, want *target) (*User, e
 	return u, nil
 }
 
-// removeOthers takes the user out of each group or queue (kind) of have that want does not
-// list, through b; load names them for the report. It reports whether there was any.
-func (p *pipeline) removeOthers(t *task, userID, kind string, have []string, want []Ref, load func() (map[string]Ref, error), b *batcher) bool {
-	changed := false
-	for _, id := range have {
-		if slices.ContainsFunc(want, func(r Ref) bool { return r.ID == id }) {
-			continue
-		}
-		changed = true
-		name := p.names.nameOf(load, id)
-		t.change("remove %s '%s'", kind, name)
-		if !p.o.DryRun {
-			t.begin()
-			b.add(id, userID, func(err error) { t.end("remove from "+kind+" '"+name+"'", err) })
-		}
-	}
-	return changed
-}
-
-// levelNotes words skill or language changes: "add skill 'Billing':4", "skill 'Billing': 2 → 4".
-func levelNotes(kind string, have map[string]float64, add []Level) []string {
-	var out []string
-	for _, l := range add {
-		if old, ok := have[l.ID]; ok {
-			out = append(out, fmt.Sprintf("%s '%s': %s → %s", kind, l.Name, formatLevel(old), formatLevel(l.Proficiency)))
-		} else {
-			out = append(out, fmt.Sprintf("add %s '%s':%s", kind, l.Name, formatLevel(l.Proficiency)))
-		}
-	}
-	return out
-}
-
 // divisionOf is the division a new user is created in.
 func (p *pipeline) divisionOf(want target) string {
 	if want.division.ID != "" {
 		return want.division.ID
 	}
 	return p.home.ID
-}
-
-// fieldPatch is what a PATCH must change for the user to match the row: for a user this
-// run created, what the create call cannot carry; for an existing one, every field the row
-// sets that differs. A blank cell leaves its field alone. A manager who is only in the
-// file is set in the managers pass, once every row has run.
-func (p *pipeline) fieldPatch(u User, want target, created bool) (UserPatch, []string) {
-	s := want.spec
-	var patch UserPatch
-	var notes []string
-	field := func(name string, have, wantV string) *string {
-		if wantV == "" || wantV == have {
-			return nil
-		}
-		if !created {
-			notes = append(notes, fmt.Sprintf("%s: '%s' → '%s'", name, have, wantV))
-		}
-		return &wantV
-	}
-	if !created {
-		patch.Name = field("name", u.Name, s.Name)
-		patch.Title = field("title", u.Title, s.Title)
-		patch.Department = field("department", u.Department, s.Department)
-		if patch.Addresses = mergeContacts(u.Addresses, contacts(s)); patch.Addresses != nil {
-			notes = append(notes, "phone numbers")
-		}
-	}
-	if id, ok := p.orgManagers[s.Manager]; ok && id != u.ManagerID {
-		patch.Manager = &id
-		notes = append(notes, "manager → "+s.Manager)
-	}
-	if p.o.DryRun && p.fileManagers[s.Manager] {
-		notes = append(notes, "manager → "+s.Manager) // set by the managers pass in a real run
-	}
-	if l := want.location; l.ID != "" && !slices.ContainsFunc(u.Locations, func(pl Placement) bool { return pl.LocationID == l.ID }) {
-		// The whole list goes back: the other placements as read, notes and all.
-		patch.Locations = append(slices.Clone(u.Locations), Placement{LocationID: l.ID})
-		notes = append(notes, fmt.Sprintf("add location '%s'", l.Name))
-	}
-	e := u.Employer
-	next := EmployerInfo{
-		OfficialName: e.OfficialName, // no column sets it; employerInfo is replaced whole
-		EmployeeID:   cmp.Or(s.EmployeeID, e.EmployeeID),
-		EmployeeType: cmp.Or(s.EmployeeType, e.EmployeeType),
-		DateHire:     cmp.Or(s.HireDate, e.DateHire),
-	}
-	if next != e {
-		patch.Employer = &next
-		field("employee_id", e.EmployeeID, s.EmployeeID)
-		field("employee_type", e.EmployeeType, s.EmployeeType)
-		field("hire_date", e.DateHire, s.HireDate)
-		if created {
-			notes = append(notes, "employer info")
-		}
-	}
-	return patch, notes
-}
-
-// roundLevels rounds language proficiencies to whole numbers, as Genesys stores them (its
-// Terraform provider notes that the backend rounds), so that a re-run of 3.5 compares
-// with the 4 the org holds.
-func roundLevels(in []Level) []Level {
-	out := make([]Level, len(in))
-	for i, l := range in {
-		out[i] = Level{ID: l.ID, Name: l.Name, Proficiency: math.Round(l.Proficiency)}
-	}
-	return out
-}
-
-// extraLevels returns the ids the user holds that want does not list.
-func extraLevels(have map[string]float64, want []Level) []string {
-	var out []string
-	for id := range have {
-		if !slices.ContainsFunc(want, func(l Level) bool { return l.ID == id }) {
-			out = append(out, id)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// missingLevels returns the wanted skills or languages the user lacks or holds at another
-// proficiency.
-func missingLevels(have map[string]float64, want []Level) []Level {
-	var out []Level
-	for _, l := range want {
-		if p, ok := have[l.ID]; !ok || p != l.Proficiency {
-			out = append(out, l)
-		}
-	}
-	return out
 }
 
 // createUser creates the user, never twice. After an ambiguous failure (timeout, dropped
