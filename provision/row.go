@@ -188,7 +188,7 @@ func (p *pipeline) resolveUser(ctx context.Context, t *task, want *target) (*Use
 	switch {
 	case u != nil && p.o.CreateOnly:
 		t.res.UserID = u.ID
-		t.change("nothing: the user exists, and --mode create leaves existing users alone")
+		t.change("nothing: the user exists, and create mode leaves existing users alone")
 		return nil, st, "", nil
 	case u != nil && u.State == "deleted":
 		// Restore, then bring the user in line like any existing user.

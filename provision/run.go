@@ -49,6 +49,9 @@ type Options struct {
 	Stop <-chan struct{}
 	// ListSeparator restricts the splitting of multi-value cells to "," or ";" ("" = both).
 	ListSeparator string
+	// SkipInvalidHint ends the error of the rows skipped because others are invalid: how
+	// to provision the valid rows alone (the command line names its flag).
+	SkipInvalidHint string
 	// ValidateOnly runs the offline checks alone: no API call, no name resolution.
 	ValidateOnly bool
 	Log          *zap.Logger
@@ -339,7 +342,7 @@ func checkPaths(file, report string) (fs.FileMode, error) {
 		return 0, notRegular("open", file, fi.Mode())
 	}
 	if ri, err := os.Stat(report); err == nil && os.SameFile(fi, ri) {
-		return 0, fmt.Errorf("the report %s is the input file %s: writing it would destroy the input; name another report with --report", report, file)
+		return 0, &OptionError{Field: "ReportPath", Err: fmt.Errorf("the report %s is the input file %s: writing it would destroy the input; name another report", report, file)}
 	}
 	return reportPerm(report)
 }
@@ -608,7 +611,7 @@ func (p *pipeline) dispatch(r *CSVReader, invalid map[int]string, blocked bool, 
 		if blocked {
 			res.Status = StatusSkipped
 			if !p.o.ValidateOnly {
-				res.Err = "not provisioned: other rows are invalid (use --skip-invalid to provision the valid rows)"
+				res.Err = "not provisioned: other rows are invalid" + p.o.SkipInvalidHint
 			}
 			p.emitNow(res)
 			continue

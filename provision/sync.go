@@ -9,8 +9,15 @@ import (
 	"strings"
 )
 
-// ErrGuard is returned when --deactivate-missing would deactivate more users than allowed.
-var ErrGuard = errors.New("deactivation guard")
+// OptionError is a problem with one of Options' settings, named by its field, such as
+// "ScopeDivision": the command line names the flag that sets it.
+type OptionError struct {
+	Field string
+	Err   error
+}
+
+func (e *OptionError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *OptionError) Unwrap() error { return e.Err }
 
 // candidate is a user in the sync scope who is absent from the file.
 type candidate struct {
@@ -27,7 +34,7 @@ func (p *pipeline) scopeCandidates() error {
 	case o.ScopeDivision != "":
 		d, err := find("division", o.ScopeDivision, p.names.divisions)
 		if err != nil {
-			return fmt.Errorf("--scope-division: %w", err)
+			return &OptionError{Field: "ScopeDivision", Err: err}
 		}
 		scope = fmt.Sprintf("division '%s'", d.Name)
 		if users, err = p.svc.Users.InDivision(p.apiCtx, d.ID); err != nil {
@@ -36,7 +43,7 @@ func (p *pipeline) scopeCandidates() error {
 	case o.ScopeGroup != "":
 		g, err := find("group", o.ScopeGroup, p.names.groups)
 		if err != nil {
-			return fmt.Errorf("--scope-group: %w", err)
+			return &OptionError{Field: "ScopeGroup", Err: err}
 		}
 		// Its direct members only: an owner or a person its rules include is not in the
 		// group by the HR file's say, and is never a candidate.
@@ -45,7 +52,7 @@ func (p *pipeline) scopeCandidates() error {
 			return fmt.Errorf("list the members of %s: %w", scope, err)
 		}
 	default:
-		return errors.New("--deactivate-missing needs --scope-division or --scope-group")
+		return &OptionError{Field: "DeactivateMissing", Err: errors.New("needs a scope: ScopeDivision or ScopeGroup")}
 	}
 	// One more read of the file tells exactly which of them it names.
 	inFile := map[string]int{}
@@ -72,13 +79,13 @@ func (p *pipeline) scopeCandidates() error {
 		return err
 	}
 	if len(p.missing) > limit {
-		return fmt.Errorf("%w: %d of the %d active users in %s are not in the file, more than the %d that --max-deactivate allows (default 5%% of the users in scope); nothing was written. Check that the file is complete, or raise --max-deactivate",
-			ErrGuard, len(p.missing), inScope, scope, limit)
+		return &OptionError{Field: "MaxDeactivate", Err: fmt.Errorf("%d of the %d active users in %s are not in the file, more than the %d allowed (by default 5%% of the users in scope); nothing was written. Check that the file is complete, or raise the limit",
+			len(p.missing), inScope, scope, limit)}
 	}
 	return nil
 }
 
-// deactivateLimit reads --max-deactivate: a number, or a percentage of the users in scope
+// deactivateLimit reads Options.MaxDeactivate: a number, or a percentage of the users in scope
 // rounded down; the default is 5%. The limit is at least 1.
 func deactivateLimit(s string, inScope int) (int, error) {
 	if s == "" {
@@ -88,13 +95,13 @@ func deactivateLimit(s string, inScope int) (int, error) {
 	if pct, ok := strings.CutSuffix(s, "%"); ok {
 		f, err := strconv.ParseFloat(pct, 64)
 		if err != nil || f < 0 || f > 100 {
-			return 0, fmt.Errorf("--max-deactivate %q: write a number of users or a percentage such as 5%%", s)
+			return 0, &OptionError{Field: "MaxDeactivate", Err: fmt.Errorf("%q: write a number of users or a percentage such as 5%%", s)}
 		}
 		n = int(math.Floor(f / 100 * float64(inScope)))
 	} else {
 		v, err := strconv.Atoi(s)
 		if err != nil || v < 0 {
-			return 0, fmt.Errorf("--max-deactivate %q: write a number of users or a percentage such as 5%%", s)
+			return 0, &OptionError{Field: "MaxDeactivate", Err: fmt.Errorf("%q: write a number of users or a percentage such as 5%%", s)}
 		}
 		n = v
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -48,5 +49,23 @@ func TestFatalErrorOnOneLine(t *testing.T) {
 	}
 	if n := len([]rune(s)); n > maxFatalChars+len("user-provisioning: \n") {
 		t.Errorf("printed %d characters, want at most %d", n, maxFatalChars)
+	}
+}
+
+// provision names its settings by their Options fields; the command line names their flags.
+func TestFatalErrorNamesTheFlag(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{&provision.OptionError{Field: "ScopeGroup", Err: errors.New("group 'Sales' not found in org")}, "user-provisioning: --scope-group: group 'Sales' not found in org\n"},
+		{fmt.Errorf("sync: %w", &provision.OptionError{Field: "DeactivateMissing", Err: errors.New("needs a scope: ScopeDivision or ScopeGroup")}),
+			"user-provisioning: sync: --deactivate-missing: needs a scope: --scope-division or --scope-group\n"},
+		{errors.New("plain"), "user-provisioning: plain\n"},
+	} {
+		var out bytes.Buffer
+		if code := fail(context.Background(), &out, tt.err); code != exitUnusable || out.String() != tt.want {
+			t.Errorf("%v: exit %d, printed %q; want %q", tt.err, code, out.String(), tt.want)
+		}
 	}
 }

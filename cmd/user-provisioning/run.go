@@ -180,15 +180,16 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 		reportPath = strings.TrimSuffix(file, filepath.Ext(file)) + ".results.csv"
 	}
 	opts := provision.Options{
-		File:         file,
-		ReportPath:   reportPath,
-		Workers:      f.workers,
-		SkipInvalid:  f.skipInvalid,
-		DryRun:       f.dryRun,
-		ValidateOnly: f.validate,
-		CreateOnly:   f.mode == "create",
-		SendInvite:   f.sendInvite,
-		Resume:       f.resume,
+		File:            file,
+		ReportPath:      reportPath,
+		Workers:         f.workers,
+		SkipInvalid:     f.skipInvalid,
+		SkipInvalidHint: " (use --skip-invalid to provision the valid rows)",
+		DryRun:          f.dryRun,
+		ValidateOnly:    f.validate,
+		CreateOnly:      f.mode == "create",
+		SendInvite:      f.sendInvite,
+		Resume:          f.resume,
 
 		ReplaceMemberships: f.memberships == "replace",
 		DeactivateMissing:  f.deactivate,
@@ -329,19 +330,22 @@ func scrubbed(err error, r *provision.Redactor) error {
 	if err == nil {
 		return nil
 	}
-	return scrubbedError{err: err, msg: r.Redact(err.Error())}
+	return rewordedError{err: err, msg: r.Redact(err.Error())}
 }
 
-type scrubbedError struct {
+// rewordedError is an error with its message replaced (scrubbed of secrets, or in the
+// command line's words), its chain kept for errors.Is and errors.As.
+type rewordedError struct {
 	err error
 	msg string
 }
 
-func (e scrubbedError) Error() string { return e.msg }
-func (e scrubbedError) Unwrap() error { return e.err }
+func (e rewordedError) Error() string { return e.msg }
+func (e rewordedError) Unwrap() error { return e.err }
 
 // fail prints a fatal error on one line and picks its exit code.
 func fail(ctx context.Context, stderr io.Writer, err error) int {
+	err = inFlags(err)
 	switch {
 	case errors.Is(err, provision.ErrAuth):
 		printFatal(stderr, err)
@@ -355,6 +359,40 @@ func fail(ctx context.Context, stderr io.Writer, err error) int {
 	default:
 		return unusable(stderr, err)
 	}
+}
+
+// optionFlags names the flag that sets each provision.Options field a provision error may
+// name (provision.OptionError).
+var optionFlags = map[string]string{
+	"DeactivateMissing": "--deactivate-missing",
+	"MaxDeactivate":     "--max-deactivate",
+	"ReportPath":        "--report",
+	"ScopeDivision":     "--scope-division",
+	"ScopeGroup":        "--scope-group",
+}
+
+// fieldsToFlags rewrites the Options field names an OptionError's text may use as flags.
+var fieldsToFlags = func() *strings.Replacer {
+	var pairs []string
+	for field, flag := range optionFlags {
+		pairs = append(pairs, field, flag)
+	}
+	return strings.NewReplacer(pairs...)
+}()
+
+// inFlags words an error about an Options setting in the command line's terms: "--max-deactivate:
+// 12 of the 40 active users…" for provision's "MaxDeactivate: 12 of the 40 active users…".
+func inFlags(err error) error {
+	var oe *provision.OptionError
+	if !errors.As(err, &oe) {
+		return err
+	}
+	flag, ok := optionFlags[oe.Field]
+	if !ok {
+		return err
+	}
+	words := flag + ": " + fieldsToFlags.Replace(oe.Err.Error())
+	return rewordedError{err: err, msg: strings.Replace(err.Error(), oe.Error(), words, 1)}
 }
 
 // unusable prints why the run cannot start, or go on, and gives exit code 2.

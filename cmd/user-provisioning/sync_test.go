@@ -148,7 +148,7 @@ func TestDeactivateMissing(t *testing.T) {
 	t.Run("guard refuses", func(t *testing.T) {
 		writes := e.srv.Sim.Counters().Writes
 		r := e.run("--deactivate-missing", "--scope-division", "Support", "--report", e.report("guard.csv"), in)
-		if r.code != 2 || !strings.Contains(r.stderr, "4 of the 41 active users") {
+		if r.code != 2 || !strings.Contains(r.stderr, "user-provisioning: --max-deactivate: 4 of the 41 active users") {
 			t.Fatalf("exit %d, want 2 and an explanation\n%s", r.code, r.stderr)
 		}
 		if w := e.srv.Sim.Counters().Writes - writes; w != 0 {
