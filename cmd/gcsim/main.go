@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
@@ -71,8 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usage("unexpected argument %q", fs.Arg(0))
 	case *fail503 < 0 || *fail503 > 1 || *drop < 0 || *drop > 1:
 		return usage("-fail-503 and -drop must be between 0 and 1")
-	case *rate < 0 || *ttl <= 0 || *window <= 0 || *latency < 0 || *stationDelay < 0 || *searchLag < 0 ||
-		*authLag < 0 || *groupLag < 0 || *associateLag < 0:
+	case *rate < 0 || *ttl <= 0 || *window <= 0 || slices.ContainsFunc([]time.Duration{*latency, *stationDelay, *searchLag, *authLag, *groupLag, *associateLag},
+		func(d time.Duration) bool { return d < 0 }):
 		return usage("-rate and the durations must not be negative; -token-ttl and -rate-window must be positive")
 	}
 	host, _, err := net.SplitHostPort(*addr)
@@ -97,20 +98,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *verbose {
 		opts.Logf = log.New(stderr, "", log.LstdFlags|log.Lmicroseconds).Printf
 	}
-	ln, err := net.Listen("tcp", *addr)
+	return serve(ctx, gcsim.New(opts), *addr, *urlFile, stdout, stderr)
+}
+
+// serve serves sim on addr until ctx ends, writing its URL to urlFile (when not "") for as
+// long as it serves. It returns 0 after a clean stop, 1 when the server cannot start.
+func serve(ctx context.Context, sim *gcsim.Sim, addr, urlFile string, stdout, stderr io.Writer) int {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "gcsim: %v\n", err)
 		return 1
 	}
-	srv := gcsim.Serve(ln, gcsim.New(opts))
+	srv := gcsim.Serve(ln, sim)
 	fmt.Fprintf(stdout, "gcsim listening on %s\n", srv.URL)
-	if *urlFile != "" {
-		if err := writeFileAtomic(*urlFile, srv.URL+"\n"); err != nil {
+	if urlFile != "" {
+		if err := writeFileAtomic(urlFile, srv.URL+"\n"); err != nil {
 			srv.Close()
 			fmt.Fprintf(stderr, "gcsim: %v\n", err)
 			return 1
 		}
-		defer os.Remove(*urlFile)
+		defer os.Remove(urlFile)
 	}
 
 	<-ctx.Done()

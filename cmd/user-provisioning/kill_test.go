@@ -77,7 +77,12 @@ func TestKillAndRerun(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			time.Sleep(time.Duration(200+rand.IntN(1500)) * time.Millisecond)
+			// Kill it once some rows have finished (or a while after, on a slow machine),
+			// at a random point after that.
+			for deadline := time.Now().Add(20 * time.Second); len(okLines(t, first)) == 0 && time.Now().Before(deadline); {
+				time.Sleep(20 * time.Millisecond)
+			}
+			time.Sleep(time.Duration(rand.IntN(1500)) * time.Millisecond)
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
 			e.outputs = append(e.outputs, errb.String())

@@ -34,102 +34,6 @@ const (
 	exitInterrupted = 130
 )
 
-type flags struct {
-	envFile     string
-	report      string
-	dryRun      bool
-	validate    bool
-	skipInvalid bool
-	sendInvite  bool
-	listSep     string
-	workers     int
-	rate        int
-	mode        string
-	logFormat   string
-	logLevel    string
-	progress    string
-	version     bool
-	grace       time.Duration
-	resume      string
-	memberships string
-	deactivate  bool
-	scopeDiv    string
-	scopeGroup  string
-	maxDeact    string
-}
-
-func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
-	var f flags
-	fs := flag.NewFlagSet("user-provisioning", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: user-provisioning [flags] FILE.csv\n\nflags:\n")
-		fs.PrintDefaults()
-	}
-	fs.StringVar(&f.envFile, "env-file", ".env", "read credentials from this `file` (a missing default .env is fine)")
-	fs.StringVar(&f.report, "report", "", "write the per-row report to this `path` (default FILE.results.csv)")
-	fs.BoolVar(&f.dryRun, "dry-run", false, "validate and plan with read-only calls; change nothing")
-	fs.BoolVar(&f.validate, "validate", false, "offline checks only: no credentials, no API call")
-	fs.BoolVar(&f.skipInvalid, "skip-invalid", false, "provision the valid rows even when some rows are invalid")
-	fs.BoolVar(&f.sendInvite, "send-invite", false, "send the activation email to the users this run creates")
-	fs.StringVar(&f.listSep, "list-separator", "", "split multi-value cells only on this `character` (, or ;) for names that contain the other")
-	fs.IntVar(&f.workers, "workers", 4, "rows processed at once")
-	fs.IntVar(&f.rate, "rate", 300, "API requests per minute, token requests included")
-	fs.StringVar(&f.mode, "mode", "upsert", "create: leave existing users alone; upsert: also bring existing users in line")
-	fs.StringVar(&f.logFormat, "log-format", "", "json or console (default: console on a terminal, json otherwise)")
-	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&f.progress, "progress", "auto", "bar: a live progress bar on stderr; log: a progress log line every 10 s; off: neither; auto: the bar on a terminal, the log line otherwise")
-	fs.BoolVar(&f.version, "version", false, "print the version and exit")
-	fs.StringVar(&f.memberships, "memberships", "add", "add: only add roles, groups, queues, skills and languages; replace: make them exactly what each non-blank cell lists")
-	fs.BoolVar(&f.deactivate, "deactivate-missing", false, "deactivate the active users of the scope that the file does not name (never deletes)")
-	fs.StringVar(&f.scopeDiv, "scope-division", "", "the sync scope for --deactivate-missing: the users of this `division`")
-	fs.StringVar(&f.scopeGroup, "scope-group", "", "the sync scope for --deactivate-missing: the members of this `group`")
-	fs.StringVar(&f.maxDeact, "max-deactivate", "", "refuse to deactivate more than `N` users, or P% of the scope (default 5%, at least 1)")
-	fs.StringVar(&f.resume, "resume", "", "skip the rows already ok in this earlier `report` whose row is unchanged and whose user the org confirms; it may be the --report path itself")
-	fs.DurationVar(&f.grace, "grace", 30*time.Second, "after SIGINT or SIGTERM, how long rows in flight may take to finish")
-
-	// Flags may come before or after the file name.
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return f, nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		files = append(files, args[0])
-		args = args[1:]
-	}
-	switch {
-	case f.workers < 1 || f.workers > 64:
-		return f, nil, fmt.Errorf("--workers must be between 1 and 64")
-	case f.memberships != "add" && f.memberships != "replace":
-		return f, nil, fmt.Errorf("--memberships must be add or replace")
-	case f.deactivate && (f.scopeDiv == "") == (f.scopeGroup == ""):
-		return f, nil, fmt.Errorf("--deactivate-missing needs exactly one of --scope-division and --scope-group")
-	case !f.deactivate && (f.scopeDiv != "" || f.scopeGroup != "" || f.maxDeact != ""):
-		return f, nil, fmt.Errorf("--scope-division, --scope-group and --max-deactivate go with --deactivate-missing")
-	case f.deactivate && f.validate:
-		return f, nil, fmt.Errorf("--deactivate-missing needs the org: it does not go with --validate")
-	case f.grace < 0:
-		return f, nil, fmt.Errorf("--grace must not be negative")
-	case f.rate < 1:
-		return f, nil, fmt.Errorf("--rate must be at least 1 request per minute")
-	case f.mode != "create" && f.mode != "upsert":
-		return f, nil, fmt.Errorf("--mode must be create or upsert")
-	case f.logFormat != "" && f.logFormat != "json" && f.logFormat != "console":
-		return f, nil, fmt.Errorf("--log-format must be json or console")
-	case f.progress != "auto" && f.progress != "bar" && f.progress != "log" && f.progress != "off":
-		return f, nil, fmt.Errorf("--progress must be auto, bar, log or off")
-	case f.listSep != "" && f.listSep != "," && f.listSep != ";":
-		return f, nil, fmt.Errorf("--list-separator must be , or ;")
-	case f.dryRun && f.validate:
-		return f, nil, fmt.Errorf("--dry-run and --validate do not go together: --validate makes no API call at all")
-	}
-	return f, files, nil
-}
-
 // run is the whole program; it returns the exit code. The first signal on sigs stops the
 // run gracefully: no new row starts, rows in flight finish within --grace; a second signal,
 // or the end of the grace period, cancels the requests in flight.
@@ -137,7 +41,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, sigs <-ch
 	return runWith(ctx, args, stdout, stderr, sigs, nil, nil)
 }
 
-// runWith is run with a hook that adjusts the pipeline's options (tests shorten its waits).
+// runWith is run with a hook that adjusts the pipeline's options (tests shorten its waits)
+// and one that adjusts the client's configuration.
 func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs <-chan os.Signal, tune func(*provision.Options), tuneClient func(*proxies.Config)) (code int) {
 	defer func() {
 		// The last resort: a bug outside the pipeline's own recovery.
@@ -146,22 +51,10 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 			code = exitPartway
 		}
 	}()
-	f, files, err := parseFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
+	f, file, code, ok := commandLine(args, stdout, stderr)
+	if !ok {
+		return code
 	}
-	if err != nil {
-		return unusable(stderr, err)
-	}
-	if f.version {
-		fmt.Fprintf(stdout, "user-provisioning %s\n", version)
-		return exitOK
-	}
-	if len(files) != 1 {
-		fmt.Fprintf(stderr, "user-provisioning: give exactly one CSV file (usage: user-provisioning [flags] FILE.csv)\n")
-		return exitUnusable
-	}
-	file := files[0]
 	tty := envconfig.IsTerminal(stderr)
 	// The logger writes through logOut, which the progress bar, while shown, routes above itself.
 	logOut := &logOutput{base: stderr}
@@ -175,32 +68,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 	}
 	defer func() { _ = log.Sync() }()
 
-	reportPath := f.report
-	if reportPath == "" {
-		reportPath = strings.TrimSuffix(file, filepath.Ext(file)) + ".results.csv"
-	}
-	opts := provision.Options{
-		File:            file,
-		ReportPath:      reportPath,
-		Workers:         f.workers,
-		SkipInvalid:     f.skipInvalid,
-		SkipInvalidHint: " (use --skip-invalid to provision the valid rows)",
-		DryRun:          f.dryRun,
-		ValidateOnly:    f.validate,
-		CreateOnly:      f.mode == "create",
-		SendInvite:      f.sendInvite,
-		Resume:          f.resume,
-
-		ReplaceMemberships: f.memberships == "replace",
-		DeactivateMissing:  f.deactivate,
-		ScopeDivision:      f.scopeDiv,
-		ScopeGroup:         f.scopeGroup,
-		MaxDeactivate:      f.maxDeact,
-
-		ListSeparator: f.listSep,
-		Log:           log,
-		Secrets:       secrets.Secrets,
-	}
+	opts := f.options(file, log, secrets.Secrets)
 	if tune != nil {
 		tune(&opts)
 	}
@@ -208,59 +76,14 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 	defer cancel()
 	stop := make(chan struct{})
 	opts.Stop = stop
-	var interrupted atomic.Bool
-	go func() {
-		select {
-		case <-sigs:
-		case <-ctx.Done():
-			return
-		}
-		interrupted.Store(true)
-		close(stop)
-		log.Warn("interrupted: no new row starts; rows in flight finish (signal again to stop them at once)", zap.Duration("grace", f.grace))
-		timer := time.NewTimer(f.grace)
-		defer timer.Stop()
-		select {
-		case <-sigs:
-		case <-timer.C:
-		case <-ctx.Done():
-		}
-		cancel()
-	}()
+	interrupted := watchSignals(ctx, sigs, stop, cancel, f.grace, log)
 
 	var svc provision.Services
 	var client *proxies.Client
 	if !f.validate {
-		env, err := envconfig.Load(f.envFile, f.envFile == ".env")
-		if err != nil {
-			return unusable(stderr, err)
-		}
-		cc, err := envconfig.ClientConfig(env)
-		if err != nil {
-			return unusable(stderr, err)
-		}
-		base := cc.BaseURL
-		cc.RatePerMinute = f.rate
-		cc.Logger = log
-		if tuneClient != nil {
-			tuneClient(&cc)
-		}
-		client, err = proxies.NewClient(cc)
-		if err != nil {
-			return unusable(stderr, err)
-		}
-		secrets.Set(client)
-		// Check the file's header before asking for a token, then the credentials before
-		// any row: both fail fast with nothing written.
-		if r, err := provision.OpenCSV(file); err != nil {
-			return unusable(stderr, err)
-		} else {
-			_ = r.Close()
-		}
-		if err := client.Authenticate(ctx); err != nil {
+		if client, err = connect(ctx, f, file, log, &secrets, tuneClient); err != nil {
 			return fail(ctx, stderr, scrubbed(err, redact))
 		}
-		log.Info("authenticated", zap.String("api", base))
 		svc = client.Services()
 	}
 
@@ -280,6 +103,129 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 	if interrupted.Load() && (err == nil || errors.Is(err, context.Canceled)) {
 		err = context.Canceled
 	}
+	printSummary(stderr, file, opts.ReportPath, sum, client)
+	if err != nil {
+		return fail(ctx, stderr, scrubbed(err, redact))
+	}
+	if sum.ByStatus[provision.StatusFailed] > 0 || sum.ByStatus[provision.StatusInvalid] > 0 {
+		return exitRowsFailed
+	}
+	return exitOK
+}
+
+// commandLine reads the command line. When the program has nothing more to do (--help,
+// --version, a usage error), ok is false and code is the exit code.
+func commandLine(args []string, stdout, stderr io.Writer) (f flags, file string, code int, ok bool) {
+	f, files, err := parseFlags(args, stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return f, "", exitOK, false
+	case err != nil:
+		return f, "", unusable(stderr, err), false
+	case f.version:
+		fmt.Fprintf(stdout, "user-provisioning %s\n", version)
+		return f, "", exitOK, false
+	case len(files) != 1:
+		fmt.Fprintf(stderr, "user-provisioning: give exactly one CSV file (usage: user-provisioning [flags] FILE.csv)\n")
+		return f, "", exitUnusable, false
+	}
+	return f, files[0], exitOK, true
+}
+
+// options are the pipeline's options for file, as the flags set them.
+func (f flags) options(file string, log *zap.Logger, secrets func() []string) provision.Options {
+	reportPath := f.report
+	if reportPath == "" {
+		reportPath = strings.TrimSuffix(file, filepath.Ext(file)) + ".results.csv"
+	}
+	return provision.Options{
+		File:            file,
+		ReportPath:      reportPath,
+		Workers:         f.workers,
+		SkipInvalid:     f.skipInvalid,
+		SkipInvalidHint: " (use --skip-invalid to provision the valid rows)",
+		DryRun:          f.dryRun,
+		ValidateOnly:    f.validate,
+		CreateOnly:      f.mode == "create",
+		SendInvite:      f.sendInvite,
+		Resume:          f.resume,
+
+		ReplaceMemberships: f.memberships == "replace",
+		DeactivateMissing:  f.deactivate,
+		ScopeDivision:      f.scopeDiv,
+		ScopeGroup:         f.scopeGroup,
+		MaxDeactivate:      f.maxDeact,
+
+		ListSeparator: f.listSep,
+		Log:           log,
+		Secrets:       secrets,
+	}
+}
+
+// watchSignals stops the run gracefully at the first signal on sigs (closing stop), and
+// cancels it at a second one or once grace has passed. The flag it returns is set once a
+// signal came.
+func watchSignals(ctx context.Context, sigs <-chan os.Signal, stop chan struct{}, cancel func(), grace time.Duration, log *zap.Logger) *atomic.Bool {
+	var interrupted atomic.Bool
+	go func() {
+		select {
+		case <-sigs:
+		case <-ctx.Done():
+			return
+		}
+		interrupted.Store(true)
+		close(stop)
+		log.Warn("interrupted: no new row starts; rows in flight finish (signal again to stop them at once)", zap.Duration("grace", grace))
+		timer := time.NewTimer(grace)
+		defer timer.Stop()
+		select {
+		case <-sigs:
+		case <-timer.C:
+		case <-ctx.Done():
+		}
+		cancel()
+	}()
+	return &interrupted
+}
+
+// connect reads the credentials, makes the client (whose secrets are scrubbed from then on),
+// checks the file's header and then the credentials: both fail fast, before anything is
+// written.
+func connect(ctx context.Context, f flags, file string, log *zap.Logger, secrets *envconfig.ClientSecrets, tuneClient func(*proxies.Config)) (*proxies.Client, error) {
+	env, err := envconfig.Load(f.envFile, f.envFile == ".env")
+	if err != nil {
+		return nil, err
+	}
+	cc, err := envconfig.ClientConfig(env)
+	if err != nil {
+		return nil, err
+	}
+	base := cc.BaseURL
+	cc.RatePerMinute = f.rate
+	cc.Logger = log
+	if tuneClient != nil {
+		tuneClient(&cc)
+	}
+	client, err := proxies.NewClient(cc)
+	if err != nil {
+		return nil, err
+	}
+	secrets.Set(client)
+	r, err := provision.OpenCSV(file)
+	if err != nil {
+		return nil, err
+	}
+	_ = r.Close()
+	if err := client.Authenticate(ctx); err != nil {
+		return client, err
+	}
+	log.Info("authenticated", zap.String("api", base))
+	return client, nil
+}
+
+// printSummary prints the run's summary lines on stderr: the rows by outcome and the
+// requests made, what --resume carried over, the calls per row, and where the report is.
+func printSummary(stderr io.Writer, file, reportPath string, sum provision.Summary, client *proxies.Client) {
 	line := fmt.Sprintf("%s: %s", file, sum.String())
 	if client != nil {
 		st := client.Stats()
@@ -293,13 +239,6 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 		fmt.Fprintf(stderr, "calls per row: %s\n", callsPerRow(client.Stats().ByRoute, sum.Total))
 	}
 	fmt.Fprintf(stderr, "report: %s\n", reportPath)
-	if err != nil {
-		return fail(ctx, stderr, scrubbed(err, redact))
-	}
-	if sum.ByStatus[provision.StatusFailed] > 0 || sum.ByStatus[provision.StatusInvalid] > 0 {
-		return exitRowsFailed
-	}
-	return exitOK
 }
 
 // callsPerRow words the calls made for each route, per row of the file, most first:
