@@ -9,20 +9,21 @@ import (
 	"github.com/user-provisioning/user-provisioning/provision"
 )
 
-// Authorization implements provision.Authorization.
-type Authorization struct{ c *Client }
+// authorizationArea implements provision.Authorization.
+type authorizationArea struct{ c *Client }
 
-var _ provision.Authorization = (*Authorization)(nil)
+var _ provision.Authorization = (*authorizationArea)(nil)
 
 // rolesPageSize is the page size Genesys's own Terraform provider uses for roles.
 const rolesPageSize = 100
 
-func (a *Authorization) api(ctx context.Context) platformclientv2.AuthorizationApi {
-	return platformclientv2.AuthorizationApi{Configuration: a.c.cfg(ctx)}
+// api is the SDK's authorization API for one call, under ctx and the policy opts state.
+func (a *authorizationArea) api(ctx context.Context, opts ...callOption) platformclientv2.AuthorizationApi {
+	return platformclientv2.AuthorizationApi{Configuration: a.c.cfg(ctx, opts...)}
 }
 
 // HomeDivision calls GET /api/v2/authorization/divisions/home.
-func (a *Authorization) HomeDivision(ctx context.Context) (provision.Ref, error) {
+func (a *authorizationArea) HomeDivision(ctx context.Context) (provision.Ref, error) {
 	d, resp, err := a.api(ctx).GetAuthorizationDivisionsHome()
 	if err := checkBody("GET /api/v2/authorization/divisions/home", d, resp, err); err != nil {
 		return provision.Ref{}, err
@@ -31,7 +32,7 @@ func (a *Authorization) HomeDivision(ctx context.Context) (provision.Ref, error)
 }
 
 // ListRoles calls GET /api/v2/authorization/roles, every page.
-func (a *Authorization) ListRoles(ctx context.Context) ([]provision.Ref, error) {
+func (a *authorizationArea) ListRoles(ctx context.Context) ([]provision.Ref, error) {
 	const op = "GET /api/v2/authorization/roles"
 	return listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
 		l, resp, err := a.api(ctx).GetAuthorizationRoles(rolesPageSize, n, "", nil, "", "", "", nil, nil, false, nil)
@@ -48,7 +49,7 @@ func (a *Authorization) ListRoles(ctx context.Context) ([]provision.Ref, error) 
 
 // UserGrants calls GET /api/v2/authorization/subjects/{subjectId} and keeps the grants the
 // user holds itself (a grant held through a group carries the group's id as its subject).
-func (a *Authorization) UserGrants(ctx context.Context, userID string) ([]provision.Grant, error) {
+func (a *authorizationArea) UserGrants(ctx context.Context, userID string) ([]provision.Grant, error) {
 	s, resp, err := a.api(ctx).GetAuthorizationSubject(userID, true)
 	if err := checkBody("GET /api/v2/authorization/subjects/{id}", s, resp, err); err != nil {
 		return nil, err
@@ -75,7 +76,7 @@ func (a *Authorization) UserGrants(ctx context.Context, userID string) ([]provis
 // moments ago it answers 404 until the auth service knows them; the call is repeated until
 // it settles (TF retries grants on 404: "new roles or divisions have not yet been added to
 // the auth service cache").
-func (a *Authorization) GrantRole(ctx context.Context, roleID, divisionID string, userIDs []string) error {
+func (a *authorizationArea) GrantRole(ctx context.Context, roleID, divisionID string, userIDs []string) error {
 	body := platformclientv2.Subjectdivisions{SubjectIds: &userIDs, DivisionIds: &[]string{divisionID}}
 	return a.c.settle(ctx, notFoundYet, func() error {
 		resp, err := a.api(ctx).PostAuthorizationRole(roleID, body, "PC_USER")
@@ -88,7 +89,7 @@ func (a *Authorization) GrantRole(ctx context.Context, roleID, divisionID string
 // the object(s) failed to be moved") does not say which: the users are read again
 // (GET /api/v2/users) and the error is a *provision.BatchError naming those not in the
 // division.
-func (a *Authorization) MoveUsers(ctx context.Context, divisionID string, userIDs []string) error {
+func (a *authorizationArea) MoveUsers(ctx context.Context, divisionID string, userIDs []string) error {
 	if len(userIDs) > provision.MaxDivisionMovesPerCall {
 		return fmt.Errorf("move %d users: %w: at most %d per call", len(userIDs), provision.ErrRejected, provision.MaxDivisionMovesPerCall)
 	}
@@ -97,7 +98,7 @@ func (a *Authorization) MoveUsers(ctx context.Context, divisionID string, userID
 	if provision.ErrorCode(err) != "bulk.move.unable.to.move" {
 		return err
 	}
-	users, rerr := (&Users{a.c}).Read(ctx, userIDs)
+	users, rerr := (&usersArea{a.c}).Read(ctx, userIDs)
 	if rerr != nil {
 		return err // the call's own error, for all of them
 	}
@@ -116,7 +117,7 @@ func (a *Authorization) MoveUsers(ctx context.Context, divisionID string, userID
 // GrantRoles calls POST /api/v2/authorization/subjects/{subjectId}/bulkadd with subjectType
 // PC_USER. Granting is idempotent, so the transport may repeat it; a 404 for a user created
 // or restored moments ago is repeated until it settles, as for GrantRole.
-func (a *Authorization) GrantRoles(ctx context.Context, userID string, grants []provision.Grant) error {
+func (a *authorizationArea) GrantRoles(ctx context.Context, userID string, grants []provision.Grant) error {
 	return a.c.settle(ctx, notFoundYet, func() error {
 		resp, err := a.api(ctx).PostAuthorizationSubjectBulkadd(userID, roleGrants(grants), "PC_USER")
 		return check("POST /api/v2/authorization/subjects/{id}/bulkadd", resp, err)
@@ -125,7 +126,7 @@ func (a *Authorization) GrantRoles(ctx context.Context, userID string, grants []
 
 // RevokeRoles calls POST /api/v2/authorization/subjects/{subjectId}/bulkremove. Removing is
 // idempotent, so the transport may repeat it.
-func (a *Authorization) RevokeRoles(ctx context.Context, userID string, grants []provision.Grant) error {
+func (a *authorizationArea) RevokeRoles(ctx context.Context, userID string, grants []provision.Grant) error {
 	resp, err := a.api(ctx).PostAuthorizationSubjectBulkremove(userID, roleGrants(grants))
 	return check("POST /api/v2/authorization/subjects/{id}/bulkremove", resp, err)
 }
@@ -140,7 +141,7 @@ func roleGrants(grants []provision.Grant) platformclientv2.Roledivisiongrants {
 }
 
 // ListDivisions calls GET /api/v2/authorization/divisions, every page.
-func (a *Authorization) ListDivisions(ctx context.Context) ([]provision.Ref, error) {
+func (a *authorizationArea) ListDivisions(ctx context.Context) ([]provision.Ref, error) {
 	const op = "GET /api/v2/authorization/divisions"
 	return listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
 		l, resp, err := a.api(ctx).GetAuthorizationDivisions(rolesPageSize, n, "", nil, "", "", false, nil, "")

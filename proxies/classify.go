@@ -31,16 +31,12 @@ func kind(status int, code string) error {
 	case status == http.StatusBadRequest && code == "general.conflict":
 		// The API reports some conflicts (a deleted user's email, a stale user version) as 400.
 		return provision.ErrConflict
-	case status == http.StatusRequestTimeout, status == http.StatusTooManyRequests:
-		// client.timeout and too.many.requests: not processed, try again later.
-		return provision.ErrTransient
-	case status == http.StatusNotImplemented:
-		return provision.ErrRejected
-	case status >= 500:
-		// internal.server.error, service.unavailable, request.timeout: the outcome is unknown.
+	case retryClassOf(status) != finalAnswer:
+		// What the transport repeats (retryClassOf): too.many.requests, client.timeout and the
+		// 5xx but 501. It gave up, or the call could not be repeated: try again later.
 		return provision.ErrTransient
 	default:
-		// Any other 4xx: the request itself is wrong; repeating it will not help.
+		// Any other 4xx, and 501: the request itself is wrong; repeating it will not help.
 		return provision.ErrRejected
 	}
 }
@@ -80,8 +76,8 @@ func check(op string, resp *platformclientv2.APIResponse, err error) error {
 			re.CorrelationID = resp.Error.ContextID
 		}
 	}
-	if s := headerValue(resp.Header, "Retry-After"); s != "" {
-		re.RetryAfter, _ = parseRetryAfter(s, time.Now())
+	if wait, stated, _ := retryAfterOf(resp.Header, time.Now()); stated {
+		re.RetryAfter = wait
 	}
 	re.Kind = kind(re.Status, re.Code)
 	return re
@@ -104,11 +100,4 @@ func checkBody[T any](op string, res *T, resp *platformclientv2.APIResponse, err
 // errEmptyAnswer is the error for a success answer without the body it must carry.
 func errEmptyAnswer(op string) error {
 	return fmt.Errorf("%s: %w: empty answer", op, provision.ErrTransient)
-}
-
-func headerValue(h map[string][]string, key string) string {
-	if v := http.Header(h).Get(key); v != "" {
-		return v
-	}
-	return ""
 }

@@ -121,11 +121,12 @@ var sdkConfiguration = sync.OnceValue(func() platformclientv2.Configuration {
 	return *cfg
 })
 
-// cfg returns a copy of the SDK configuration whose HTTP client carries ctx. The copy is
-// cheap (a struct copy) and keeps the shared configuration free of per-call state.
-func (c *Client) cfg(ctx context.Context) *platformclientv2.Configuration {
+// cfg returns a copy of the SDK configuration for one call, whose HTTP client carries ctx
+// and the policy opts state (see callPolicy) to the transport. The copy is cheap (a struct
+// copy) and keeps the shared configuration free of per-call state.
+func (c *Client) cfg(ctx context.Context, opts ...callOption) *platformclientv2.Configuration {
 	cp := *c.base
-	_ = cp.APIClient.SetHttpClient(sdkClient{t: c.tr, ctx: ctx})
+	_ = cp.APIClient.SetHttpClient(sdkClient{t: c.tr, ctx: ctx, policy: policyOf(opts)})
 	return &cp
 }
 
@@ -145,7 +146,7 @@ func (c *Client) Secrets() []string {
 // Stats reports what the client's transport did so far.
 func (c *Client) Stats() Stats { return c.tr.Stats() }
 
-// Pacing is the current rate, requests per minute: Stats().Pacing without copying the rest.
+// Pacing is the current shared pacing, requests per minute, for progress lines and logs.
 func (c *Client) Pacing() float64 { return c.tr.pace.perMinute() }
 
 // groupTurn is one group's turn: a one-slot channel that member changes to it take in
@@ -167,7 +168,7 @@ func (c *Client) groupTurn(groupID string) *groupTurn {
 	return t.(*groupTurn)
 }
 
-// take waits for the turn, or for ctx; release gives it back.
+// take waits for the turn, or for ctx.
 func (t *groupTurn) take(ctx context.Context) error {
 	select {
 	case t.slot <- struct{}{}:
@@ -177,17 +178,18 @@ func (t *groupTurn) take(ctx context.Context) error {
 	}
 }
 
+// release gives the turn back, to the next member change to the group waiting in take.
 func (t *groupTurn) release() { <-t.slot }
 
 // Services returns the API areas as the pipeline consumes them.
 func (c *Client) Services() provision.Services {
 	return provision.Services{
-		Users:         &Users{c},
-		Authorization: &Authorization{c},
-		Groups:        &Groups{c},
-		Telephony:     &Telephony{c},
-		Routing:       &Routing{c},
-		Locations:     &Locations{c},
+		Users:         &usersArea{c},
+		Authorization: &authorizationArea{c},
+		Groups:        &groupsArea{c},
+		Telephony:     &telephonyArea{c},
+		Routing:       &routingArea{c},
+		Locations:     &locationsArea{c},
 	}
 }
 

@@ -4,26 +4,28 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/mypurecloud/platform-client-sdk-go/v162/platformclientv2"
 
 	"github.com/user-provisioning/user-provisioning/provision"
 )
 
-// Groups implements provision.Groups.
-type Groups struct{ c *Client }
+// groupsArea implements provision.Groups.
+type groupsArea struct{ c *Client }
 
-var _ provision.Groups = (*Groups)(nil)
+var _ provision.Groups = (*groupsArea)(nil)
 
 // groupsPageSize is the page size Genesys's own Terraform provider uses for groups.
 const groupsPageSize = 500
 
-func (g *Groups) api(ctx context.Context) platformclientv2.GroupsApi {
-	return platformclientv2.GroupsApi{Configuration: g.c.cfg(ctx)}
+// api is the SDK's groups API for one call, under ctx and the policy opts state.
+func (g *groupsArea) api(ctx context.Context, opts ...callOption) platformclientv2.GroupsApi {
+	return platformclientv2.GroupsApi{Configuration: g.c.cfg(ctx, opts...)}
 }
 
 // ListGroups calls GET /api/v2/groups, every page (the API has no name filter).
-func (g *Groups) ListGroups(ctx context.Context) ([]provision.Ref, error) {
+func (g *groupsArea) ListGroups(ctx context.Context) ([]provision.Ref, error) {
 	const op = "GET /api/v2/groups"
 	return listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
 		l, resp, err := g.api(ctx).GetGroups(groupsPageSize, n, nil, nil, "")
@@ -40,7 +42,7 @@ func (g *Groups) ListGroups(ctx context.Context) ([]provision.Ref, error) {
 
 // AddMembers reads the group's version (GET /api/v2/groups/{groupId}) and calls
 // POST /api/v2/groups/{groupId}/members, re-reading the version after a conflict.
-func (g *Groups) AddMembers(ctx context.Context, groupID string, userIDs []string) error {
+func (g *groupsArea) AddMembers(ctx context.Context, groupID string, userIDs []string) error {
 	if len(userIDs) > provision.MaxGroupMembersPerCall {
 		return fmt.Errorf("add %d members to group %s: %w: at most %d per call", len(userIDs), groupID, provision.ErrRejected, provision.MaxGroupMembersPerCall)
 	}
@@ -75,7 +77,7 @@ func (g *Groups) AddMembers(ctx context.Context, groupID string, userIDs []strin
 // RemoveMembers calls DELETE /api/v2/groups/{groupId}/members?ids=…. Removing is
 // idempotent, so the transport may repeat it; a repeat after an ambiguous failure that comes
 // back 404 found the members gone: the first attempt removed them.
-func (g *Groups) RemoveMembers(ctx context.Context, groupID string, userIDs []string) error {
+func (g *groupsArea) RemoveMembers(ctx context.Context, groupID string, userIDs []string) error {
 	if len(userIDs) > provision.MaxGroupMembersPerCall {
 		return fmt.Errorf("remove %d members from group %s: %w: at most %d per call", len(userIDs), groupID, provision.ErrRejected, provision.MaxGroupMembersPerCall)
 	}
@@ -85,8 +87,8 @@ func (g *Groups) RemoveMembers(ctx context.Context, groupID string, userIDs []st
 	}
 	defer turn.release()
 	turn.version = 0 // a removal moves the version too: the next add reads it
-	ctx, repeated := watchRepeats(ctx)
-	_, resp, err := g.api(ctx).DeleteGroupMembers(groupID, strings.Join(userIDs, ","))
+	repeated := new(atomic.Bool)
+	_, resp, err := g.api(ctx, reportRepeats(repeated)).DeleteGroupMembers(groupID, strings.Join(userIDs, ","))
 	if err := check("DELETE /api/v2/groups/{id}/members", resp, err); err != nil && !removed(err, repeated) {
 		return err
 	}
@@ -96,7 +98,7 @@ func (g *Groups) RemoveMembers(ctx context.Context, groupID string, userIDs []st
 // Individuals calls GET /api/v2/groups/{groupId}/individuals: the direct members, without
 // the owners and the people the group's rules include, which GET .../members lists too.
 // SPEC gives the call no paging parameters; a listing that links a next page is followed.
-func (g *Groups) Individuals(ctx context.Context, groupID string) ([]provision.Found, error) {
+func (g *groupsArea) Individuals(ctx context.Context, groupID string) ([]provision.Found, error) {
 	const op = "GET /api/v2/groups/{id}/individuals"
 	l, resp, err := g.api(ctx).GetGroupIndividuals(groupID)
 	if err := checkBody(op, l, resp, err); err != nil {

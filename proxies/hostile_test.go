@@ -78,7 +78,7 @@ func noPanic(t *testing.T, f func() error) (err error) {
 
 func createUser(c *Client) func() error {
 	return func() error {
-		_, err := (&Users{c}).Create(context.Background(), provision.NewUser{
+		_, err := (&usersArea{c}).Create(context.Background(), provision.NewUser{
 			Name: "A", Email: "a@example.com", DivisionID: "1d1a0000-0000-4000-8000-000000000001",
 		})
 		return err
@@ -87,7 +87,7 @@ func createUser(c *Client) func() error {
 
 func homeDivision(c *Client) func() error {
 	return func() error {
-		_, err := (&Authorization{c}).HomeDivision(context.Background())
+		_, err := (&authorizationArea{c}).HomeDivision(context.Background())
 		return err
 	}
 }
@@ -153,77 +153,77 @@ func TestHostileEmptyAnswers(t *testing.T) {
 	calls := map[string]func(c *Client) error{
 		"Users.Create": func(c *Client) error { return createUser(c)() },
 		"Users.Read": func(c *Client) error {
-			_, err := (&Users{c}).Read(context.Background(), []string{id})
+			_, err := (&usersArea{c}).Read(context.Background(), []string{id})
 			return err
 		},
 		"Users.FindByEmails": func(c *Client) error {
-			_, err := (&Users{c}).FindByEmails(context.Background(), []string{"a@example.com"})
+			_, err := (&usersArea{c}).FindByEmails(context.Background(), []string{"a@example.com"})
 			return err
 		},
-		"Users.Deactivate":           func(c *Client) error { return (&Users{c}).Deactivate(context.Background(), id) },
-		"Users.Restore":              func(c *Client) error { return (&Users{c}).Restore(context.Background(), id) },
+		"Users.Deactivate":           func(c *Client) error { return (&usersArea{c}).Deactivate(context.Background(), id) },
+		"Users.Restore":              func(c *Client) error { return (&usersArea{c}).Restore(context.Background(), id) },
 		"Authorization.HomeDivision": func(c *Client) error { return homeDivision(c)() },
 		"Authorization.ListRoles": func(c *Client) error {
-			_, err := (&Authorization{c}).ListRoles(context.Background())
+			_, err := (&authorizationArea{c}).ListRoles(context.Background())
 			return err
 		},
 		"Authorization.ListDivisions": func(c *Client) error {
-			_, err := (&Authorization{c}).ListDivisions(context.Background())
+			_, err := (&authorizationArea{c}).ListDivisions(context.Background())
 			return err
 		},
 		"Authorization.UserGrants": func(c *Client) error {
-			_, err := (&Authorization{c}).UserGrants(context.Background(), id)
+			_, err := (&authorizationArea{c}).UserGrants(context.Background(), id)
 			return err
 		},
 		"Groups.ListGroups": func(c *Client) error {
-			_, err := (&Groups{c}).ListGroups(context.Background())
+			_, err := (&groupsArea{c}).ListGroups(context.Background())
 			return err
 		},
 		"Groups.Individuals": func(c *Client) error {
-			_, err := (&Groups{c}).Individuals(context.Background(), id)
+			_, err := (&groupsArea{c}).Individuals(context.Background(), id)
 			return err
 		},
 		"Groups.AddMembers": func(c *Client) error {
-			return (&Groups{c}).AddMembers(context.Background(), id, []string{id})
+			return (&groupsArea{c}).AddMembers(context.Background(), id, []string{id})
 		},
 		"Routing.ListSkills": func(c *Client) error {
-			_, err := (&Routing{c}).ListSkills(context.Background())
+			_, err := (&routingArea{c}).ListSkills(context.Background())
 			return err
 		},
 		"Routing.ListLanguages": func(c *Client) error {
-			_, err := (&Routing{c}).ListLanguages(context.Background())
+			_, err := (&routingArea{c}).ListLanguages(context.Background())
 			return err
 		},
 		"Routing.ListQueues": func(c *Client) error {
-			_, err := (&Routing{c}).ListQueues(context.Background())
+			_, err := (&routingArea{c}).ListQueues(context.Background())
 			return err
 		},
 		"Routing.UserQueues": func(c *Client) error {
-			_, err := (&Routing{c}).UserQueues(context.Background(), id)
+			_, err := (&routingArea{c}).UserQueues(context.Background(), id)
 			return err
 		},
 		"Locations.ListLocations": func(c *Client) error {
-			_, err := (&Locations{c}).ListLocations(context.Background())
+			_, err := (&locationsArea{c}).ListLocations(context.Background())
 			return err
 		},
 		"Telephony.ListSites": func(c *Client) error {
-			_, err := (&Telephony{c}).ListSites(context.Background())
+			_, err := (&telephonyArea{c}).ListSites(context.Background())
 			return err
 		},
 		"Telephony.ListPhoneBases": func(c *Client) error {
-			_, err := (&Telephony{c}).ListPhoneBases(context.Background())
+			_, err := (&telephonyArea{c}).ListPhoneBases(context.Background())
 			return err
 		},
 		"Telephony.FindPhoneByUser": func(c *Client) error {
-			_, err := (&Telephony{c}).FindPhoneByUser(context.Background(), id)
+			_, err := (&telephonyArea{c}).FindPhoneByUser(context.Background(), id)
 			return err
 		},
 		"Telephony.FindStationByUser": func(c *Client) error {
-			_, err := (&Telephony{c}).FindStationByUser(context.Background(), id)
+			_, err := (&telephonyArea{c}).FindStationByUser(context.Background(), id)
 			return err
 		},
 		"Telephony.CreatePhone": func(c *Client) error {
-			_, err := (&Telephony{c}).CreatePhone(context.Background(), provision.NewPhone{Name: "p"})
+			_, err := (&telephonyArea{c}).CreatePhone(context.Background(), provision.NewPhone{Name: "p"})
 			return err
 		},
 	}

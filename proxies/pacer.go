@@ -122,6 +122,8 @@ type verdict struct {
 	perMinute float64 // the steered pacing afterwards, requests a minute
 }
 
+// newPacer starts the shared pacing just under perMinute (headroom), for a server that
+// counts requests over window (0: a minute); now starts the clock of its climbs.
 func newPacer(perMinute int, window time.Duration, now time.Time) *pacer {
 	if window <= 0 {
 		window = defaultWindow
@@ -355,6 +357,7 @@ func (p *pacer) routePerMinute(route string) (float64, bool) {
 	return 0, false
 }
 
+// later is the later of a and b: a pause only ever grows.
 func later(a, b time.Time) time.Time {
 	if b.After(a) {
 		return b

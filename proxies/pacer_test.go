@@ -33,143 +33,151 @@ const (
 
 func near(got, want float64) bool { return math.Abs(got-want) < 1e-6 }
 
+// pacerCase is one case of TestPacerDecisions: requests and 429s replayed on a fake clock,
+// and what the last 429 should have done.
+type pacerCase struct {
+	name    string
+	setup   func(p *pacer, t0 time.Time)
+	sent    []burst
+	refused []refusal
+	// What the last 429 did.
+	everyone   bool
+	changed    bool
+	ceiling    bool
+	perMinute  float64 // the steered pacing after it
+	wantShared float64 // the shared pacing after it
+	wantRoute  float64 // routeA's own pacing after it; 0: it rides the shared one
+}
+
+// topPacing is the pacing of --rate 1200, less the headroom.
+const topPacing = 1200 * headroom
+
+// pacerCases are TestPacerDecisions' cases.
+var pacerCases = []pacerCase{
+	{
+		// The token's limit, stated: the server allows 600 a minute. Everyone pauses
+		// and the shared pacing keeps 99% of it, whatever was sent.
+		name:     "stated limit",
+		sent:     []burst{{routeA, 0, 50 * time.Millisecond, 600}},
+		refused:  []refusal{{routeA, 30 * time.Second, 30 * time.Second, 30 * time.Second, 600}},
+		everyone: true, changed: true, ceiling: true, perMinute: 600 * statedFactor, wantShared: 600 * statedFactor,
+	},
+	{
+		name:     "stated limit above the pacing does not raise it",
+		sent:     []burst{{routeA, 0, time.Second, 5}},
+		refused:  []refusal{{routeA, 5 * time.Second, 5 * time.Second, time.Second, 3000}},
+		everyone: true, changed: false, ceiling: true, perMinute: topPacing, wantShared: topPacing,
+	},
+	{
+		// A route limit of 60 a minute: 60 creations went in 6 s, then a 429 that states
+		// no limit. The route has not been sending for a window: no ceiling, but 90% of
+		// the rate it was sending at, 600 a minute. Nothing else slows.
+		name:      "no stated limit, young route",
+		sent:      []burst{{routeA, time.Second, 100 * time.Millisecond, 60}},
+		refused:   []refusal{{routeA, 7 * time.Second, 7 * time.Second, 54 * time.Second, 0}},
+		changed:   true,
+		perMinute: 540, wantShared: topPacing, wantRoute: 540,
+	},
+	{
+		// The case: ten requests in the first 50 s of a run, then a 429 that may
+		// have nothing to do with them. Ten a minute is no limit: the route slows to the
+		// floor, 60 a minute, above what it was sending, and holds no ceiling.
+		name:      "no stated limit, ten requests early in a run",
+		sent:      []burst{{routeA, 0, 5 * time.Second, 11}},
+		refused:   []refusal{{routeA, 50 * time.Second, 50 * time.Second, 5 * time.Second, 0}},
+		changed:   true,
+		perMinute: guessFloor * 60, wantShared: topPacing, wantRoute: guessFloor * 60,
+	},
+	{
+		// The same route after a full window: the 50 requests it had accepted in the
+		// window before the 429 (from 11.5 s on; its first, at 0.5 s, is older) are its
+		// limit.
+		name: "no stated limit, full window on the route",
+		sent: []burst{
+			{routeA, 500 * time.Millisecond, 0, 1},
+			{routeA, 11500 * time.Millisecond, time.Second, 50},
+		},
+		refused:   []refusal{{routeA, 60900 * time.Millisecond, 61 * time.Second, 10 * time.Second, 0}},
+		changed:   true,
+		ceiling:   true,
+		perMinute: 50 * estimateFactor, wantShared: topPacing, wantRoute: 50 * estimateFactor,
+	},
+	{
+		// The route's own pacing is already under what the window holds (it was cut
+		// moments ago): the count is no limit, and the route slows by a tenth.
+		name: "no stated limit, full window above the route's pacing",
+		setup: func(p *pacer, t0 time.Time) {
+			r := p.routes[routeA]
+			r.cur, r.lim = 5, rate.NewLimiter(5, 1)
+		},
+		sent:      []burst{{routeA, 0, 100 * time.Millisecond, 700}},
+		refused:   []refusal{{routeA, 70 * time.Second, 70 * time.Second, time.Second, 0}},
+		changed:   true,
+		perMinute: 5 * 60 * cutFactor, wantShared: topPacing, wantRoute: 5 * 60 * cutFactor,
+	},
+	{
+		// A cut never takes a route below the floor, unless it already is.
+		name: "a cut stops at the floor",
+		setup: func(p *pacer, t0 time.Time) {
+			r := p.routes[routeA]
+			r.cur, r.lim = 0.5, rate.NewLimiter(0.5, 1)
+		},
+		sent:      []burst{{routeA, 0, time.Second, 10}},
+		refused:   []refusal{{routeA, 10 * time.Second, 10 * time.Second, time.Second, 0}},
+		changed:   true,
+		perMinute: 30, wantShared: topPacing, wantRoute: 30,
+	},
+	{
+		// The requests in flight when a route's window filled come back 429 together:
+		// one signal. The second one changes nothing. (When the first 429 came, the
+		// second request still counted: 61 in 6 s, 549 a minute after the cut.)
+		name: "one overload counts once",
+		sent: []burst{{routeA, time.Second, 100 * time.Millisecond, 60}},
+		refused: []refusal{
+			{routeA, 7 * time.Second, 7 * time.Second, 54 * time.Second, 0},
+			{routeA, 7 * time.Second, 7200 * time.Millisecond, 54 * time.Second, 0},
+		},
+		changed:   false,
+		perMinute: 549, wantShared: topPacing, wantRoute: 549,
+	},
+	{
+		// 429s stating no limit on two routes within a window: the token's limit after
+		// all. Both routes sent 10 a second for 70 s; at 73 s the window holds the
+		// 1,120 accepted from 14 s on (the buckets of the last 59 s and the current one).
+		name: "no stated limit on two routes: the token's limit, full window",
+		sent: []burst{
+			{routeA, 0, 100 * time.Millisecond, 700},
+			{routeB, 50 * time.Millisecond, 100 * time.Millisecond, 700},
+		},
+		refused: []refusal{
+			{routeA, 70 * time.Second, 70 * time.Second, 3 * time.Second, 0},
+			{routeB, 70050 * time.Millisecond, 73 * time.Second, 3 * time.Second, 0},
+		},
+		everyone: true, changed: true, ceiling: true,
+		perMinute: 1120 * estimateFactor, wantShared: 1120 * estimateFactor,
+		wantRoute: 590 * estimateFactor, // from routeA's own 429, a moment before
+	},
+	{
+		// The same early in a run: no window of evidence, so 90% of the rate observed
+		// since the first request (10 a second, 600 a minute), not a ceiling.
+		name: "no stated limit on two routes early in a run",
+		sent: []burst{
+			{routeA, 0, 200 * time.Millisecond, 25},
+			{routeB, 100 * time.Millisecond, 200 * time.Millisecond, 25},
+		},
+		refused: []refusal{
+			{routeA, 5 * time.Second, 5 * time.Second, time.Second, 0},
+			{routeB, 5 * time.Second, 5 * time.Second, time.Second, 0},
+		},
+		everyone: true, changed: true,
+		perMinute: 600 * cutFactor, wantShared: 600 * cutFactor, wantRoute: 300 * cutFactor,
+	},
+}
+
 // TestPacerDecisions replays requests and 429s on a fake clock and checks what the last
 // 429 did: who pauses, and which pacing moves where.
 func TestPacerDecisions(t *testing.T) {
-	const top = 1200 * headroom // --rate 1200
-	tests := []struct {
-		name    string
-		setup   func(p *pacer, t0 time.Time)
-		sent    []burst
-		refused []refusal
-		// What the last 429 did.
-		everyone   bool
-		changed    bool
-		ceiling    bool
-		perMinute  float64 // the steered pacing after it
-		wantShared float64 // the shared pacing after it
-		wantRoute  float64 // routeA's own pacing after it; 0: it rides the shared one
-	}{
-		{
-			// The token's limit, stated: the server allows 600 a minute. Everyone pauses
-			// and the shared pacing keeps 99% of it, whatever was sent.
-			name:     "stated limit",
-			sent:     []burst{{routeA, 0, 50 * time.Millisecond, 600}},
-			refused:  []refusal{{routeA, 30 * time.Second, 30 * time.Second, 30 * time.Second, 600}},
-			everyone: true, changed: true, ceiling: true, perMinute: 600 * statedFactor, wantShared: 600 * statedFactor,
-		},
-		{
-			name:     "stated limit above the pacing does not raise it",
-			sent:     []burst{{routeA, 0, time.Second, 5}},
-			refused:  []refusal{{routeA, 5 * time.Second, 5 * time.Second, time.Second, 3000}},
-			everyone: true, changed: false, ceiling: true, perMinute: top, wantShared: top,
-		},
-		{
-			// A route limit of 60 a minute: 60 creations went in 6 s, then a 429 that states
-			// no limit. The route has not been sending for a window: no ceiling, but 90% of
-			// the rate it was sending at, 600 a minute. Nothing else slows.
-			name:      "no stated limit, young route",
-			sent:      []burst{{routeA, time.Second, 100 * time.Millisecond, 60}},
-			refused:   []refusal{{routeA, 7 * time.Second, 7 * time.Second, 54 * time.Second, 0}},
-			changed:   true,
-			perMinute: 540, wantShared: top, wantRoute: 540,
-		},
-		{
-			// The case: ten requests in the first 50 s of a run, then a 429 that may
-			// have nothing to do with them. Ten a minute is no limit: the route slows to the
-			// floor, 60 a minute, above what it was sending, and holds no ceiling.
-			name:      "no stated limit, ten requests early in a run",
-			sent:      []burst{{routeA, 0, 5 * time.Second, 11}},
-			refused:   []refusal{{routeA, 50 * time.Second, 50 * time.Second, 5 * time.Second, 0}},
-			changed:   true,
-			perMinute: guessFloor * 60, wantShared: top, wantRoute: guessFloor * 60,
-		},
-		{
-			// The same route after a full window: the 50 requests it had accepted in the
-			// window before the 429 (from 11.5 s on; its first, at 0.5 s, is older) are its
-			// limit.
-			name: "no stated limit, full window on the route",
-			sent: []burst{
-				{routeA, 500 * time.Millisecond, 0, 1},
-				{routeA, 11500 * time.Millisecond, time.Second, 50},
-			},
-			refused:   []refusal{{routeA, 60900 * time.Millisecond, 61 * time.Second, 10 * time.Second, 0}},
-			changed:   true,
-			ceiling:   true,
-			perMinute: 50 * estimateFactor, wantShared: top, wantRoute: 50 * estimateFactor,
-		},
-		{
-			// The route's own pacing is already under what the window holds (it was cut
-			// moments ago): the count is no limit, and the route slows by a tenth.
-			name: "no stated limit, full window above the route's pacing",
-			setup: func(p *pacer, t0 time.Time) {
-				r := p.routes[routeA]
-				r.cur, r.lim = 5, rate.NewLimiter(5, 1)
-			},
-			sent:      []burst{{routeA, 0, 100 * time.Millisecond, 700}},
-			refused:   []refusal{{routeA, 70 * time.Second, 70 * time.Second, time.Second, 0}},
-			changed:   true,
-			perMinute: 5 * 60 * cutFactor, wantShared: top, wantRoute: 5 * 60 * cutFactor,
-		},
-		{
-			// A cut never takes a route below the floor, unless it already is.
-			name: "a cut stops at the floor",
-			setup: func(p *pacer, t0 time.Time) {
-				r := p.routes[routeA]
-				r.cur, r.lim = 0.5, rate.NewLimiter(0.5, 1)
-			},
-			sent:      []burst{{routeA, 0, time.Second, 10}},
-			refused:   []refusal{{routeA, 10 * time.Second, 10 * time.Second, time.Second, 0}},
-			changed:   true,
-			perMinute: 30, wantShared: top, wantRoute: 30,
-		},
-		{
-			// The requests in flight when a route's window filled come back 429 together:
-			// one signal. The second one changes nothing. (When the first 429 came, the
-			// second request still counted: 61 in 6 s, 549 a minute after the cut.)
-			name: "one overload counts once",
-			sent: []burst{{routeA, time.Second, 100 * time.Millisecond, 60}},
-			refused: []refusal{
-				{routeA, 7 * time.Second, 7 * time.Second, 54 * time.Second, 0},
-				{routeA, 7 * time.Second, 7200 * time.Millisecond, 54 * time.Second, 0},
-			},
-			changed:   false,
-			perMinute: 549, wantShared: top, wantRoute: 549,
-		},
-		{
-			// 429s stating no limit on two routes within a window: the token's limit after
-			// all. Both routes sent 10 a second for 70 s; at 73 s the window holds the
-			// 1,120 accepted from 14 s on (the buckets of the last 59 s and the current one).
-			name: "no stated limit on two routes: the token's limit, full window",
-			sent: []burst{
-				{routeA, 0, 100 * time.Millisecond, 700},
-				{routeB, 50 * time.Millisecond, 100 * time.Millisecond, 700},
-			},
-			refused: []refusal{
-				{routeA, 70 * time.Second, 70 * time.Second, 3 * time.Second, 0},
-				{routeB, 70050 * time.Millisecond, 73 * time.Second, 3 * time.Second, 0},
-			},
-			everyone: true, changed: true, ceiling: true,
-			perMinute: 1120 * estimateFactor, wantShared: 1120 * estimateFactor,
-			wantRoute: 590 * estimateFactor, // from routeA's own 429, a moment before
-		},
-		{
-			// The same early in a run: no window of evidence, so 90% of the rate observed
-			// since the first request (10 a second, 600 a minute), not a ceiling.
-			name: "no stated limit on two routes early in a run",
-			sent: []burst{
-				{routeA, 0, 200 * time.Millisecond, 25},
-				{routeB, 100 * time.Millisecond, 200 * time.Millisecond, 25},
-			},
-			refused: []refusal{
-				{routeA, 5 * time.Second, 5 * time.Second, time.Second, 0},
-				{routeB, 5 * time.Second, 5 * time.Second, time.Second, 0},
-			},
-			everyone: true, changed: true,
-			perMinute: 600 * cutFactor, wantShared: 600 * cutFactor, wantRoute: 300 * cutFactor,
-		},
-	}
-	for _, tt := range tests {
+	for _, tt := range pacerCases {
 		t.Run(tt.name, func(t *testing.T) {
 			t0 := time.Unix(1_000_000, 0)
 			p := newPacer(1200, 0, t0)
@@ -177,58 +185,72 @@ func TestPacerDecisions(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(p, t0)
 			}
-			type send struct {
-				route string
-				at    time.Duration
-			}
-			var sends []send
-			for _, b := range tt.sent {
-				for i := range b.n {
-					sends = append(sends, send{b.route, b.from + time.Duration(i)*b.every})
-				}
-			}
-			for _, r := range tt.refused { // in flight before the first 429
-				sends = append(sends, send{r.route, r.sent})
-			}
-			slices.SortStableFunc(sends, func(a, b send) int { return cmp.Compare(a.at, b.at) })
-			for _, s := range sends {
-				if !p.sent(s.route, t0.Add(s.at)) {
-					t.Fatalf("a request on %s was held back before any 429", s.route)
-				}
-			}
-			var v verdict
-			var last refusal
-			for _, r := range tt.refused {
-				v = p.throttled(t0.Add(r.at), throttle{route: r.route, sentAt: t0.Add(r.sent), wait: r.wait, stated: r.stated / 60})
-				last = r
-			}
-			if v.everyone != tt.everyone || v.changed != tt.changed || v.ceiling != tt.ceiling || !near(v.perMinute, tt.perMinute) {
-				t.Errorf("verdict %+v, want everyone %v changed %v ceiling %v at %v a minute", v, tt.everyone, tt.changed, tt.ceiling, tt.perMinute)
-			}
-			if got := p.perMinute(); !near(got, tt.wantShared) {
-				t.Errorf("shared pacing %v a minute, want %v", got, tt.wantShared)
-			}
-			if got := float64(p.lim.Limit()) * 60; !near(got, tt.wantShared) {
-				t.Errorf("shared limiter at %v a minute, want %v", got, tt.wantShared)
-			}
-			got, own := p.routePerMinute(routeA)
-			if !near(got, tt.wantRoute) || own != (tt.wantRoute > 0) {
-				t.Errorf("%s's own pacing %v (%v), want %v", routeA, got, own, tt.wantRoute)
-			}
-			// Who waits for Retry-After: the throttled route always; the others only when
-			// everyone pauses.
-			at := t0.Add(last.at)
-			if d := p.pausedFor(last.route, at); d != last.wait {
-				t.Errorf("%s paused for %s, want %s", last.route, d, last.wait)
-			}
-			other := p.pausedFor(routeC, at)
-			if tt.everyone && other != last.wait {
-				t.Errorf("another route paused for %s, want %s", other, last.wait)
-			}
-			if !tt.everyone && other > 0 {
-				t.Errorf("another route paused for %s by a 429 on %s", other, last.route)
-			}
+			replaySends(t, p, t0, tt)
+			checkLastRefusal(t, p, t0, tt)
 		})
+	}
+}
+
+// replaySends records tt's requests on p in the order they left, the refused ones included
+// (they were in flight before the first 429), and fails if any is held back.
+func replaySends(t *testing.T, p *pacer, t0 time.Time, tt pacerCase) {
+	t.Helper()
+	type send struct {
+		route string
+		at    time.Duration
+	}
+	var sends []send
+	for _, b := range tt.sent {
+		for i := range b.n {
+			sends = append(sends, send{b.route, b.from + time.Duration(i)*b.every})
+		}
+	}
+	for _, r := range tt.refused { // in flight before the first 429
+		sends = append(sends, send{r.route, r.sent})
+	}
+	slices.SortStableFunc(sends, func(a, b send) int { return cmp.Compare(a.at, b.at) })
+	for _, s := range sends {
+		if !p.sent(s.route, t0.Add(s.at)) {
+			t.Fatalf("a request on %s was held back before any 429", s.route)
+		}
+	}
+}
+
+// checkLastRefusal hands tt's 429s to p in turn and checks what the last one did: the
+// verdict, the shared and routeA's pacings, and who waits for its Retry-After.
+func checkLastRefusal(t *testing.T, p *pacer, t0 time.Time, tt pacerCase) {
+	t.Helper()
+	var v verdict
+	var last refusal
+	for _, r := range tt.refused {
+		v = p.throttled(t0.Add(r.at), throttle{route: r.route, sentAt: t0.Add(r.sent), wait: r.wait, stated: r.stated / 60})
+		last = r
+	}
+	if v.everyone != tt.everyone || v.changed != tt.changed || v.ceiling != tt.ceiling || !near(v.perMinute, tt.perMinute) {
+		t.Errorf("verdict %+v, want everyone %v changed %v ceiling %v at %v a minute", v, tt.everyone, tt.changed, tt.ceiling, tt.perMinute)
+	}
+	if got := p.perMinute(); !near(got, tt.wantShared) {
+		t.Errorf("shared pacing %v a minute, want %v", got, tt.wantShared)
+	}
+	if got := float64(p.lim.Limit()) * 60; !near(got, tt.wantShared) {
+		t.Errorf("shared limiter at %v a minute, want %v", got, tt.wantShared)
+	}
+	got, own := p.routePerMinute(routeA)
+	if !near(got, tt.wantRoute) || own != (tt.wantRoute > 0) {
+		t.Errorf("%s's own pacing %v (%v), want %v", routeA, got, own, tt.wantRoute)
+	}
+	// Who waits for Retry-After: the throttled route always; the others only when
+	// everyone pauses.
+	at := t0.Add(last.at)
+	if d := p.pausedFor(last.route, at); d != last.wait {
+		t.Errorf("%s paused for %s, want %s", last.route, d, last.wait)
+	}
+	other := p.pausedFor(routeC, at)
+	if tt.everyone && other != last.wait {
+		t.Errorf("another route paused for %s, want %s", other, last.wait)
+	}
+	if !tt.everyone && other > 0 {
+		t.Errorf("another route paused for %s by a 429 on %s", other, last.route)
 	}
 }
 

@@ -116,6 +116,8 @@ func redactURL(raw string) string {
 	return strconv.Quote(r.String())
 }
 
+// isLoopback reports a host that names this machine (localhost, or a loopback address), the
+// only one plain http may reach.
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true

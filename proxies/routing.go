@@ -5,20 +5,21 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/mypurecloud/platform-client-sdk-go/v162/platformclientv2"
 
 	"github.com/user-provisioning/user-provisioning/provision"
 )
 
-// Routing implements provision.Routing.
-type Routing struct{ c *Client }
+// routingArea implements provision.Routing.
+type routingArea struct{ c *Client }
 
-var _ provision.Routing = (*Routing)(nil)
+var _ provision.Routing = (*routingArea)(nil)
 
 const (
 	// bigPageSize is the page size Genesys's own Terraform provider uses for queues and
-	// skills; routingPageSize the one it uses for languages and locations.
+	// skills; routingPageSize the one it uses for languages.
 	bigPageSize     = 500
 	routingPageSize = 100
 	// queueMembersPageSize is the documented maximum for queue members.
@@ -28,13 +29,14 @@ const (
 	levelsPageSize = 50
 )
 
-func (r *Routing) api(ctx context.Context) platformclientv2.RoutingApi {
-	return platformclientv2.RoutingApi{Configuration: r.c.cfg(ctx)}
+// api is the SDK's routing API for one call, under ctx and the policy opts state.
+func (r *routingArea) api(ctx context.Context, opts ...callOption) platformclientv2.RoutingApi {
+	return platformclientv2.RoutingApi{Configuration: r.c.cfg(ctx, opts...)}
 }
 
 // ListQueues calls GET /api/v2/routing/queues, every page. It is built by hand: the SDK's
 // method always sends hasPeer=false, which would hide queues that have a peer.
-func (r *Routing) ListQueues(ctx context.Context) ([]provision.Ref, error) {
+func (r *routingArea) ListQueues(ctx context.Context) ([]provision.Ref, error) {
 	const op = "GET /api/v2/routing/queues"
 	return listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
 		var l platformclientv2.Queueentitylisting
@@ -53,7 +55,7 @@ func (r *Routing) ListQueues(ctx context.Context) ([]provision.Ref, error) {
 // QueueMembers calls GET /api/v2/routing/queues/{queueId}/members with memberBy=user, page
 // by page until one comes back short (the listing has no page count). It is built by hand:
 // the SDK's method always sends a joined filter, which would hide half the members.
-func (r *Routing) QueueMembers(ctx context.Context, queueID string) ([]string, error) {
+func (r *routingArea) QueueMembers(ctx context.Context, queueID string) ([]string, error) {
 	const op = "GET /api/v2/routing/queues/{id}/members"
 	return listAll(ctx, op, func(n int) ([]string, int, error) {
 		var l platformclientv2.Queuememberentitylisting
@@ -75,7 +77,7 @@ func (r *Routing) QueueMembers(ctx context.Context, queueID string) ([]string, e
 
 // AddQueueMembers calls POST /api/v2/routing/queues/{queueId}/members. Adding is
 // idempotent, so the transport may repeat it.
-func (r *Routing) AddQueueMembers(ctx context.Context, queueID string, userIDs []string) error {
+func (r *routingArea) AddQueueMembers(ctx context.Context, queueID string, userIDs []string) error {
 	return r.postQueueMembers(ctx, queueID, userIDs, false)
 }
 
@@ -83,7 +85,7 @@ func (r *Routing) AddQueueMembers(ctx context.Context, queueID string, userIDs [
 // once with joined=false. joined defaults to true (SPEC), so the queues a user is a member of
 // without being joined come only when asked; whether false lists only those or every queue is
 // unconfirmed, so both are read and merged.
-func (r *Routing) UserQueues(ctx context.Context, userID string) ([]string, error) {
+func (r *routingArea) UserQueues(ctx context.Context, userID string) ([]string, error) {
 	const op = "GET /api/v2/users/{id}/queues"
 	var out []string
 	for _, joined := range []string{"true", "false"} {
@@ -113,7 +115,7 @@ func (r *Routing) UserQueues(ctx context.Context, userID string) ([]string, erro
 
 // userLevels calls GET /api/v2/users/{userId}/routingskills or .../routinglanguages (kind),
 // every page, and returns the proficiencies by id.
-func (r *Routing) userLevels(ctx context.Context, userID, kind string) (map[string]float64, error) {
+func (r *routingArea) userLevels(ctx context.Context, userID, kind string) (map[string]float64, error) {
 	op := "GET /api/v2/users/{id}/" + kind
 	type level struct {
 		ID          string  `json:"id"`
@@ -142,16 +144,17 @@ func (r *Routing) userLevels(ctx context.Context, userID, kind string) (map[stri
 
 // RemoveQueueMembers calls POST /api/v2/routing/queues/{queueId}/members?delete=true. A
 // repeat after an ambiguous failure that comes back 404 found the removal done.
-func (r *Routing) RemoveQueueMembers(ctx context.Context, queueID string, userIDs []string) error {
-	ctx, repeated := watchRepeats(ctx)
-	if err := r.postQueueMembers(ctx, queueID, userIDs, true); err != nil && !removed(err, repeated) {
+func (r *routingArea) RemoveQueueMembers(ctx context.Context, queueID string, userIDs []string) error {
+	repeated := new(atomic.Bool)
+	if err := r.postQueueMembers(ctx, queueID, userIDs, true, reportRepeats(repeated)); err != nil && !removed(err, repeated) {
 		return err
 	}
 	return nil
 }
 
-// postQueueMembers calls POST /api/v2/routing/queues/{queueId}/members, with delete=remove.
-func (r *Routing) postQueueMembers(ctx context.Context, queueID string, userIDs []string, remove bool) error {
+// postQueueMembers calls POST /api/v2/routing/queues/{queueId}/members, with delete=remove,
+// under the policy opts state.
+func (r *routingArea) postQueueMembers(ctx context.Context, queueID string, userIDs []string, remove bool, opts ...callOption) error {
 	if len(userIDs) > provision.MaxQueueMembersPerCall {
 		what := fmt.Sprintf("add %d members to queue %s", len(userIDs), queueID)
 		if remove {
@@ -163,12 +166,12 @@ func (r *Routing) postQueueMembers(ctx context.Context, queueID string, userIDs 
 	for i := range userIDs {
 		body[i] = platformclientv2.Writableentity{Id: &userIDs[i]}
 	}
-	resp, err := r.api(ctx).PostRoutingQueueMembers(queueID, body, remove)
+	resp, err := r.api(ctx, opts...).PostRoutingQueueMembers(queueID, body, remove)
 	return check("POST /api/v2/routing/queues/{id}/members", resp, err)
 }
 
 // SetSkills calls PUT /api/v2/users/{userId}/routingskills/bulk, which replaces every skill.
-func (r *Routing) SetSkills(ctx context.Context, userID string, levels []provision.Level) error {
+func (r *routingArea) SetSkills(ctx context.Context, userID string, levels []provision.Level) error {
 	if len(levels) > provision.MaxLevelsPerCall {
 		return fmt.Errorf("set %d skills: %w: at most %d per call", len(levels), provision.ErrRejected, provision.MaxLevelsPerCall)
 	}
@@ -179,9 +182,9 @@ func (r *Routing) SetSkills(ctx context.Context, userID string, levels []provisi
 // RemoveLanguage calls DELETE /api/v2/users/{userId}/routinglanguages/{languageId}. A repeat
 // after an ambiguous failure that comes back 404 ("Routing language was not found") found the
 // removal done by the first attempt.
-func (r *Routing) RemoveLanguage(ctx context.Context, userID, languageID string) error {
-	ctx, repeated := watchRepeats(ctx)
-	resp, err := r.api(ctx).DeleteUserRoutinglanguage(userID, languageID)
+func (r *routingArea) RemoveLanguage(ctx context.Context, userID, languageID string) error {
+	repeated := new(atomic.Bool)
+	resp, err := r.api(ctx, reportRepeats(repeated)).DeleteUserRoutinglanguage(userID, languageID)
 	if err := check("DELETE /api/v2/users/{id}/routinglanguages/{id}", resp, err); err != nil && !removed(err, repeated) {
 		return err
 	}
@@ -189,7 +192,7 @@ func (r *Routing) RemoveLanguage(ctx context.Context, userID, languageID string)
 }
 
 // ListSkills calls GET /api/v2/routing/skills, every page.
-func (r *Routing) ListSkills(ctx context.Context) ([]provision.Ref, error) {
+func (r *routingArea) ListSkills(ctx context.Context) ([]provision.Ref, error) {
 	const op = "GET /api/v2/routing/skills"
 	return listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
 		l, resp, err := r.api(ctx).GetRoutingSkills(bigPageSize, n, "", nil)
@@ -205,7 +208,7 @@ func (r *Routing) ListSkills(ctx context.Context) ([]provision.Ref, error) {
 }
 
 // ListLanguages calls GET /api/v2/routing/languages, every page.
-func (r *Routing) ListLanguages(ctx context.Context) ([]provision.Ref, error) {
+func (r *routingArea) ListLanguages(ctx context.Context) ([]provision.Ref, error) {
 	const op = "GET /api/v2/routing/languages"
 	return listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
 		l, resp, err := r.api(ctx).GetRoutingLanguages(routingPageSize, n, "", "", nil)
@@ -221,7 +224,7 @@ func (r *Routing) ListLanguages(ctx context.Context) ([]provision.Ref, error) {
 }
 
 // AddSkills calls PATCH /api/v2/users/{userId}/routingskills/bulk, MaxLevelsPerCall at a time.
-func (r *Routing) AddSkills(ctx context.Context, userID string, levels []provision.Level) error {
+func (r *routingArea) AddSkills(ctx context.Context, userID string, levels []provision.Level) error {
 	for chunk := range chunks(levels, provision.MaxLevelsPerCall) {
 		_, resp, err := r.api(ctx).PatchUserRoutingskillsBulk(userID, skillPosts(chunk))
 		if err := check("PATCH /api/v2/users/{id}/routingskills/bulk", resp, err); err != nil {
@@ -233,7 +236,7 @@ func (r *Routing) AddSkills(ctx context.Context, userID string, levels []provisi
 
 // AddLanguages calls PATCH /api/v2/users/{userId}/routinglanguages/bulk, MaxLevelsPerCall at
 // a time.
-func (r *Routing) AddLanguages(ctx context.Context, userID string, levels []provision.Level) error {
+func (r *routingArea) AddLanguages(ctx context.Context, userID string, levels []provision.Level) error {
 	for chunk := range chunks(levels, provision.MaxLevelsPerCall) {
 		body := make([]platformclientv2.Userroutinglanguagepost, len(chunk))
 		for i, l := range chunk {
@@ -267,29 +270,4 @@ func chunks[T any](s []T, n int) func(func([]T) bool) {
 			s = s[k:]
 		}
 	}
-}
-
-// Locations implements provision.Locations.
-type Locations struct{ c *Client }
-
-var _ provision.Locations = (*Locations)(nil)
-
-// ListLocations calls GET /api/v2/locations, every page.
-func (l *Locations) ListLocations(ctx context.Context) ([]provision.Ref, error) {
-	const op = "GET /api/v2/locations"
-	api := platformclientv2.LocationsApi{Configuration: l.c.cfg(ctx)}
-	return listAll(ctx, op, func(n int) ([]provision.Ref, int, error) {
-		res, resp, err := api.GetLocations(routingPageSize, n, nil, "")
-		if err := checkBody(op, res, resp, err); err != nil {
-			return nil, 0, err
-		}
-		var out []provision.Ref
-		for _, e := range deref(res.Entities) {
-			if deref(e.State) == "deleted" {
-				continue
-			}
-			out = append(out, provision.Ref{ID: deref(e.Id), Name: deref(e.Name)})
-		}
-		return out, deref(res.PageCount), nil
-	})
 }

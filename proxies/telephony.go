@@ -10,21 +10,22 @@ import (
 	"github.com/user-provisioning/user-provisioning/provision"
 )
 
-// Telephony implements provision.Telephony.
-type Telephony struct{ c *Client }
+// telephonyArea implements provision.Telephony.
+type telephonyArea struct{ c *Client }
 
-var _ provision.Telephony = (*Telephony)(nil)
+var _ provision.Telephony = (*telephonyArea)(nil)
 
 // telephonyPageSize is the page size Genesys's own Terraform provider uses for sites and phones.
 const telephonyPageSize = 100
 
-func (t *Telephony) edges(ctx context.Context) platformclientv2.TelephonyProvidersEdgeApi {
-	return platformclientv2.TelephonyProvidersEdgeApi{Configuration: t.c.cfg(ctx)}
+// edges is the SDK's telephony edges API for one call, under ctx and the policy opts state.
+func (t *telephonyArea) edges(ctx context.Context, opts ...callOption) platformclientv2.TelephonyProvidersEdgeApi {
+	return platformclientv2.TelephonyProvidersEdgeApi{Configuration: t.c.cfg(ctx, opts...)}
 }
 
 // ListSites calls GET /api/v2/telephony/providers/edges/sites, every page, for unmanaged
 // and managed sites (the SDK always sends the managed filter).
-func (t *Telephony) ListSites(ctx context.Context) ([]provision.Ref, error) {
+func (t *telephonyArea) ListSites(ctx context.Context) ([]provision.Ref, error) {
 	const op = "GET /api/v2/telephony/providers/edges/sites"
 	var all []provision.Ref
 	for _, managed := range []bool{false, true} {
@@ -52,7 +53,7 @@ func (t *Telephony) ListSites(ctx context.Context) ([]provision.Ref, error) {
 
 // ListPhoneBases calls GET /api/v2/telephony/providers/edges/phonebasesettings with lines
 // expanded, every page.
-func (t *Telephony) ListPhoneBases(ctx context.Context) ([]provision.PhoneBase, error) {
+func (t *telephonyArea) ListPhoneBases(ctx context.Context) ([]provision.PhoneBase, error) {
 	const op = "GET /api/v2/telephony/providers/edges/phonebasesettings"
 	return listAll(ctx, op, func(n int) ([]provision.PhoneBase, int, error) {
 		l, resp, err := t.edges(ctx).GetTelephonyProvidersEdgesPhonebasesettings(telephonyPageSize, n, "", "", []string{"lines"}, "")
@@ -81,7 +82,7 @@ func (t *Telephony) ListPhoneBases(ctx context.Context) ([]provision.PhoneBase, 
 // FindPhoneByUser calls GET /api/v2/telephony/providers/edges/phones filtered by
 // webRtcUser.id and returns the first phone that is not deleted. The SDK's method sends the
 // filter as "webRtcUserId", which the API does not know, so this call is built by hand.
-func (t *Telephony) FindPhoneByUser(ctx context.Context, userID string) (*provision.Phone, error) {
+func (t *telephonyArea) FindPhoneByUser(ctx context.Context, userID string) (*provision.Phone, error) {
 	query := map[string]string{
 		"webRtcUser.id": userID,
 		"fields":        "webRtcUser",
@@ -105,7 +106,7 @@ func (t *Telephony) FindPhoneByUser(ctx context.Context, userID string) (*provis
 // CreatePhone calls POST /api/v2/telephony/providers/edges/phones with the body the
 // starting guide and Genesys's Terraform provider send for a WebRTC phone. It is never
 // retried after an ambiguous failure: the caller looks the phone up first.
-func (t *Telephony) CreatePhone(ctx context.Context, in provision.NewPhone) (provision.Phone, error) {
+func (t *telephonyArea) CreatePhone(ctx context.Context, in provision.NewPhone) (provision.Phone, error) {
 	lineBase := &platformclientv2.Domainentityref{Id: ptr(in.PhoneBase.LineBaseID)}
 	body := platformclientv2.Phone{
 		Name:              ptr(in.Name),
@@ -128,7 +129,7 @@ func (t *Telephony) CreatePhone(ctx context.Context, in provision.NewPhone) (pro
 	err := t.c.settle(ctx, notFoundYet, func() error {
 		var resp *platformclientv2.APIResponse
 		var err error
-		p, resp, err = t.edges(notIdempotent(ctx)).PostTelephonyProvidersEdgesPhones(body)
+		p, resp, err = t.edges(ctx, notIdempotent()).PostTelephonyProvidersEdgesPhones(body)
 		return checkBody(op, p, resp, err)
 	})
 	if err != nil {
@@ -143,7 +144,7 @@ func (t *Telephony) CreatePhone(ctx context.Context, in provision.NewPhone) (pro
 
 // FindStationByUser calls GET /api/v2/stations?webRtcUserId=; "" while the station has not
 // been indexed yet.
-func (t *Telephony) FindStationByUser(ctx context.Context, userID string) (string, error) {
+func (t *telephonyArea) FindStationByUser(ctx context.Context, userID string) (string, error) {
 	api := platformclientv2.StationsApi{Configuration: t.c.cfg(ctx)}
 	l, resp, err := api.GetStations(telephonyPageSize, 1, "", "", "", userID, "", "")
 	if err := checkBody("GET /api/v2/stations", l, resp, err); err != nil {

@@ -130,11 +130,10 @@ func (c *Client) clientCredentials(clientID, secret string) func(ctx context.Con
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(clientID+":"+secret))
 	tokenURL := loginURL(c.base.BasePath)
 	return func(ctx context.Context) (string, time.Duration, error) {
-		ctx = context.WithValue(ctx, keyLogin, true)
 		c.tr.note(func(s *Stats) { s.Tokens++ })
 		form := url.Values{"grant_type": {"client_credentials"}}
 		headers := map[string]string{"Authorization": basic}
-		cfg := c.cfg(ctx)
+		cfg := c.cfg(ctx, tokenRequest())
 		resp, err := cfg.APIClient.CallAPI(tokenURL, "POST", nil, headers, nil, form, "", nil, "login")
 		if resp == nil {
 			if err == nil {
@@ -156,7 +155,7 @@ func (c *Client) clientCredentials(clientID, secret string) func(ctx context.Con
 				if desc == "" {
 					desc = te.Description
 				}
-				return "", 0, &AuthError{Status: resp.StatusCode, Code: te.Error, Description: desc, ClientID: clientID}
+				return "", 0, &authError{code: te.Error, description: desc, clientID: clientID}
 			default:
 				return "", 0, fmt.Errorf("token request: %w: HTTP %d", provision.ErrTransient, resp.StatusCode)
 			}
@@ -176,21 +175,21 @@ func (c *Client) clientCredentials(clientID, secret string) func(ctx context.Con
 	}
 }
 
-// AuthError is a refused token request. It matches provision.ErrAuth.
-type AuthError struct {
-	Status      int
-	Code        string // OAuth error, e.g. invalid_client
-	Description string
-	ClientID    string
+// authError is a refused token request. It matches provision.ErrAuth.
+type authError struct {
+	code        string // OAuth error, e.g. invalid_client
+	description string
+	clientID    string
 }
 
-func (e *AuthError) Error() string {
-	msg := fmt.Sprintf("credentials rejected for OAuth client %q: %s", e.ClientID, e.Code)
-	if e.Description != "" {
-		msg += " (" + e.Description + ")"
+// Error names the OAuth client and says why its credentials were refused; never the secret.
+func (e *authError) Error() string {
+	msg := fmt.Sprintf("credentials rejected for OAuth client %q: %s", e.clientID, e.code)
+	if e.description != "" {
+		msg += " (" + e.description + ")"
 	}
 	return msg
 }
 
-// Is reports that an AuthError is provision.ErrAuth.
-func (e *AuthError) Is(target error) bool { return target == provision.ErrAuth }
+// Is reports that an authError is provision.ErrAuth.
+func (e *authError) Is(target error) bool { return target == provision.ErrAuth }

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -25,18 +24,9 @@ import (
 	"github.com/user-provisioning/user-provisioning/provision"
 )
 
-// Retry constants.
-const (
-	// maxAttempts bounds retries of 429, 5xx and network errors: with the backoff below it
-	// spans about a minute, longer than a typical Genesys blip.
-	maxAttempts = 8
-	// backoffBase and backoffCap shape exponential backoff with full jitter.
-	backoffBase = 500 * time.Millisecond
-	backoffCap  = 30 * time.Second
-	// requestTimeout bounds one attempt, like the SDK's own 16 s client timeout, with room
-	// for a slow search.
-	requestTimeout = 30 * time.Second
-)
+// requestTimeout bounds one attempt, like the SDK's own 16 s client timeout, with room for a
+// slow search.
+const requestTimeout = 30 * time.Second
 
 // transport is the one place where HTTP requests leave the program. It waits on the pacer
 // before every attempt (the shared rate limiter, and a route's own once a 429 slowed it),
@@ -71,42 +61,13 @@ type Stats struct {
 	Retries      int            // attempts repeated: after 429, 5xx or network errors, version conflicts, and while the org settles
 	Unauthorized int            // 401 answers
 	Tokens       int            // token requests
-	Pacing       float64        // the current rate, requests per minute
 }
 
-type ctxKey int
-
-const (
-	keyNoRetry  ctxKey = iota // the call is not idempotent: never repeat it after an ambiguous failure
-	keyLogin                  // the call is the token request itself
-	keyRepeated               // a *atomic.Bool the transport sets when it repeats the call after an ambiguous failure
-)
-
-// watchRepeats marks ctx so that the transport reports, through the returned flag, whether it
-// sent a call made with ctx again after an attempt whose outcome was unknown (a 5xx, a timeout,
-// a dropped connection): the server may then have acted on an earlier attempt. A removal that
-// comes back 404 on such a repeat has been done.
-func watchRepeats(ctx context.Context) (context.Context, *atomic.Bool) {
-	repeated := new(atomic.Bool)
-	return context.WithValue(ctx, keyRepeated, repeated), repeated
-}
-
-// notIdempotent marks ctx so that a call made with it is never repeated after a failure
-// whose outcome is unknown (5xx, timeout, dropped connection). 429 and 401 are still retried:
-// the server did not act on those.
-func notIdempotent(ctx context.Context) context.Context {
-	return context.WithValue(ctx, keyNoRetry, true)
-}
-
-func (t *transport) do(ctx context.Context, method string, u *url.URL, header http.Header, body []byte) (*http.Response, error) {
-	login := ctx.Value(keyLogin) != nil
-	noRetry := ctx.Value(keyNoRetry) != nil
-	repeated, _ := ctx.Value(keyRepeated).(*atomic.Bool)
-	ambiguous := func() {
-		if repeated != nil {
-			repeated.Store(true)
-		}
-	}
+// do sends one call under policy p, repeating it as retryClassOf and p allow: it waits for
+// its turn with the pacer before every attempt, refreshes the token once on a 401, hands a
+// 429 to the pacer and waits its Retry-After, and backs off after an unknown outcome. It
+// returns the last answer, read whole, or the error that ended the call.
+func (t *transport) do(ctx context.Context, p callPolicy, method string, u *url.URL, header http.Header, body []byte) (*http.Response, error) {
 	rt := route(method, u.Path)
 	refreshed := false
 	for attempt := 1; ; attempt++ {
@@ -114,47 +75,27 @@ func (t *transport) do(ctx context.Context, method string, u *url.URL, header ht
 		if err != nil {
 			return nil, err
 		}
-		req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", provision.ErrRejected, err)
-		}
-		for k, v := range header {
-			req.Header[k] = v
-		}
-		var gen uint64
-		if !login {
-			var tok string
-			tok, gen, err = t.tokens.Token(ctx)
-			if err != nil {
-				return nil, err
-			}
-			req.Header.Set("Authorization", "Bearer "+tok)
-		}
-		t.count(rt)
-		resp, err := t.http.Do(req)
-		if err == nil {
-			var refused error
-			if refused, err = receive(req, resp); refused != nil {
-				return nil, refused
-			}
-		}
-		if err != nil {
+		resp, gen, err := t.send(ctx, p.login, method, u, header, body, rt)
+		var failed *failedExchange
+		if errors.As(err, &failed) {
 			// A failed exchange, or an answer cut off or stalled: the server may have acted.
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			err = fmt.Errorf("%w: %s %s: %v", provision.ErrTransient, method, u.Path, redactURLError(err))
-			if noRetry || attempt >= maxAttempts {
+			err = fmt.Errorf("%w: %s %s: %v", provision.ErrTransient, method, u.Path, redactURLError(failed.err))
+			if !p.repeats(attempt, unknownOutcome) {
 				return nil, err
 			}
 			if err := t.backoff(ctx, attempt, 0); err != nil {
 				return nil, err
 			}
-			ambiguous()
+			p.markRepeated()
 			continue
 		}
-		switch {
-		case resp.StatusCode == http.StatusUnauthorized && !login:
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode == http.StatusUnauthorized && !p.login {
 			t.note(func(s *Stats) { s.Unauthorized++ })
 			if refreshed {
 				return resp, nil // a 401 on a fresh token: the caller reports ErrAuth
@@ -164,38 +105,78 @@ func (t *transport) do(ctx context.Context, method string, u *url.URL, header ht
 			t.tokens.Invalidate(gen)
 			attempt-- // a token refresh is not a retry
 			continue
-		case resp.StatusCode == http.StatusTooManyRequests:
-			t.note(func(s *Stats) { s.Throttled++ })
-			wait := t.retryAfter(resp.Header, rt)
-			v := t.pace.throttled(t.now(), throttle{route: rt, sentAt: sentAt, wait: wait, stated: statedLimit(peek(resp, maxErrorBody))})
-			t.logThrottled(rt, wait, v)
-			if attempt >= maxAttempts {
-				return resp, nil
-			}
-			drain(resp)
-			if err := t.backoff(ctx, attempt, wait); err != nil {
-				return nil, err
-			}
-			continue
-		case retryableStatus(resp.StatusCode):
-			if noRetry || attempt >= maxAttempts {
-				return resp, nil
-			}
-			drain(resp)
-			if err := t.backoff(ctx, attempt, t.retryAfter(resp.Header, rt)); err != nil {
-				return nil, err
-			}
-			ambiguous()
-			continue
 		}
-		return resp, nil
+		class := retryClassOf(resp.StatusCode)
+		var wait time.Duration
+		if class == throttled {
+			wait = t.onThrottled(resp, rt, sentAt)
+		}
+		if !p.repeats(attempt, class) {
+			return resp, nil
+		}
+		drain(resp)
+		if class == unknownOutcome {
+			wait = t.retryAfter(resp.Header, rt)
+		}
+		if err := t.backoff(ctx, attempt, wait); err != nil {
+			return nil, err
+		}
+		if class == unknownOutcome {
+			p.markRepeated()
+		}
 	}
 }
 
-// retryableStatus reports the statuses worth repeating an idempotent call for.
-func retryableStatus(code int) bool {
-	// 408 client.timeout; 5xx except 501 (not implemented will stay so).
-	return code == http.StatusRequestTimeout || (code >= 500 && code != http.StatusNotImplemented)
+// failedExchange is send's error for an exchange that failed, or an answer cut off or
+// stalled: unlike send's other errors, the server may have acted, and the call may be
+// repeated.
+type failedExchange struct{ err error }
+
+// Error is the failure's own message.
+func (f *failedExchange) Error() string { return f.err.Error() }
+
+// send makes one attempt: it builds the request, adds a bearer token unless the call is the
+// token request (login), and reads the answer whole (receive). gen is the token's generation,
+// for Invalidate after a 401. A *failedExchange error is a failed exchange; any other error
+// ends the call: a request that cannot be built, no token, or an answer refused.
+func (t *transport) send(ctx context.Context, login bool, method string, u *url.URL, header http.Header, body []byte, rt string) (resp *http.Response, gen uint64, err error) {
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: %v", provision.ErrRejected, err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if !login {
+		var tok string
+		if tok, gen, err = t.tokens.Token(ctx); err != nil {
+			return nil, 0, err
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	t.count(rt)
+	resp, err = t.http.Do(req)
+	if err == nil {
+		var refused error
+		if refused, err = receive(req, resp); refused != nil {
+			return nil, 0, refused
+		}
+	}
+	if err != nil {
+		return nil, 0, &failedExchange{err}
+	}
+	return resp, gen, nil
+}
+
+// onThrottled handles a 429 on route whose attempt left at sentAt: it counts it, reads its
+// Retry-After, hands both and the limit its body states to the pacer, which pauses everyone
+// or only the route, and logs what changed. It returns the wait.
+func (t *transport) onThrottled(resp *http.Response, route string, sentAt time.Time) time.Duration {
+	t.note(func(s *Stats) { s.Throttled++ })
+	wait := t.retryAfter(resp.Header, route)
+	v := t.pace.throttled(t.now(), throttle{route: route, sentAt: sentAt, wait: wait, stated: statedLimit(peek(resp, maxErrorBody))})
+	t.logThrottled(route, wait, v)
+	return wait
 }
 
 // waitTurn waits until a request on route may leave: out of any 429 pause that holds it
@@ -248,15 +229,6 @@ func (t *transport) backoff(ctx context.Context, attempt int, floor time.Duratio
 	return t.sleep(ctx, backoffDelay(attempt, floor, t.rand()))
 }
 
-// backoffDelay is max(floor, r × min(cap, base × 2^(attempt-1))) for r in [0,1).
-func backoffDelay(attempt int, floor time.Duration, r float64) time.Duration {
-	d := backoffCap
-	if attempt < 16 {
-		d = min(backoffCap, backoffBase<<(attempt-1))
-	}
-	return max(floor, time.Duration(r*float64(d)))
-}
-
 // maxErrorBody bounds what is read of a 429's body to find a stated limit: an ErrorBody is
 // a few hundred bytes.
 const maxErrorBody = 4 << 10
@@ -299,15 +271,10 @@ func peek(resp *http.Response, n int64) []byte {
 	return head
 }
 
-// maxRetryAfter caps the wait a Retry-After asks for. The SDK's own retry policy gives up on
-// a Retry-After over 180 s rather than wait that long; a longer one is a broken or hostile
-// server, and the capped wait still backs off, while the attempt cap bounds the whole.
-const maxRetryAfter = 180 * time.Second
-
-// retryAfter reads the Retry-After of a 429 or 5xx on route (see parseRetryAfter), capped
-// at maxRetryAfter with a warning.
+// retryAfter is the wait the Retry-After of a 429 or 5xx on route asks for (retryAfterOf),
+// capped at Config.MaxRetryAfter when that is set. A header over maxRetryAfter is warned of.
 func (t *transport) retryAfter(h http.Header, route string) time.Duration {
-	d, capped := parseRetryAfter(h.Get("Retry-After"), t.now())
+	d, _, capped := retryAfterOf(h, t.now())
 	if t.maxRetryAfter > 0 && d > t.maxRetryAfter {
 		d = t.maxRetryAfter
 	}
@@ -316,25 +283,6 @@ func (t *transport) retryAfter(h http.Header, route string) time.Duration {
 			zap.String("retry_after", h.Get("Retry-After")), zap.Duration("waiting", d))
 	}
 	return d
-}
-
-// parseRetryAfter reads Retry-After in either form RFC 9110 allows, delay-seconds or an
-// HTTP-date (a date in the past is no wait), 1 s when absent or unreadable, and at most
-// maxRetryAfter; capped reports that the header asked for more.
-func parseRetryAfter(v string, now time.Time) (d time.Duration, capped bool) {
-	d = time.Second
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
-		if n > int64(maxRetryAfter/time.Second) {
-			return maxRetryAfter, true
-		}
-		d = time.Duration(n) * time.Second
-	} else if at, err := http.ParseTime(v); err == nil {
-		d = max(0, at.Sub(now))
-	}
-	if d > maxRetryAfter {
-		return maxRetryAfter, true
-	}
-	return d, false
 }
 
 // receive reads resp's body whole (readBody). refused is an answer that must not be used or
@@ -461,6 +409,7 @@ func redirectTarget(resp *http.Response) string {
 	return u.String()
 }
 
+// count counts an attempt on route r.
 func (t *transport) count(r string) {
 	t.note(func(s *Stats) {
 		s.Requests++
@@ -471,6 +420,7 @@ func (t *transport) count(r string) {
 	})
 }
 
+// note applies f to the counters, under the lock: the transport is shared by every worker.
 func (t *transport) note(f func(*Stats)) {
 	t.mu.Lock()
 	f(&t.stats)
@@ -479,11 +429,9 @@ func (t *transport) note(f func(*Stats)) {
 
 // Stats returns a snapshot of the counters.
 func (t *transport) Stats() Stats {
-	pacing := t.pace.perMinute()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := t.stats
-	s.Pacing = pacing
 	s.ByRoute = make(map[string]int, len(t.stats.ByRoute))
 	for k, v := range t.stats.ByRoute {
 		s.ByRoute[k] = v
@@ -491,6 +439,8 @@ func (t *transport) Stats() Stats {
 	return s
 }
 
+// drain reads what is left of a body that will not be used, up to 1 MiB, and closes it, so
+// that the connection can be reused.
 func drain(resp *http.Response) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	_ = resp.Body.Close()
@@ -505,6 +455,7 @@ func redactURLError(err error) error {
 	return err
 }
 
+// sleepCtx waits d, or until ctx ends (its error then); the transport's sleep outside tests.
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
@@ -520,15 +471,17 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 }
 
 // sdkClient adapts the transport to the SDK's AbstractHttpClient for one call, carrying
-// that call's context. The SDK's retry settings are ignored: it makes one attempt and every
-// retry is the transport's.
+// that call's context and policy (Client.cfg makes one per call). The SDK's retry settings
+// are ignored: it makes one attempt and every retry is the transport's.
 type sdkClient struct {
-	t   *transport
-	ctx context.Context
+	t      *transport
+	ctx    context.Context
+	policy callPolicy
 }
 
 var _ platformclientv2.AbstractHttpClient = sdkClient{}
 
+// Do sends the SDK's request through the transport, under the call's context and policy.
 func (c sdkClient) Do(o *platformclientv2.HTTPRequestOptions) (*http.Response, error) {
 	rr, err := o.ToRetryableRequest()
 	if err != nil {
@@ -538,9 +491,10 @@ func (c sdkClient) Do(o *platformclientv2.HTTPRequestOptions) (*http.Response, e
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", provision.ErrRejected, err)
 	}
-	return c.t.do(c.ctx, o.GetMethod(), o.GetUrl(), http.Header(o.GetHeaders()), body)
+	return c.t.do(c.ctx, c.policy, o.GetMethod(), o.GetUrl(), http.Header(o.GetHeaders()), body)
 }
 
+// The SDK's retry, hook and transport settings do nothing: the transport owns all of them.
 func (sdkClient) SetRetryMax(int)                                                          {}
 func (sdkClient) SetRetryWaitMax(time.Duration)                                            {}
 func (sdkClient) SetRetryWaitMin(time.Duration)                                            {}

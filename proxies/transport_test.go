@@ -186,7 +186,7 @@ func TestThrottleHoldsBack(t *testing.T) {
 			call := func(method, path string) chan int {
 				done := make(chan int, 1)
 				go func() {
-					resp, err := tr.do(ctx, method, u(path), http.Header{}, nil)
+					resp, err := tr.do(ctx, callPolicy{}, method, u(path), http.Header{}, nil)
 					if err != nil {
 						done <- 0
 						return
@@ -322,9 +322,9 @@ func TestWrongSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = c.Authenticate(context.Background())
-	var ae *AuthError
-	if !errors.As(err, &ae) || !errors.Is(err, provision.ErrAuth) || ae.Code != "invalid_client" {
-		t.Fatalf("err = %v, want an invalid_client AuthError", err)
+	var ae *authError
+	if !errors.As(err, &ae) || !errors.Is(err, provision.ErrAuth) || ae.code != "invalid_client" {
+		t.Fatalf("err = %v, want an invalid_client authError", err)
 	}
 	if strings.Contains(err.Error(), wrong) {
 		t.Errorf("error shows the secret: %v", err)

@@ -13,13 +13,14 @@ import (
 	"github.com/user-provisioning/user-provisioning/provision"
 )
 
-// Users implements provision.Users.
-type Users struct{ c *Client }
+// usersArea implements provision.Users.
+type usersArea struct{ c *Client }
 
-var _ provision.Users = (*Users)(nil)
+var _ provision.Users = (*usersArea)(nil)
 
-func (u *Users) api(ctx context.Context) platformclientv2.UsersApi {
-	return platformclientv2.UsersApi{Configuration: u.c.cfg(ctx)}
+// api is the SDK's users API for one call, under ctx and the policy opts state.
+func (u *usersArea) api(ctx context.Context, opts ...callOption) platformclientv2.UsersApi {
+	return platformclientv2.UsersApi{Configuration: u.c.cfg(ctx, opts...)}
 }
 
 // readExpand is what the pipeline compares with a row. GET /api/v2/users lists every one of
@@ -34,7 +35,7 @@ var userStates = []string{"active", "inactive", "deleted"}
 // FindByEmails calls POST /api/v2/users/search with one exact criterion over at most
 // provision.MaxEmailsPerLookup emails and every state, paging through the results. It asks
 // for no expansion: only who exists, and in which state.
-func (u *Users) FindByEmails(ctx context.Context, emails []string) (map[string]provision.Found, error) {
+func (u *usersArea) FindByEmails(ctx context.Context, emails []string) (map[string]provision.Found, error) {
 	if len(emails) > provision.MaxEmailsPerLookup {
 		return nil, fmt.Errorf("look up %d emails: %w: at most %d per call", len(emails), provision.ErrRejected, provision.MaxEmailsPerLookup)
 	}
@@ -56,7 +57,7 @@ func (u *Users) FindByEmails(ctx context.Context, emails []string) (map[string]p
 // inactive and deleted users come too) and readExpand. Expansions are "resolved with a best
 // effort approach" (SPEC): a user whose skills or languages did not come is read again from
 // GET /api/v2/users/{userId}/routingskills and .../routinglanguages.
-func (u *Users) Read(ctx context.Context, ids []string) (map[string]provision.User, error) {
+func (u *usersArea) Read(ctx context.Context, ids []string) (map[string]provision.User, error) {
 	const op = "GET /api/v2/users"
 	if len(ids) > provision.MaxUsersPerRead {
 		return nil, fmt.Errorf("read %d users: %w: at most %d per call", len(ids), provision.ErrRejected, provision.MaxUsersPerRead)
@@ -80,8 +81,8 @@ func (u *Users) Read(ctx context.Context, ids []string) (map[string]provision.Us
 }
 
 // fillLevels reads the skills and languages that a best-effort expansion left out.
-func (u *Users) fillLevels(ctx context.Context, usr *provision.User, r platformclientv2.User) error {
-	rt := &Routing{u.c}
+func (u *usersArea) fillLevels(ctx context.Context, usr *provision.User, r platformclientv2.User) error {
+	rt := &routingArea{u.c}
 	var err error
 	if r.Skills == nil {
 		usr.Skills, err = rt.userLevels(ctx, usr.ID, "routingskills")
@@ -96,7 +97,7 @@ func (u *Users) fillLevels(ctx context.Context, usr *provision.User, r platformc
 }
 
 // get calls GET /api/v2/users/{userId}: the user's version and state, nothing expanded.
-func (u *Users) get(ctx context.Context, id string) (provision.User, error) {
+func (u *usersArea) get(ctx context.Context, id string) (provision.User, error) {
 	res, resp, err := u.api(ctx).GetUser(id, nil, "", "")
 	if err := checkBody("GET /api/v2/users/{id}", res, resp, err); err != nil {
 		return provision.User{}, err
@@ -106,7 +107,7 @@ func (u *Users) get(ctx context.Context, id string) (provision.User, error) {
 
 // Create calls POST /api/v2/users (state active unless in.State says otherwise). It is
 // never retried after an ambiguous failure: the caller looks the email up first.
-func (u *Users) Create(ctx context.Context, in provision.NewUser) (provision.User, error) {
+func (u *usersArea) Create(ctx context.Context, in provision.NewUser) (provision.User, error) {
 	state := in.State
 	if state == "" {
 		state = "active"
@@ -124,7 +125,7 @@ func (u *Users) Create(ctx context.Context, in provision.NewUser) (provision.Use
 		body.Addresses = toContacts(in.Addresses)
 	}
 	const op = "POST /api/v2/users"
-	res, resp, err := u.api(notIdempotent(ctx)).PostUsers(body)
+	res, resp, err := u.api(ctx, notIdempotent()).PostUsers(body)
 	if err := checkBody(op, res, resp, err); err != nil {
 		return provision.User{}, err
 	}
@@ -138,7 +139,7 @@ func (u *Users) Create(ctx context.Context, in provision.NewUser) (provision.Use
 // SetDefaultStation calls PUT /api/v2/users/{userId}/station/defaultstation/{stationId}. A
 // station that appeared moments ago is still being associated with its phone and answers 409
 // or 400 meanwhile; the call is repeated until it settles (TF retries 400, 408 and 409 here).
-func (u *Users) SetDefaultStation(ctx context.Context, userID, stationID string) error {
+func (u *usersArea) SetDefaultStation(ctx context.Context, userID, stationID string) error {
 	return u.c.settle(ctx, stationAssociating, func() error {
 		resp, err := u.api(ctx).PutUserStationDefaultstationStationId(userID, stationID)
 		return check("PUT /api/v2/users/{id}/station/defaultstation/{stationId}", resp, err)
@@ -156,7 +157,7 @@ func stationAssociating(err error) bool {
 
 // Update calls PATCH /api/v2/users/{userId} with the user's version, reading the version
 // again (GET /api/v2/users/{userId}) after a conflict.
-func (u *Users) Update(ctx context.Context, id string, version int, p provision.UserPatch) error {
+func (u *usersArea) Update(ctx context.Context, id string, version int, p provision.UserPatch) error {
 	body := platformclientv2.Updateuser{Name: p.Name, Title: p.Title, Department: p.Department, Manager: p.Manager}
 	if p.Addresses != nil {
 		body.Addresses = toContacts(p.Addresses)
@@ -189,7 +190,8 @@ func (u *Users) Update(ctx context.Context, id string, version int, p provision.
 	})
 }
 
-func (u *Users) patch(ctx context.Context, id string, body platformclientv2.Updateuser) error {
+// patch calls PATCH /api/v2/users/{userId} with body.
+func (u *usersArea) patch(ctx context.Context, id string, body platformclientv2.Updateuser) error {
 	_, resp, err := u.api(ctx).PatchUser(id, body)
 	return check("PATCH /api/v2/users/{id}", resp, err)
 }
@@ -197,7 +199,7 @@ func (u *Users) patch(ctx context.Context, id string, body platformclientv2.Upda
 // Restore reads a deleted user (GET /api/v2/users/{userId}?state=deleted) and calls
 // PATCH /api/v2/users/{userId} with state active alone, as the API requires; a version
 // conflict reads the user again.
-func (u *Users) Restore(ctx context.Context, id string) error {
+func (u *usersArea) Restore(ctx context.Context, id string) error {
 	read := func() (int, error) {
 		cur, resp, err := u.api(ctx).GetUser(id, nil, "", "deleted")
 		if err := checkBody("GET /api/v2/users/{id}", cur, resp, err); err != nil {
@@ -215,7 +217,7 @@ func (u *Users) Restore(ctx context.Context, id string) error {
 
 // Deactivate reads the user's version and calls PATCH /api/v2/users/{userId} with state
 // inactive alone; a version conflict reads the user again.
-func (u *Users) Deactivate(ctx context.Context, id string) error {
+func (u *usersArea) Deactivate(ctx context.Context, id string) error {
 	read := func() (int, error) {
 		cur, err := u.get(ctx, id)
 		if err == nil && cur.State == "inactive" {
@@ -239,7 +241,7 @@ const maxSearchResults = 10000
 // A search pages through at most 10,000 results, so a larger division is listed in parts: the
 // users whose id starts with each hexadecimal digit, and so on down while a part is still too
 // large (ids are UUIDs, which spread evenly).
-func (u *Users) InDivision(ctx context.Context, divisionID string) ([]provision.Found, error) {
+func (u *usersArea) InDivision(ctx context.Context, divisionID string) ([]provision.Found, error) {
 	inDivision := []platformclientv2.Usersearchcriteria{
 		{VarType: ptr("EXACT"), Fields: &[]string{"divisionId"}, Value: ptr(divisionID)},
 		{VarType: ptr("EXACT"), Fields: &[]string{"state"}, Values: &[]string{"active"}},
@@ -276,7 +278,7 @@ var errTooManyResults = errors.New("more results than a search pages through")
 // search calls POST /api/v2/users/search with the criteria, sorted by id, every page, and
 // returns what it found. It returns errTooManyResults, before reading any further page, when
 // the first page says there are more than maxSearchResults.
-func (u *Users) search(ctx context.Context, q []platformclientv2.Usersearchcriteria) ([]provision.Found, error) {
+func (u *usersArea) search(ctx context.Context, q []platformclientv2.Usersearchcriteria) ([]provision.Found, error) {
 	const op = "POST /api/v2/users/search"
 	req := platformclientv2.Usersearchrequest{SortBy: ptr("id"), SortOrder: ptr("ASC"), Query: &q}
 	return listAll(ctx, op, func(n int) ([]provision.Found, int, error) {
@@ -299,7 +301,7 @@ func (u *Users) search(ctx context.Context, q []platformclientv2.Usersearchcrite
 // Invite calls POST /api/v2/users/{userId}/invite without force: an outstanding invitation
 // is not sent again, and its 409 (an invitation is outstanding, e.g. from the org's Auto
 // Invite, or from this call's first attempt when the connection dropped) is success.
-func (u *Users) Invite(ctx context.Context, id string) error {
+func (u *usersArea) Invite(ctx context.Context, id string) error {
 	resp, err := u.api(ctx).PostUserInvite(id, false)
 	err = check("POST /api/v2/users/{id}/invite", resp, err)
 	var re *provision.RemoteError
@@ -323,6 +325,7 @@ func toContacts(in []provision.Contact) *[]platformclientv2.Contact {
 	return &out
 }
 
+// toUser is the SDK's user as the pipeline reads it.
 func toUser(r platformclientv2.User) provision.User {
 	out := provision.User{
 		ID:         deref(r.Id),
@@ -380,6 +383,7 @@ func toUser(r platformclientv2.User) provision.User {
 	return out
 }
 
+// ptr is a pointer to a copy of v, for the SDK's optional fields.
 func ptr[T any](v T) *T { return &v }
 
 // optional is nil for "", so that an empty value is left out of a request body.
@@ -390,6 +394,7 @@ func optional(s string) *string {
 	return &s
 }
 
+// deref is *p, or the zero value when p is nil: the SDK leaves out what the answer lacks.
 func deref[T any](p *T) T {
 	var zero T
 	if p == nil {
