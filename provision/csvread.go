@@ -9,12 +9,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
-	"unsafe"
 )
 
 // Row is one record of the input file, cells trimmed of surrounding spaces. A column the
@@ -110,7 +108,7 @@ type csvColumn struct {
 
 // csvColumns is every column the reader accepts: the starting guide's, the Admin UI
 // import's and the full set, in the order expectedHeader shows them. A new column is one
-// entry here and one tagged field in Row.
+// entry here, one tagged field in Row, and that field in rowFields, newRow and Row.cells.
 var csvColumns = []csvColumn{
 	{name: "name", required: true},
 	{name: "email", required: true},
@@ -175,7 +173,7 @@ type CSVReader struct {
 	header   []string       // header cells as written, trimmed
 	names    []string       // canonical name of each column, in file order
 	index    map[string]int // canonical name → 0-based column
-	fieldOf  []int          // for each column, its field's index in rowFields
+	fieldOf  []int          // for each column, its index in rowFields (and rowCells)
 	lastErr  error          // a fatal error: every later Next returns it
 	prevLine int            // the line where the last record read ends, about: for locating fatal errors
 	hashBuf  []byte         // RowHash's buffer
@@ -380,7 +378,7 @@ func (r *CSVReader) readHeader() error {
 	}
 	r.fieldOf = make([]int, len(rec))
 	for i, name := range r.names {
-		r.fieldOf[i] = slices.Index(rowFields, name)
+		r.fieldOf[i] = slices.Index(rowFields[:], name)
 	}
 	return nil
 }
@@ -431,11 +429,11 @@ func (r *CSVReader) Next() (Row, error) {
 		if allBlank(rec) {
 			continue
 		}
-		row := Row{Line: line}
+		var cells rowCells
 		for i, cell := range rec {
-			*row.cell(r.fieldOf[i]) = cell
+			cells[r.fieldOf[i]] = cell
 		}
-		return row, nil
+		return newRow(line, &cells), nil
 	}
 	return Row{}, r.lastErr
 }
@@ -508,32 +506,46 @@ func (r *CSVReader) Close() error {
 	return c.Close()
 }
 
-// rowFields is the canonical name of each cell field of Row, from its csv tag: the exported
-// fields not tagged "-", in declaration order; rowFieldOffsets is where each lies in a Row.
-// Next stores a record's cells straight into those string fields (see Row.cell), and Check
-// reads them back the same way: a reflection-based decoder (gocsv's) took about 40% of the
-// offline pipeline's time. TestRowFields checks that the names are exactly those of
-// csvColumns.
-var rowFields, rowFieldOffsets = func() ([]string, []uintptr) {
-	var names []string
-	var offsets []uintptr
-	t := reflect.TypeFor[Row]()
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if tag, _, _ := strings.Cut(f.Tag.Get("csv"), ","); f.IsExported() && tag != "-" {
-			if f.Type.Kind() != reflect.String {
-				panic("provision: Row." + f.Name + " is a cell but not a string")
-			}
-			names = append(names, tag)
-			offsets = append(offsets, f.Offset)
-		}
-	}
-	return names, offsets
-}()
+// rowFields is the canonical name of each cell field of Row, its csv tag, in declaration
+// order (RowHash depends on that order). Next stores a record's cells into a rowCells, in
+// the order of rowFields, and makes a Row of it with newRow; Check and RowHash read the
+// cells back with Row.cells. TestRowFields checks that the names are exactly Row's csv tags
+// and csvColumns' names, and that newRow and cells put each cell in its field.
+var rowFields = [...]string{
+	"name", "email", "password", "title", "department",
+	"phone_work", "extension", "phone_mobile",
+	"email_manager", "location_work", "division",
+	"roles", "groups", "queues", "skills", "languages",
+	"hire_date", "employee_id", "employee_type", "state",
+	"sitename", "phonebase",
+}
 
-// cell is the field of row that holds the cell of column rowFields[i].
-func (row *Row) cell(i int) *string {
-	return (*string)(unsafe.Add(unsafe.Pointer(row), rowFieldOffsets[i]))
+// rowCells is the cells of a row, one for each of rowFields, in its order.
+type rowCells [len(rowFields)]string
+
+// newRow makes the Row of line whose cells are c.
+func newRow(line int, c *rowCells) Row {
+	return Row{
+		Line: line,
+		Name: c[0], Email: c[1], Password: c[2], Title: c[3], Department: c[4],
+		PhoneWork: c[5], Extension: c[6], PhoneMobile: c[7],
+		EmailManager: c[8], LocationWork: c[9], Division: c[10],
+		Roles: c[11], Groups: c[12], Queues: c[13], Skills: c[14], Languages: c[15],
+		HireDate: c[16], EmployeeID: c[17], EmployeeType: c[18], State: c[19],
+		SiteName: c[20], PhoneBase: c[21],
+	}
+}
+
+// cells returns the cells of row, in the order of rowFields.
+func (row *Row) cells() rowCells {
+	return rowCells{
+		row.Name, row.Email, row.Password, row.Title, row.Department,
+		row.PhoneWork, row.Extension, row.PhoneMobile,
+		row.EmailManager, row.LocationWork, row.Division,
+		row.Roles, row.Groups, row.Queues, row.Skills, row.Languages,
+		row.HireDate, row.EmployeeID, row.EmployeeType, row.State,
+		row.SiteName, row.PhoneBase,
+	}
 }
 
 // recordLimiter fails reads once one record has used its budget of bytes. The budget counts

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -583,18 +584,80 @@ func BenchmarkCSVReader(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
 }
 
-// TestRowFields checks that gocsv's decoding order (rowFields) covers exactly the columns
-// the header matcher knows.
+// TestRowFields checks that rowFields is exactly Row's csv tags, in declaration order (the
+// order RowHash depends on), and covers exactly the columns the header matcher knows; and
+// that newRow and Row.cells put each cell in the field tagged with its name.
 func TestRowFields(t *testing.T) {
+	var tags []string
+	rt := reflect.TypeFor[Row]()
+	for i := range rt.NumField() {
+		f := rt.Field(i)
+		if tag, _, _ := strings.Cut(f.Tag.Get("csv"), ","); f.IsExported() && tag != "-" {
+			if f.Type.Kind() != reflect.String {
+				t.Errorf("Row.%s is a cell but not a string", f.Name)
+			}
+			tags = append(tags, tag)
+		}
+	}
+	if !slices.Equal(rowFields[:], tags) {
+		t.Errorf("rowFields %v, Row's csv tags %v", rowFields, tags)
+	}
+
 	var want []string
 	for _, c := range csvColumns {
 		want = append(want, c.name)
 	}
-	got := slices.Clone(rowFields)
+	got := slices.Clone(rowFields[:])
 	slices.Sort(got)
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("Row's csv tags %v, csvColumns %v", got, want)
+	}
+
+	var cells rowCells
+	for i := range cells {
+		cells[i] = "cell " + strconv.Itoa(i)
+	}
+	row := newRow(7, &cells)
+	if row.Line != 7 {
+		t.Errorf("newRow: Line %d, want 7", row.Line)
+	}
+	for i, name := range rowFields {
+		if got := cellOf(row, name); got != cells[i] {
+			t.Errorf("newRow: the field tagged %q holds %q, want %q", name, got, cells[i])
+		}
+	}
+	if back := row.cells(); back != cells {
+		t.Errorf("Row.cells = %q, want %q", back, cells)
+	}
+}
+
+// RowHash is kept by the report for --resume: a hash must not change from one version to
+// the next for the same row, header and separator.
+func TestRowHashStable(t *testing.T) {
+	tests := []struct {
+		input, sep, want string
+	}{
+		{input: "name,email,password,phone_work,extension,phone_mobile,title,department,email_manager,location_work,division,roles,groups,queues,skills,languages,hire_date,employee_id,employee_type,state,sitename,phonebase\n" +
+			"Ann Lee,ann@example.com,pw,+1 555 0100,123,+1 555 0101,Agent,Sales,boss@example.com,HQ,Home,Agent;Supervisor:*,G1;G2,Q1,Billing:3,English:5,2024-01-02,E1,Full-time,active,Site1,Base1\n",
+			want: "d82f73460f33890d"},
+		{input: "EMAIL;name;ROLES\nann@example.com;Ann;A,B\n", sep: ",", want: "c629c89e1053f57c"},
+	}
+	for _, tt := range tests {
+		r, err := NewCSVReader(strings.NewReader(tt.input), "f.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.SetListSeparator(tt.sep); err != nil {
+			t.Fatal(err)
+		}
+		row, err := r.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.RowHash(row); got != tt.want {
+			t.Errorf("RowHash of %q = %s, want %s", tt.input, got, tt.want)
+		}
 	}
 }
 

@@ -432,13 +432,14 @@ func sameFile(a, b string) bool {
 // use, like Next.
 func (r *CSVReader) RowHash(row Row) string {
 	b := r.hashBuf[:0]
+	cells := row.cells()
 	for i, name := range rowFields {
 		if _, in := r.index[name]; !in || name == "password" {
 			continue
 		}
 		b = append(b, name...)
 		b = append(b, 0)
-		b = append(b, *row.cell(i)...)
+		b = append(b, cells[i]...)
 		b = append(b, 0)
 	}
 	b = append(b, "list separator="...)

@@ -98,102 +98,149 @@ type Spec struct {
 // columns; no error shows a password. The Spec is complete only when there is no error.
 // Check only reads the header and the settings and is safe for concurrent use.
 func (r *CSVReader) Check(row Row) (Spec, RowErrors) {
-	var errs RowErrors
-	add := func(canonical, msg string) {
-		col, field := r.Column(canonical)
-		if field == "" {
-			field = strings.ToUpper(canonical)
-		}
-		errs = append(errs, &InputError{File: r.name, Line: row.Line, Column: col, Field: field, Msg: msg})
-	}
+	c := rowCheck{r: r, row: row}
 	spec := Spec{
 		Name: row.Name, Email: row.Email, Password: row.Password, Title: row.Title, Department: row.Department,
 		Location: row.LocationWork, Division: row.Division,
 		EmployeeID: row.EmployeeID, EmployeeType: row.EmployeeType,
 		Site: row.SiteName, PhoneBase: row.PhoneBase,
 	}
-
-	// Control characters first: a cell that has one is not parsed further. The password's
-	// value never appears in a message.
-	bad := make(map[string]bool)
-	for i, canonical := range rowFields {
-		if hasControl(*row.cell(i)) {
-			add(canonical, "contains a control character (a line break or a tab); remove it")
-			bad[canonical] = true
-		}
-	}
-	// parse runs a cell's parser when the cell is neither blank nor already reported.
-	parse := func(canonical, value string, parser func(string) (string, error)) string {
-		if value == "" || bad[canonical] {
-			return ""
-		}
-		v, err := parser(value)
-		if err != nil {
-			add(canonical, err.Error())
-		}
-		return v
-	}
-
-	if row.Name == "" {
-		add("name", "empty; every user needs a name")
-	}
-	if row.Email == "" {
-		add("email", "empty; every user needs an email address")
-	} else if msg := checkEmail(row.Email); msg != "" && !bad["email"] {
-		add("email", msg)
-	}
-	spec.PhoneWork = parse("phone_work", row.PhoneWork, ParsePhone)
-	spec.Extension = parse("extension", row.Extension, ParseExtension)
-	spec.PhoneMobile = parse("phone_mobile", row.PhoneMobile, ParsePhone)
-	spec.Manager = parse("email_manager", row.EmailManager, func(s string) (string, error) {
-		if msg := checkEmail(s); msg != "" {
-			return "", errors.New(msg)
-		}
-		if strings.EqualFold(s, row.Email) {
-			return "", fmt.Errorf("%s is the user's own email; a user cannot be their own manager", quoteValue(s))
-		}
-		return strings.ToLower(s), nil
-	})
+	// Control characters first: a cell that has one is not parsed further.
+	c.controlCharacters()
+	c.nameAndEmail()
+	spec.PhoneWork = c.parse("phone_work", row.PhoneWork, ParsePhone)
+	spec.Extension = c.parse("extension", row.Extension, ParseExtension)
+	spec.PhoneMobile = c.parse("phone_mobile", row.PhoneMobile, ParsePhone)
+	spec.Manager = c.parse("email_manager", row.EmailManager, c.manager)
 	if row.Division == "*" {
-		add("division", "'*' is not a division; a user belongs to one division ('*' means all divisions only in a role, e.g. 'Supervisor:*')")
+		c.add("division", "'*' is not a division; a user belongs to one division ('*' means all divisions only in a role, e.g. 'Supervisor:*')")
 	}
-	if row.Roles != "" && !bad["roles"] {
-		var seen firstSeen[RoleSpec]
-		for _, item := range SplitList(row.Roles, r.listSep) {
-			rs, err := ParseRoleSpec(item)
-			if err != nil {
-				add("roles", err.Error())
-			} else if _, dup := seen.add(rs, len(spec.Roles)); !dup {
-				spec.Roles = append(spec.Roles, rs)
-			}
-		}
-	}
-	if !bad["groups"] {
-		spec.Groups = SplitList(row.Groups, r.listSep)
-	}
-	if !bad["queues"] {
-		spec.Queues = SplitList(row.Queues, r.listSep)
-	}
-	if !bad["skills"] {
-		spec.Skills = r.proficiencies("skill", row.Skills, func(msg string) { add("skills", msg) })
-	}
-	if !bad["languages"] {
-		spec.Languages = r.proficiencies("language", row.Languages, func(msg string) { add("languages", msg) })
-	}
-	spec.HireDate = parse("hire_date", row.HireDate, ParseDate)
-	spec.State = parse("state", row.State, ParseState)
-	switch {
-	case row.SiteName != "" && row.PhoneBase == "":
-		add("phonebase", fmt.Sprintf("empty while SITENAME is %s; a phone needs both a site and a phone base", quoteValue(row.SiteName)))
-	case row.SiteName == "" && row.PhoneBase != "":
-		add("sitename", fmt.Sprintf("empty while PHONEBASE is %s; a phone needs both a site and a phone base", quoteValue(row.PhoneBase)))
-	}
+	c.lists(&spec)
+	spec.HireDate = c.parse("hire_date", row.HireDate, ParseDate)
+	spec.State = c.parse("state", row.State, ParseState)
+	c.phone()
 
 	// In column order; errors about a column the file does not have last.
-	slices.SortStableFunc(errs, func(a, b *InputError) int {
+	slices.SortStableFunc(c.errs, func(a, b *InputError) int {
 		return cmp.Compare(columnOrder(a.Column), columnOrder(b.Column))
 	})
-	return spec, errs
+	return spec, c.errs
+}
+
+// rowCheck is one call of Check: the row, the problems found so far, and the cells that
+// have a control character, which are not parsed further (by canonical name; nil while
+// there are none, which is almost always).
+type rowCheck struct {
+	r    *CSVReader
+	row  Row
+	errs RowErrors
+	bad  map[string]bool
+}
+
+// add records a problem with the cell of column canonical.
+func (c *rowCheck) add(canonical, msg string) {
+	col, field := c.r.Column(canonical)
+	if field == "" {
+		field = strings.ToUpper(canonical)
+	}
+	c.errs = append(c.errs, &InputError{File: c.r.name, Line: c.row.Line, Column: col, Field: field, Msg: msg})
+}
+
+// parse runs a cell's parser when the cell is neither blank nor already reported, and
+// records its error.
+func (c *rowCheck) parse(canonical, value string, parser func(string) (string, error)) string {
+	if value == "" || c.bad[canonical] {
+		return ""
+	}
+	v, err := parser(value)
+	if err != nil {
+		c.add(canonical, err.Error())
+	}
+	return v
+}
+
+// controlCharacters reports and marks bad every cell that has a control character. The
+// password's value never appears in a message.
+func (c *rowCheck) controlCharacters() {
+	cells := c.row.cells()
+	for i, canonical := range rowFields {
+		if hasControl(cells[i]) {
+			c.add(canonical, "contains a control character (a line break or a tab); remove it")
+			if c.bad == nil {
+				c.bad = make(map[string]bool)
+			}
+			c.bad[canonical] = true
+		}
+	}
+}
+
+// nameAndEmail checks that NAME and EMAIL are present, and EMAIL a bare address.
+func (c *rowCheck) nameAndEmail() {
+	if c.row.Name == "" {
+		c.add("name", "empty; every user needs a name")
+	}
+	if c.row.Email == "" {
+		c.add("email", "empty; every user needs an email address")
+	} else if msg := checkEmail(c.row.Email); msg != "" && !c.bad["email"] {
+		c.add("email", msg)
+	}
+}
+
+// manager parses an EMAIL_MANAGER cell: a bare address, not the user's own, lower-cased.
+func (c *rowCheck) manager(s string) (string, error) {
+	if msg := checkEmail(s); msg != "" {
+		return "", errors.New(msg)
+	}
+	if strings.EqualFold(s, c.row.Email) {
+		return "", fmt.Errorf("%s is the user's own email; a user cannot be their own manager", quoteValue(s))
+	}
+	return strings.ToLower(s), nil
+}
+
+// lists splits and parses the multi-value cells into spec: roles, groups, queues, skills
+// and languages.
+func (c *rowCheck) lists(spec *Spec) {
+	row, sep := &c.row, c.r.listSep
+	if row.Roles != "" && !c.bad["roles"] {
+		spec.Roles = c.roles(row.Roles)
+	}
+	if !c.bad["groups"] {
+		spec.Groups = SplitList(row.Groups, sep)
+	}
+	if !c.bad["queues"] {
+		spec.Queues = SplitList(row.Queues, sep)
+	}
+	if !c.bad["skills"] {
+		spec.Skills = c.r.proficiencies("skill", row.Skills, func(msg string) { c.add("skills", msg) })
+	}
+	if !c.bad["languages"] {
+		spec.Languages = c.r.proficiencies("language", row.Languages, func(msg string) { c.add("languages", msg) })
+	}
+}
+
+// roles parses a ROLES cell; a role repeated with the same divisions is kept once.
+func (c *rowCheck) roles(cell string) []RoleSpec {
+	var roles []RoleSpec
+	var seen firstSeen[RoleSpec]
+	for _, item := range SplitList(cell, c.r.listSep) {
+		rs, err := ParseRoleSpec(item)
+		if err != nil {
+			c.add("roles", err.Error())
+		} else if _, dup := seen.add(rs, len(roles)); !dup {
+			roles = append(roles, rs)
+		}
+	}
+	return roles
+}
+
+// phone checks that SITENAME and PHONEBASE are both present or both absent.
+func (c *rowCheck) phone() {
+	switch row := &c.row; {
+	case row.SiteName != "" && row.PhoneBase == "":
+		c.add("phonebase", fmt.Sprintf("empty while SITENAME is %s; a phone needs both a site and a phone base", quoteValue(row.SiteName)))
+	case row.SiteName == "" && row.PhoneBase != "":
+		c.add("sitename", fmt.Sprintf("empty while PHONEBASE is %s; a phone needs both a site and a phone base", quoteValue(row.PhoneBase)))
+	}
 }
 
 func columnOrder(col int) int {
@@ -336,10 +383,8 @@ func quoteValue(s string) string {
 // Seen is the duplicate-email check across the rows of one file. It is the only state of
 // the first pass that grows with the file, so by default it keeps no address: only a 64-bit
 // hash of each lower-cased address, in an open-addressing table of 8 bytes a slot at most
-// three quarters full (about 17 bytes a row at a million rows, 25 while the table doubles).
-// The table lives outside the garbage-collected heap where the system allows (allocSlots),
-// so that the collector's headroom, which is proportional to the live heap, does not
-// double it.
+// three quarters full (about 17 bytes a row at a million rows, 25 while the table doubles;
+// the collector's headroom, proportional to the live heap, comes on top).
 // An address whose hash was seen is only probably a duplicate, and the line it first
 // appeared on is not known: the caller confirms both with FirstLines, one more read of the
 // file that only files with duplicates pay for. In the rare case that a hash collision
@@ -360,15 +405,13 @@ func NewSeen() *Seen {
 }
 
 func newHashedSeen(hash func(string) uint64) *Seen {
-	return &Seen{slots: allocSlots(1024), hash: hash}
+	return &Seen{slots: make([]uint64, 1024), hash: hash}
 }
 
-// Release frees a hashed Seen's table; the Seen is not usable after.
+// Release drops a hashed Seen's table, for the collector to take even while the Seen is
+// still referenced; the Seen is not usable after.
 func (s *Seen) Release() {
-	if s.slots != nil {
-		freeSlots(s.slots)
-		s.slots = nil
-	}
+	s.slots = nil
 }
 
 // NewExactSeen returns an empty Seen that keeps every address: Add then always knows the
@@ -429,14 +472,13 @@ func (s *Seen) find(h uint64) (int, bool) {
 
 func (s *Seen) grow() {
 	old := s.slots
-	s.slots = allocSlots(2 * len(old))
+	s.slots = make([]uint64, 2*len(old))
 	for _, h := range old {
 		if h != 0 {
 			i, _ := s.find(h)
 			s.slots[i] = h
 		}
 	}
-	freeSlots(old)
 }
 
 // FirstLines reads the rows of r and sets, for each lower-cased email of want, the line of
