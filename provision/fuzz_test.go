@@ -328,8 +328,8 @@ func FuzzReportReader(f *testing.F) {
 			t.Fatal(err)
 		}
 		var st ResumeStats
-		var got []reportLine
-		err := scanReport(path, &st, func(l reportLine, line int) error {
+		var got []reportRow
+		err := scanReport(path, &st, func(l reportRow, line int) error {
 			if line < 2 || Status(l.Status) != StatusOK || l.RowHash == "" || strconv.Itoa(line) != l.Line {
 				t.Fatalf("passed on %+v as line %d", l, line)
 			}
@@ -360,7 +360,7 @@ func FuzzReportReader(f *testing.F) {
 			t.Fatal(err)
 		}
 		i := 0
-		if err := scanReport(again, &st, func(l reportLine, _ int) error {
+		if err := scanReport(again, &st, func(l reportRow, _ int) error {
 			want := got[i]
 			want.Error = ""
 			if utf8.RuneCountInString(want.UserID+want.CorrelationID+want.Changes) <= maxCellChars && l != want {

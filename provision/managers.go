@@ -3,14 +3,9 @@ package provision
 import (
 	"cmp"
 	"context"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 )
@@ -186,68 +181,17 @@ func (p *pipeline) setManager(ctx context.Context, j managerJob) (managerChange,
 	return managerChange{updated: true, manager: j.manager}, true
 }
 
-// mergeReport applies the managers pass to the report, row by row, into a new file that
-// replaces the old one, and counts the final rows. The new file is created under a fresh
-// name in the same directory (never an existing file or link), takes the old one's
-// permissions, and is renamed over path, which replaces a link there rather than its target.
-func mergeReport(path string, changes map[int]managerChange) (Summary, error) {
-	var sum Summary
-	in, err := os.Open(path)
-	if err != nil {
-		return sum, err
-	}
-	defer in.Close()
-	fi, err := in.Stat()
-	if err != nil {
-		return sum, err
-	}
-	dir, base := filepath.Split(path)
-	out, err := os.CreateTemp(dir, base+".tmp-*")
-	if err != nil {
-		return sum, err
-	}
-	tmp := out.Name()
-	defer os.Remove(tmp)
-	if err := out.Chmod(fi.Mode().Perm()); err != nil {
-		out.Close()
-		return sum, err
-	}
-	cr := csv.NewReader(in)
-	cw := csv.NewWriter(out)
-	for n := 0; ; n++ {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
+// apply puts what the managers pass did into the row's report line (see finishReport): a
+// failure fails the row, a manager set is one more change.
+func (c managerChange) apply(l *reportRow) {
+	switch {
+	case c.err != "":
+		l.Status = string(StatusFailed)
+		l.Error = capCell(joinErrors(l.Error, defuseFormula(c.err)))
+	case c.updated:
+		if l.Action == string(ActionNone) {
+			l.Action = string(ActionUpdate)
 		}
-		if err != nil {
-			out.Close()
-			return sum, err
-		}
-		if n > 0 && len(rec) >= len(reportHeader) {
-			line, _ := strconv.Atoi(rec[0])
-			switch c := changes[line]; {
-			case c.err != "":
-				rec[3] = string(StatusFailed)
-				rec[5] = capCell(joinErrors(rec[5], defuseFormula(c.err)))
-			case c.updated:
-				if rec[2] == string(ActionNone) {
-					rec[2] = string(ActionUpdate)
-				}
-				rec[7] = capCell(joinErrors(rec[7], defuseFormula("manager → "+c.manager)))
-			}
-			sum.Add(Result{Line: line, Action: Action(rec[2]), Status: Status(rec[3])})
-		}
-		if err := cw.Write(rec); err != nil {
-			out.Close()
-			return sum, err
-		}
+		l.Changes = capCell(joinErrors(l.Changes, defuseFormula("manager → "+c.manager)))
 	}
-	cw.Flush()
-	if err := errors.Join(cw.Error(), out.Sync(), out.Close()); err != nil {
-		return sum, err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return sum, err
-	}
-	return sum, syncDir(path)
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -18,6 +19,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"github.com/gocarina/gocsv"
 )
 
 // Action is what a row does, or would do, to its user.
@@ -61,8 +64,141 @@ type Result struct {
 	secret string
 }
 
-// reportHeader is the report's first line. Scripts read these names: append, never rename.
-var reportHeader = []string{"line", "email", "action", "status", "user_id", "error", "correlation_id", "changes", "row_hash"}
+// reportRow is one line of the report, its cells as they are in the file: formulas defused,
+// server text cut and scrubbed (see newReportRow). It is the one description of the report:
+// its csv tags, in order, are the header; writing the report, reading it back for --resume,
+// the final rewrite with the managers pass's changes, and the deactivation rows all go
+// through it. gocsv makes the header from the tags and decodes the rows; appendRecord writes
+// a row in the same order. Scripts read the column names: append a field, never rename one.
+type reportRow struct {
+	Line          string `csv:"line"` // "" for a row of no line of the file: a deactivation
+	Email         string `csv:"email"`
+	Action        string `csv:"action"`
+	Status        string `csv:"status"`
+	UserID        string `csv:"user_id"`
+	Error         string `csv:"error"`
+	CorrelationID string `csv:"correlation_id"`
+	Changes       string `csv:"changes"`
+	RowHash       string `csv:"row_hash"`
+}
+
+// reportHeader is the report's first line: reportRow's tags.
+var reportHeader = csvHeader[reportRow]()
+
+// reportFields are reportRow's fields in reportHeader's order.
+var reportFields = fieldsOf[reportRow](reportHeader)
+
+// fieldsOf returns the indexes of T's string fields whose csv tags are header, in its order.
+func fieldsOf[T any](header []string) []int {
+	t := reflect.TypeFor[T]()
+	byTag := map[string]int{}
+	for j := range t.NumField() {
+		if f := t.Field(j); f.Type.Kind() == reflect.String {
+			byTag[f.Tag.Get("csv")] = j
+		}
+	}
+	fields := make([]int, len(header))
+	for i, name := range header {
+		j, ok := byTag[name]
+		if !ok {
+			panic(fmt.Sprintf("%s has no string field tagged %q", t, name))
+		}
+		fields[i] = j
+	}
+	return fields
+}
+
+// appendRecord appends the row's cells to rec, in reportHeader's order. It is what gocsv
+// writes for the row, without gocsv's reflection for each row, which costs a tenth of a
+// --validate run of a million rows.
+func (l *reportRow) appendRecord(rec []string) []string {
+	v := reflect.ValueOf(l).Elem()
+	for _, i := range reportFields {
+		rec = append(rec, v.Field(i).String())
+	}
+	return rec
+}
+
+// csvHeader is the header gocsv writes for T.
+func csvHeader[T any]() []string {
+	var h headerOnly
+	if err := gocsv.MarshalCSV([]T{}, &h); err != nil {
+		panic(fmt.Sprintf("report header: %v", err))
+	}
+	return h.header
+}
+
+// headerOnly is a gocsv.CSVWriter that keeps the first record written: the header.
+type headerOnly struct{ header []string }
+
+func (h *headerOnly) Write(rec []string) error {
+	if h.header == nil {
+		h.header = slices.Clone(rec)
+	}
+	return nil
+}
+func (h *headerOnly) Flush()       {}
+func (h *headerOnly) Error() error { return nil }
+
+// reportColumn is the position of the named column in reportHeader, for the few places that
+// look at one cell of a record before decoding it.
+func reportColumn(name string) int {
+	i := slices.Index(reportHeader, name)
+	if i < 0 {
+		panic("report has no column " + name)
+	}
+	return i
+}
+
+// newReportRow is the report line of r: every cell defused, and the cells that may hold
+// server text also cut to maxCellChars with secrets replaced.
+func newReportRow(r Result, secrets []string) reportRow {
+	row := reportRow{
+		Email:         defuseFormula(r.Email),
+		Action:        defuseFormula(string(r.Action)),
+		Status:        defuseFormula(string(r.Status)),
+		UserID:        serverCell(r.UserID, secrets),
+		Error:         serverCell(r.Err, secrets),
+		CorrelationID: serverCell(r.CorrelationID, secrets),
+		Changes:       serverCell(r.Changes, secrets),
+		RowHash:       defuseFormula(r.RowHash),
+	}
+	if r.Line > 0 {
+		row.Line = strconv.Itoa(r.Line) // a deactivated user is in no line of the file
+	}
+	return row
+}
+
+// line is the line of the file the row is about; ok is false for a row of none (a
+// deactivation) or an edited cell.
+func (l reportRow) line() (n int, ok bool) {
+	n, err := strconv.Atoi(l.Line)
+	return n, err == nil && n >= 2
+}
+
+// result is the row read back, its cells as they were before defuseFormula; Line is 0 for
+// a row of no line of the file.
+func (l reportRow) result() Result {
+	line, _ := l.line()
+	return Result{Line: line, Email: undefuse(l.Email), Action: Action(undefuse(l.Action)),
+		Status: Status(undefuse(l.Status)), UserID: undefuse(l.UserID), Err: undefuse(l.Error),
+		CorrelationID: undefuse(l.CorrelationID), Changes: undefuse(l.Changes), RowHash: undefuse(l.RowHash)}
+}
+
+// decodeRows decodes records of a report, each of len(reportHeader) cells, into rows.
+func decodeRows(recs [][]string, rows *[]reportRow) error {
+	*rows = (*rows)[:0]
+	if len(recs) == 0 {
+		return nil
+	}
+	return gocsv.UnmarshalCSVWithoutHeaders(records(recs), rows)
+}
+
+// records hands gocsv records already read.
+type records [][]string
+
+func (r records) Read() ([]string, error)      { return nil, errors.New("records: Read not supported") }
+func (r records) ReadAll() ([][]string, error) { return r, nil }
 
 // syncEvery is how often the report reaches the disk: a killed run loses at most this much
 // of its record.
@@ -78,19 +214,22 @@ const cutMarker = " […cut]"
 // redacted replaces a secret in the report.
 const redacted = "[redacted]"
 
-// ReportWriter writes the report CSV, one line per Result, flushed as each is written so
-// that the report is complete up to the last finished row if the run dies. It is not safe
-// for concurrent use: one writer goroutine owns it. A report that CreateReport opened is
-// also synced to disk by a goroutine of its own, at most syncEvery after a row is written,
-// whether more rows come or not.
+// ReportWriter writes the report CSV, one line (a reportRow) per Result in the order they
+// come, flushed as each is written so that the report is complete up to the last finished
+// row if the run dies; finishReport puts it in file order once the run is over. It is not
+// safe for concurrent use: one writer goroutine owns it. A report that CreateReport or
+// appendReport opened is also synced to disk by a goroutine of its own, at most syncEvery
+// after a row is written, whether more rows come or not.
 type ReportWriter struct {
 	cw          *csv.Writer
-	file        *os.File // set by CreateReport: synced and closed by Close
+	file        *os.File // set by CreateReport and appendReport: synced and closed by Close
 	wroteHeader bool
 	closed      bool
 	rec         []string
 	secrets     []string  // with their escaped forms: see Scrub
 	current     *Redactor // see ScrubFunc
+	lastLine    int       // the line of the last row written, or -1 after a row of none
+	unordered   bool      // a row came before one it follows in the file
 
 	syncFile func() error // file.Sync; tests observe it
 	lastSync atomic.Int64 // UnixNano of the last sync, by either goroutine
@@ -169,13 +308,18 @@ func createReport(path string, perm fs.FileMode, tick func(time.Duration) (<-cha
 	if err != nil {
 		return nil, fmt.Errorf("create report: %w", err) // *PathError names the path
 	}
+	return fileWriter(f, tick), nil
+}
+
+// fileWriter writes a report to f, which Close syncs and closes, and starts its timed sync.
+func fileWriter(f *os.File, tick func(time.Duration) (<-chan time.Time, func())) *ReportWriter {
 	w := NewReportWriter(f)
 	w.file = f
 	w.syncFile = f.Sync
 	w.stopSync, w.syncDone = make(chan struct{}), make(chan struct{})
 	c, stop := tick(syncEvery)
 	go w.syncLoop(c, stop)
-	return w, nil
+	return w
 }
 
 // createReplacing creates an empty file with permissions perm under a temporary name next to
@@ -250,11 +394,7 @@ func (w *ReportWriter) syncNow() error {
 	}
 	w.dirty.Store(false)
 	w.lastSync.Store(time.Now().UnixNano())
-	syncFile := w.syncFile
-	if syncFile == nil {
-		syncFile = w.file.Sync // a writer set up by hand (the deactivation rows)
-	}
-	if err := syncFile(); err != nil {
+	if err := w.syncFile(); err != nil {
 		w.syncErr = fmt.Errorf("write report: %w", err)
 		return w.syncErr
 	}
@@ -279,7 +419,7 @@ func (w *ReportWriter) stopTimedSync() {
 
 // NewReportWriter writes a report to w. Close flushes but does not close w.
 func NewReportWriter(w io.Writer) *ReportWriter {
-	return &ReportWriter{cw: csv.NewWriter(w), rec: make([]string, len(reportHeader))}
+	return &ReportWriter{cw: csv.NewWriter(w), rec: make([]string, 0, len(reportHeader))}
 }
 
 // Scrub registers secrets (a password, a client secret, a token) that Write replaces with
@@ -408,18 +548,9 @@ func (w *ReportWriter) Write(r Result) error {
 	if current := w.current.secretForms(); r.secret != "" || len(current) > 0 {
 		secrets = appendSecretForms(slices.Concat(w.secrets, current), r.secret)
 	}
-	w.rec[0] = ""
-	if r.Line > 0 {
-		w.rec[0] = strconv.Itoa(r.Line) // a deactivated user is in no line of the file
-	}
-	w.rec[1] = defuseFormula(r.Email)
-	w.rec[2] = defuseFormula(string(r.Action))
-	w.rec[3] = defuseFormula(string(r.Status))
-	w.rec[4] = serverCell(r.UserID, secrets)
-	w.rec[5] = serverCell(r.Err, secrets)
-	w.rec[6] = serverCell(r.CorrelationID, secrets)
-	w.rec[7] = serverCell(r.Changes, secrets)
-	w.rec[8] = defuseFormula(r.RowHash)
+	row := newReportRow(r, secrets)
+	w.noteOrder(r.Line)
+	w.rec = row.appendRecord(w.rec[:0])
 	if err := w.cw.Write(w.rec); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
@@ -435,6 +566,22 @@ func (w *ReportWriter) Write(r Result) error {
 	}
 	return nil
 }
+
+// noteOrder notes whether the rows written so far are in file order: by line, the rows of
+// no line after all the others.
+func (w *ReportWriter) noteOrder(line int) {
+	if line <= 0 {
+		line = -1
+	}
+	if line > 0 && (w.lastLine < 0 || line < w.lastLine) {
+		w.unordered = true
+	}
+	w.lastLine = line
+}
+
+// inFileOrder reports whether the rows were written in file order, so that the report needs
+// no rewrite to be in it (see finishReport).
+func (w *ReportWriter) inFileOrder() bool { return !w.unordered }
 
 // Sync flushes the report and, when it is a file, commits it to disk.
 func (w *ReportWriter) Sync() error {

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gocarina/gocsv"
 )
 
 func TestReportWriter(t *testing.T) {
@@ -54,6 +57,28 @@ func TestReportWriter(t *testing.T) {
 				t.Errorf("report:\n%s\nwant:\n%s", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestReportHeader checks the header that reportRow's tags make (scripts read these names),
+// and that a row is written as gocsv would write it.
+func TestReportHeader(t *testing.T) {
+	want := []string{"line", "email", "action", "status", "user_id", "error", "correlation_id", "changes", "row_hash"}
+	if !slices.Equal(reportHeader, want) {
+		t.Errorf("header %q, want %q", reportHeader, want)
+	}
+	row := reportRow{Line: "2", Email: "e", Action: "a", Status: "s", UserID: "u", Error: "x",
+		CorrelationID: "c", Changes: "ch", RowHash: "h"}
+	var gocsvRec headerOnly
+	if err := gocsv.MarshalCSVWithoutHeaders([]reportRow{row}, &gocsvRec); err != nil {
+		t.Fatal(err)
+	}
+	if got := row.appendRecord(nil); !slices.Equal(got, gocsvRec.header) {
+		t.Errorf("record %q, gocsv writes %q", got, gocsvRec.header)
+	}
+	var back []reportRow
+	if err := decodeRows([][]string{row.appendRecord(nil)}, &back); err != nil || len(back) != 1 || back[0] != row {
+		t.Errorf("read back as %+v, %v", back, err)
 	}
 }
 

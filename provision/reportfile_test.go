@@ -3,9 +3,11 @@ package provision
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -82,10 +84,10 @@ func TestReportPermissions(t *testing.T) {
 		checkPerm(t, path, 0o640)
 	})
 	for _, perm := range []fs.FileMode{0o600, 0o640} {
-		t.Run("mergeReport keeps "+perm.String(), func(t *testing.T) {
+		t.Run("finishReport keeps "+perm.String(), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "r.csv")
 			writeFileMode(t, path, strings.Join(reportHeader, ",")+"\n2,a@x.com,create,ok,u1,,,,\n", perm)
-			if _, err := mergeReport(path, map[int]managerChange{2: {updated: true, manager: "m@x.com"}}); err != nil {
+			if _, err := finishReport(path, map[int]managerChange{2: {updated: true, manager: "m@x.com"}}); err != nil {
 				t.Fatal(err)
 			}
 			checkPerm(t, path, perm)
@@ -149,14 +151,14 @@ func TestReportReplacesSymlinkNotTarget(t *testing.T) {
 			t.Errorf("link target = %q, want it untouched", b)
 		}
 	})
-	t.Run("mergeReport", func(t *testing.T) {
+	t.Run("finishReport", func(t *testing.T) {
 		path := filepath.Join(dir, "m.csv")
 		writeFileMode(t, path, strings.Join(reportHeader, ",")+"\n2,a@x.com,create,ok,u1,,,,\n", 0o600)
 		// A link where the old code put its temporary file.
 		if err := os.Symlink(target, path+".tmp"); err != nil {
 			t.Skip(err)
 		}
-		if _, err := mergeReport(path, map[int]managerChange{2: {updated: true, manager: "m@x.com"}}); err != nil {
+		if _, err := finishReport(path, map[int]managerChange{2: {updated: true, manager: "m@x.com"}}); err != nil {
 			t.Fatal(err)
 		}
 		if b, _ := os.ReadFile(target); string(b) != "precious\n" {
@@ -285,4 +287,163 @@ func readCSVString(t *testing.T, s string) [][]string {
 		t.Fatal(err)
 	}
 	return readRecords(t, path)
+}
+
+// TestFinishReport checks the rewrite at the end of a run: rows by line, the rows of no line
+// (deactivations) last in the order written, the managers pass's changes applied, records
+// with line breaks in a cell and a last line without one copied whole, and the rows counted.
+func TestFinishReport(t *testing.T) {
+	head := strings.Join(reportHeader, ",") + "\n"
+	incremental := head +
+		"5,e@x.com,create,ok,u5,,,,h5\n" +
+		"3,c@x.com,none,ok,u3,,,,h3\n" +
+		",old1@x.com,deactivate,ok,u8,,,state: active → inactive,\n" +
+		"2,b@x.com,update,failed,,\"two\nlines, quoted\",c-1,,h2\n" +
+		"4,d@x.com,create,ok,u4,,,\"title: 'a' → 'b'\",h4\n" +
+		",old2@x.com,deactivate,ok,u9,,,state: active → inactive,\n" +
+		"6,f@x.com,create,ok,u6,,,,h6" // no line break: copied with one
+	want := head +
+		"2,b@x.com,update,failed,,\"two\nlines, quoted\",c-1,,h2\n" +
+		"3,c@x.com,update,ok,u3,,,manager → boss@x.com,h3\n" +
+		"4,d@x.com,create,failed,u4,set manager: boom,,title: 'a' → 'b',h4\n" +
+		"5,e@x.com,create,ok,u5,,,,h5\n" +
+		"6,f@x.com,create,ok,u6,,,,h6\n" +
+		",old1@x.com,deactivate,ok,u8,,,state: active → inactive,\n" +
+		",old2@x.com,deactivate,ok,u9,,,state: active → inactive,\n"
+	path := filepath.Join(t.TempDir(), "r.csv")
+	writeFileMode(t, path, incremental, 0o640)
+	sum, err := finishReport(path, map[int]managerChange{
+		3: {updated: true, manager: "boss@x.com"},
+		4: {err: "set manager: boom"},
+		9: {updated: true, manager: "not@x.com"}, // a line not in the report
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != want {
+		t.Errorf("report:\n%s\nwant:\n%s", b, want)
+	}
+	checkPerm(t, path, 0o640)
+	if got, want := sum.String(), "7 rows: 5 ok (2 created, 1 updated, 2 deactivated), 2 failed"; got != want {
+		t.Errorf("summary %q, want %q", got, want)
+	}
+	if ents, _ := filepath.Glob(path + ".tmp-*"); len(ents) > 0 {
+		t.Errorf("left behind: %v", ents)
+	}
+
+	t.Run("in order and unchanged: left as it is", func(t *testing.T) {
+		before, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := finishReport(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !os.SameFile(before, after) {
+			t.Error("report rewritten, want it left as it is")
+		}
+		if sum.Total != 7 || sum.ByStatus[StatusFailed] != 2 {
+			t.Errorf("summary %v", sum)
+		}
+	})
+	t.Run("not a report", func(t *testing.T) {
+		bad := filepath.Join(t.TempDir(), "bad.csv")
+		writeFileMode(t, bad, "name,email\nx,y\n", 0o600)
+		if _, err := finishReport(bad, nil); err == nil || !strings.Contains(err.Error(), "not a report") {
+			t.Errorf("finishReport = %v, want not a report", err)
+		}
+	})
+}
+
+// TestRunReportInFileOrder resumes a run killed after it reported its last rows first: the
+// report it left is in the order rows finished, with a torn last line. The resumed run
+// carries those rows, runs the others, sets a manager in the managers pass and deactivates
+// the users missing from the file; its report is in file order, the deactivations last.
+func TestRunReportInFileOrder(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "users.csv")
+	body := "NAME,EMAIL,PASSWORD,EMAIL_MANAGER\n" +
+		"Boss,boss@example.com,Passw0rd!x,\n" +
+		"Emp,emp@example.com,Passw0rd!x,boss@example.com\n" +
+		"Cy,cy@example.com,Passw0rd!x,\n" +
+		"Di,di@example.com,Passw0rd!x,\n"
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f := newFakeOrg()
+	o := quick(p)
+	if _, err := Run(context.Background(), f.services(), o); err != nil {
+		t.Fatal(err)
+	}
+	first := map[string][]string{} // by line
+	for _, r := range readRecords(t, o.ReportPath) {
+		first[r[0]] = r
+	}
+	if len(first) != 5 {
+		t.Fatalf("first report: %q", first)
+	}
+
+	// The killed run's report: lines 5 and 4 ok, then a torn line.
+	var b strings.Builder
+	cw := csv.NewWriter(&b)
+	_ = cw.Write(first["line"])
+	_ = cw.Write(first["5"])
+	_ = cw.Write(first["4"])
+	cw.Flush()
+	b.WriteString("2,boss@example.com,cre")
+	writeFileMode(t, o.ReportPath, b.String(), 0o600)
+	// Since then, Emp lost the manager, and two users of the scope left the file.
+	f.mu.Lock()
+	f.users["emp@example.com"].ManagerID = ""
+	home := f.users["boss@example.com"].DivisionID
+	for _, e := range []string{"gone1@example.com", "gone2@example.com"} {
+		f.users[e] = &User{ID: f.id(), Email: e, State: "active", DivisionID: home, Version: 1}
+	}
+	f.mu.Unlock()
+
+	o.Resume = o.ReportPath
+	o.DeactivateMissing, o.ScopeDivision, o.MaxDeactivate = true, map[string]string{"home": "Home", "d2": "Sales", "d3": "Support"}[home], "2"
+	sum, err := Run(context.Background(), f.services(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Resume == nil || sum.Resume.Carried != 2 || sum.Resume.Torn != 1 {
+		t.Errorf("resume %+v, want 2 carried and 1 torn line", sum.Resume)
+	}
+	if got, want := sum.String(), "6 rows: 6 ok (2 created, 1 updated, 2 deactivated, 1 unchanged)"; got != want {
+		t.Errorf("summary %q, want %q", got, want)
+	}
+	recs := readRecords(t, o.ReportPath)
+	var order []string
+	for _, r := range recs[1:] {
+		order = append(order, r[0]+" "+r[1])
+	}
+	want := []string{"2 boss@example.com", "3 emp@example.com", "4 cy@example.com", "5 di@example.com",
+		" gone1@example.com", " gone2@example.com"}
+	if strings.Join(order, "|") != strings.Join(want, "|") {
+		// The deactivations follow the order the org lists them in: compare them as a set.
+		if len(order) != len(want) || strings.Join(order[:4], "|") != strings.Join(want[:4], "|") ||
+			!sameStrings(order[4:], want[4:]) {
+			t.Errorf("report rows:\n%s\nwant:\n%s", strings.Join(order, "\n"), strings.Join(want, "\n"))
+		}
+	}
+	rep := readReport(t, o)
+	if got := rep["emp@example.com"]; got["status"] != "ok" || !strings.Contains(got["changes"], "manager → boss@example.com") {
+		t.Errorf("emp row %v, want the manager set", got)
+	}
+	if got := rep["di@example.com"]; got["action"] != "create" || got["user_id"] != first["5"][4] {
+		t.Errorf("di row %v, want it carried from %v", got, first["5"])
+	}
+	checkPerm(t, o.ReportPath, 0o600)
+}
+
+func sameStrings(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }

@@ -11,11 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/gocarina/gocsv"
 	"go.uber.org/zap"
 )
 
@@ -102,7 +100,7 @@ type carry struct {
 func readCarry(paths []string) (*carry, error) {
 	c := &carry{want: map[int]string{}}
 	for _, path := range paths {
-		err := scanReport(path, &c.stats, func(l reportLine, line int) error {
+		err := scanReport(path, &c.stats, func(l reportRow, line int) error {
 			if _, dup := c.want[line]; !dup {
 				c.want[line] = l.RowHash
 			}
@@ -178,14 +176,14 @@ func (p *pipeline) carryOver(paths []string, w *ReportWriter, sum *Summary, conf
 	}
 	var torn ResumeStats // counted once, by readCarry
 	for _, path := range paths {
-		err := scanReport(path, &torn, func(l reportLine, line int) error {
+		err := scanReport(path, &torn, func(l reportRow, line int) error {
 			if h, ok := c.unchanged[line]; !ok || h != l.RowHash {
 				return nil
 			}
 			delete(c.unchanged, line) // one line each
-			pending = append(pending, Result{Line: line, Email: undefuse(l.Email), Action: Action(undefuse(l.Action)),
-				Status: StatusOK, UserID: undefuse(l.UserID), CorrelationID: undefuse(l.CorrelationID),
-				Changes: undefuse(l.Changes), RowHash: l.RowHash})
+			res := l.result()
+			res.Err = "" // an ok row's
+			pending = append(pending, res)
 			if len(pending) < MaxEmailsPerLookup {
 				return nil
 			}
@@ -294,7 +292,7 @@ func resumeSources(resume, report string) (sources, leftovers []string, err erro
 // only (a run killed mid-write leaves a torn last line), the reading stops at a line that is
 // not valid CSV (a line torn inside a quoted cell), and a record with a cell count other
 // than the header's is skipped.
-func scanReport(path string, st *ResumeStats, f func(l reportLine, line int) error) error {
+func scanReport(path string, st *ResumeStats, f func(l reportRow, line int) error) error {
 	file, err := os.Open(path)
 	if err != nil {
 		return err
@@ -324,24 +322,21 @@ func scanReport(path string, st *ResumeStats, f func(l reportLine, line int) err
 	if err != nil {
 		return fmt.Errorf("%s is not a report: %w", path, err)
 	}
-	if len(header) < 7 || !slices.Equal(header[:7], reportHeader[:7]) {
+	if len(header) < firstColumns || !slices.Equal(header[:firstColumns], reportHeader[:firstColumns]) {
 		return fmt.Errorf("%s is not a report of this tool: its header is %q", path, Cut(strings.Join(header, ","), 200, "…"))
 	}
 	width := len(header)
 	current := width >= len(reportHeader) && slices.Equal(header[:len(reportHeader)], reportHeader)
 	chunk := make([][]string, 0, carryChunk)
+	var rows []reportRow
 	send := func() error {
-		if len(chunk) == 0 {
-			return nil
-		}
-		var lines []reportLine
-		if err := gocsv.UnmarshalCSVWithoutHeaders(records(chunk), &lines); err != nil {
+		if err := decodeRows(chunk, &rows); err != nil {
 			return fmt.Errorf("read report %s: %w", path, err) // only string fields: not expected
 		}
 		chunk = chunk[:0]
-		for _, l := range lines {
-			line, err := strconv.Atoi(l.Line)
-			if err != nil || line < 2 || l.RowHash == "" {
+		for _, l := range rows {
+			line, ok := l.line()
+			if !ok || l.RowHash == "" {
 				continue // a deactivation (no line), or edited
 			}
 			if err := f(l, line); err != nil {
@@ -364,7 +359,7 @@ func scanReport(path string, st *ResumeStats, f func(l reportLine, line int) err
 		case len(rec) != width:
 			st.Torn++
 			continue
-		case Status(rec[3]) != StatusOK:
+		case Status(rec[statusColumn]) != StatusOK:
 			continue
 		case !current:
 			st.Old++
@@ -400,25 +395,12 @@ func wholeLines(f io.ReaderAt, size int64) (int64, error) {
 // carryChunk is how many report lines gocsv decodes at once.
 const carryChunk = 1024
 
-// reportLine is one line of a report as --resume reads it back; gocsv decodes the cells by
-// position, which scanReport has checked against reportHeader.
-type reportLine struct {
-	Line          string `csv:"line"`
-	Email         string `csv:"email"`
-	Action        string `csv:"action"`
-	Status        string `csv:"status"`
-	UserID        string `csv:"user_id"`
-	Error         string `csv:"error"`
-	CorrelationID string `csv:"correlation_id"`
-	Changes       string `csv:"changes"`
-	RowHash       string `csv:"row_hash"`
-}
+// firstColumns is how many of reportHeader's columns every version of the report had: a
+// report whose header starts otherwise is not one of this tool's.
+var firstColumns = reportColumn("correlation_id") + 1
 
-// records hands gocsv records already read.
-type records [][]string
-
-func (r records) Read() ([]string, error)      { return nil, errors.New("records: Read not supported") }
-func (r records) ReadAll() ([][]string, error) { return r, nil }
+// statusColumn is where scanReport looks for ok lines before it decodes them.
+var statusColumn = reportColumn("status")
 
 func sameFile(a, b string) bool {
 	sa, err1 := os.Stat(a)

@@ -229,22 +229,24 @@ func Run(ctx context.Context, svc Services, o Options) (sum Summary, err error) 
 	}
 
 	// Pass 3: managers who are in the file.
+	var changes map[int]managerChange
 	if !blocked && !o.DryRun && len(p.fileManagers) > 0 && context.Cause(apiCtx) == nil {
 		// The invalid rows are there already: write adds every row that did not end ok.
 		for line := range p.done {
 			p.pass3Skip[line] = true // finished before: nothing to do
 		}
-		changes, err := p.setManagers(apiCtx, p.pass3Skip)
-		if err != nil {
+		if changes, err = p.setManagers(apiCtx, p.pass3Skip); err != nil {
 			return sum, err
 		}
-		if len(changes) > 0 {
-			resumed := sum.Resume
-			if sum, err = mergeReport(o.ReportPath, changes); err != nil {
-				return sum, fmt.Errorf("write report %s: %w", o.ReportPath, err)
-			}
-			sum.Resume = resumed
+	}
+	// The report in file order, the managers pass's changes in it.
+	if len(changes) > 0 || !report.inFileOrder() {
+		final, err := finishReport(o.ReportPath, changes)
+		if err != nil {
+			return sum, fmt.Errorf("write report %s: %w", o.ReportPath, err)
 		}
+		final.Resume = sum.Resume
+		sum = final
 	}
 	if !blocked && context.Cause(apiCtx) == nil {
 		allOK := !p.stopped() && sum.ByStatus[StatusFailed] == 0 && sum.ByStatus[StatusInvalid] == 0 && sum.ByStatus[StatusSkipped] == 0

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -110,18 +109,15 @@ func deactivateLimit(s string, inScope int) (int, error) {
 
 // deactivate handles the users absent from the file, once every row has run: they are
 // deactivated only when every row succeeded (a failed row may mean an incomplete file),
-// each in a report row with an empty line.
+// each in a report row with an empty line, after the rows of the file.
 func (p *pipeline) deactivate(sum *Summary, allOK bool) error {
 	if len(p.missing) == 0 {
 		return nil
 	}
-	f, err := os.OpenFile(p.o.ReportPath, os.O_WRONLY|os.O_APPEND, 0)
+	w, err := appendReport(p.o.ReportPath)
 	if err != nil {
 		return err
 	}
-	w := NewReportWriter(f)
-	w.wroteHeader = true
-	w.file = f
 	w.ScrubFunc(p.o.Secrets)
 	for _, c := range p.missing {
 		res := Result{Email: c.email, UserID: c.id, Action: ActionDeactivate}
