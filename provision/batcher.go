@@ -83,7 +83,7 @@ func (b *batcher) startLocked(key string, bt *batch) {
 	}()
 }
 
-// call sends ids under key; a panic in send is the call's error (ErrInternal), so that it
+// call sends ids under key; a panic in send is the call's error (errInternal), so that it
 // fails the batch's rows only.
 func (b *batcher) call(key string, ids []string) error {
 	return guard(b.log, func() error { return b.send(b.ctx, key, ids) })

@@ -20,11 +20,11 @@ func BenchmarkOfflinePipeline(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		r, err := NewCSVReader(bytes.NewReader(data), "bench.csv")
+		r, err := newCSVReader(bytes.NewReader(data), "bench.csv")
 		if err != nil {
 			b.Fatal(err)
 		}
-		seen := NewSeen()
+		seen := newSeen()
 		n := 0
 		for {
 			row, err := r.Next()

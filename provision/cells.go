@@ -41,15 +41,15 @@ func (p Proficiency) String() string {
 	return p.Name + ":" + formatLevel(p.Level)
 }
 
-// MaxProficiency is the highest skill or language proficiency Genesys Cloud accepts.
-const MaxProficiency = 5
+// maxProficiency is the highest skill or language proficiency Genesys Cloud accepts.
+const maxProficiency = 5
 
-// SplitList splits a multi-value cell (groups, roles, queues, skills, languages) into its
+// splitList splits a multi-value cell (groups, roles, queues, skills, languages) into its
 // items. sep is the separator: "" splits at both ',' and ';', any other string at that string
 // only (the reader passes "," or ";"). Items are trimmed of spaces, empty items are dropped,
 // and an item that repeats an earlier one of the same cell is dropped. It returns nil for a
 // blank cell.
-func SplitList(cell, sep string) []string {
+func splitList(cell, sep string) []string {
 	if cell == "" {
 		return nil
 	}
@@ -193,7 +193,7 @@ func ParseProficiency(item string) (Proficiency, error) {
 		return Proficiency{}, fmt.Errorf("%s: proficiency %s is below 0; write a number from 0 to 5, %s", quoteValue(item), quoteValue(level), example())
 	case !ok:
 		return Proficiency{}, fmt.Errorf("%s: proficiency %s is not a number from 0 to 5; write %s", quoteValue(item), quoteValue(level), example())
-	case v > MaxProficiency:
+	case v > maxProficiency:
 		return Proficiency{}, fmt.Errorf("%s: proficiency %s is above 5; write a number from 0 to 5, %s", quoteValue(item), level, example())
 	}
 	return Proficiency{Name: name, Level: v}, nil
@@ -231,9 +231,9 @@ func allDigits(s string) bool {
 // dateLayout is the hire date's format, ISO 8601's calendar date.
 const dateLayout = "2006-01-02"
 
-// ParseDate reads a date written YYYY-MM-DD, such as a hire date. It must be a real date
+// parseDate reads a date written YYYY-MM-DD, such as a hire date. It must be a real date
 // ("2024-02-30" is not) in a year from 1900 on.
-func ParseDate(cell string) (string, error) {
+func parseDate(cell string) (string, error) {
 	cell = strings.TrimSpace(cell)
 	shaped := len(cell) == 10 && cell[4] == '-' && cell[7] == '-' &&
 		allDigits(cell[:4]) && allDigits(cell[5:7]) && allDigits(cell[8:])
@@ -265,15 +265,15 @@ const (
 	maxPhoneDigits = 15
 )
 
-// phoneExample ends every phone error: a number in a format ParsePhone takes.
+// phoneExample ends every phone error: a number in a format parsePhone takes.
 const phoneExample = "write it like +1 317 555 0100 (digits, an optional leading +, and spaces, dashes, dots or brackets)"
 
-// ParsePhone reads a phone number: an optional leading '+', then digits, with spaces, '-',
+// parsePhone reads a phone number: an optional leading '+', then digits, with spaces, '-',
 // '.', '(' and ')' between them; 7 to 15 digits in all. It returns the '+' (if any) and the
 // digits: "+1 (317) 555-0100" is "+13175550100". A number followed by an extension
 // ("+13175550100 x123", "+13175550100;ext=123") is an error that points to the extension
 // column.
-func ParsePhone(cell string) (string, error) {
+func parsePhone(cell string) (string, error) {
 	cell = strings.TrimSpace(cell)
 	num, err := parsePlainPhone(cell)
 	if err == nil {
@@ -285,7 +285,7 @@ func ParsePhone(cell string) (string, error) {
 	return "", err
 }
 
-// parsePlainPhone is ParsePhone without the extension hint.
+// parsePlainPhone is parsePhone without the extension hint.
 func parsePlainPhone(cell string) (string, error) {
 	var b strings.Builder
 	b.Grow(len(cell))
@@ -361,8 +361,8 @@ func looksScientific(s string) bool {
 // maxExtensionDigits is the longest extension Genesys Cloud's extension pools allow.
 const maxExtensionDigits = 10
 
-// ParseExtension reads a phone extension: 1 to 10 digits.
-func ParseExtension(cell string) (string, error) {
+// parseExtension reads a phone extension: 1 to 10 digits.
+func parseExtension(cell string) (string, error) {
 	cell = strings.TrimSpace(cell)
 	if !allDigits(cell) || len(cell) > maxExtensionDigits {
 		return "", fmt.Errorf("%s is not an extension; write 1 to %d digits only, e.g. 1234", quoteValue(cell), maxExtensionDigits)
@@ -370,9 +370,9 @@ func ParseExtension(cell string) (string, error) {
 	return cell, nil
 }
 
-// ParseState reads the state column: "active" or "inactive", in any case. It returns it in
+// parseState reads the state column: "active" or "inactive", in any case. It returns it in
 // lower case.
-func ParseState(cell string) (string, error) {
+func parseState(cell string) (string, error) {
 	s := strings.ToLower(strings.TrimSpace(cell))
 	if s != "active" && s != "inactive" {
 		return "", fmt.Errorf("%s is not a state; write active or inactive", quoteValue(cell))

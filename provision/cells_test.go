@@ -35,8 +35,8 @@ var splitListCases = []struct {
 func TestSplitList(t *testing.T) {
 	for _, tt := range splitListCases {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := SplitList(tt.cell, tt.sep); !slices.Equal(got, tt.want) {
-				t.Errorf("SplitList(%q, %q) = %q, want %q", tt.cell, tt.sep, got, tt.want)
+			if got := splitList(tt.cell, tt.sep); !slices.Equal(got, tt.want) {
+				t.Errorf("splitList(%q, %q) = %q, want %q", tt.cell, tt.sep, got, tt.want)
 			}
 		})
 	}
@@ -170,15 +170,15 @@ var dateCases = []struct {
 func TestParseDate(t *testing.T) {
 	for _, tt := range dateCases {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseDate(tt.cell)
+			got, err := parseDate(tt.cell)
 			if tt.errIn != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.errIn) {
-					t.Errorf("ParseDate(%q) = %q, %v; want an error containing %q", tt.cell, got, err, tt.errIn)
+					t.Errorf("parseDate(%q) = %q, %v; want an error containing %q", tt.cell, got, err, tt.errIn)
 				}
 				return
 			}
 			if err != nil || got != strings.TrimSpace(tt.cell) {
-				t.Errorf("ParseDate(%q) = %q, %v; want %q", tt.cell, got, err, strings.TrimSpace(tt.cell))
+				t.Errorf("parseDate(%q) = %q, %v; want %q", tt.cell, got, err, strings.TrimSpace(tt.cell))
 			}
 		})
 	}
@@ -226,18 +226,18 @@ var phoneCases = []struct {
 func TestParsePhone(t *testing.T) {
 	for _, tt := range phoneCases {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParsePhone(tt.cell)
+			got, err := parsePhone(tt.cell)
 			if tt.errIn != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.errIn) {
-					t.Errorf("ParsePhone(%q) = %q, %v; want an error containing %q", tt.cell, got, err, tt.errIn)
+					t.Errorf("parsePhone(%q) = %q, %v; want an error containing %q", tt.cell, got, err, tt.errIn)
 				}
 				return
 			}
 			if err != nil || got != tt.want {
-				t.Fatalf("ParsePhone(%q) = %q, %v; want %q", tt.cell, got, err, tt.want)
+				t.Fatalf("parsePhone(%q) = %q, %v; want %q", tt.cell, got, err, tt.want)
 			}
-			if again, err := ParsePhone(got); err != nil || again != got {
-				t.Errorf("ParsePhone(%q) = %q, %v; want it unchanged", got, again, err)
+			if again, err := parsePhone(got); err != nil || again != got {
+				t.Errorf("parsePhone(%q) = %q, %v; want it unchanged", got, again, err)
 			}
 		})
 	}
@@ -263,15 +263,15 @@ func TestParseExtension(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseExtension(tt.cell)
+			got, err := parseExtension(tt.cell)
 			if tt.errIn != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.errIn) {
-					t.Errorf("ParseExtension(%q) = %q, %v; want an error containing %q", tt.cell, got, err, tt.errIn)
+					t.Errorf("parseExtension(%q) = %q, %v; want an error containing %q", tt.cell, got, err, tt.errIn)
 				}
 				return
 			}
 			if err != nil || got != tt.want {
-				t.Errorf("ParseExtension(%q) = %q, %v; want %q", tt.cell, got, err, tt.want)
+				t.Errorf("parseExtension(%q) = %q, %v; want %q", tt.cell, got, err, tt.want)
 			}
 		})
 	}
@@ -294,15 +294,15 @@ func TestParseState(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParseState(tt.cell)
+			got, err := parseState(tt.cell)
 			if tt.errIn != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.errIn) {
-					t.Errorf("ParseState(%q) = %q, %v; want an error containing %q", tt.cell, got, err, tt.errIn)
+					t.Errorf("parseState(%q) = %q, %v; want an error containing %q", tt.cell, got, err, tt.errIn)
 				}
 				return
 			}
 			if err != nil || got != tt.want {
-				t.Errorf("ParseState(%q) = %q, %v; want %q", tt.cell, got, err, tt.want)
+				t.Errorf("parseState(%q) = %q, %v; want %q", tt.cell, got, err, tt.want)
 			}
 		})
 	}
@@ -322,11 +322,11 @@ func TestLongLists(t *testing.T) {
 		}
 		return b.String()
 	}
-	items := SplitList(list(func(i int) string { return "Q" + strconv.Itoa(i%n) }), "")
+	items := splitList(list(func(i int) string { return "Q" + strconv.Itoa(i%n) }), "")
 	if len(items) != n || items[0] != "Q0" || items[n-1] != "Q49999" {
-		t.Fatalf("SplitList: %d items, first %q", len(items), items[:3])
+		t.Fatalf("splitList: %d items, first %q", len(items), items[:3])
 	}
-	r, err := NewCSVReader(strings.NewReader(fullHeader), "f.csv")
+	r, err := newCSVReader(strings.NewReader(fullHeader), "f.csv")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,8 +54,8 @@ type Row struct {
 	PhoneBase string `csv:"phonebase"`
 }
 
-// InputError is a problem with the input file, located precisely.
-type InputError struct {
+// inputError is a problem with the input file, located precisely.
+type inputError struct {
 	File   string
 	Line   int
 	Column int    // 1-based column (cell) number; 0 when the whole record or line is concerned
@@ -65,7 +65,7 @@ type InputError struct {
 
 // Error returns "file:line:col: FIELD: msg", leaving out col when it is 0 and FIELD when it
 // is empty.
-func (e *InputError) Error() string {
+func (e *inputError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
 	if e.File == "" {
@@ -87,7 +87,7 @@ func (e *InputError) Error() string {
 
 // Detail is the error without its file and line: "column 2 (EMAIL): msg", or msg alone. It
 // is what the report's error column shows, next to its line column.
-func (e *InputError) Detail() string {
+func (e *inputError) Detail() string {
 	switch {
 	case e.Column > 0 && e.Field != "":
 		return "column " + strconv.Itoa(e.Column) + " (" + e.Field + "): " + e.Msg
@@ -165,7 +165,7 @@ var errRecordTooLong = errors.New("record too long")
 // and set up.
 type CSVReader struct {
 	name     string
-	closer   io.Closer // the file OpenCSV opened; nil for NewCSVReader
+	closer   io.Closer // the file OpenCSV opened; nil for newCSVReader
 	limit    *recordLimiter
 	cr       *csv.Reader
 	delim    rune           // ',' or ';', detected from the header line
@@ -179,8 +179,8 @@ type CSVReader struct {
 	hashBuf  []byte         // RowHash's buffer
 }
 
-// OpenCSV opens the file at path and reads its header. A header problem is an *InputError
-// (several are a RowErrors); a file that cannot be read gives an error naming path.
+// OpenCSV opens the file at path and reads its header. A header problem is an *inputError
+// (several are a rowErrors); a file that cannot be read gives an error naming path.
 //
 // Only a regular file is read (the file is read three times): a pipe, a device or a
 // directory is refused before it is opened, since opening a pipe blocks until something
@@ -202,7 +202,7 @@ func OpenCSV(path string) (*CSVReader, error) {
 		_ = f.Close()
 		return nil, &fs.PathError{Op: "open", Path: path, Err: errors.New("the file changed while it was being opened")}
 	}
-	r, err := NewCSVReader(f, path)
+	r, err := newCSVReader(f, path)
 	if err != nil {
 		_ = f.Close() // read-only: nothing to lose
 		return nil, err
@@ -211,9 +211,9 @@ func OpenCSV(path string) (*CSVReader, error) {
 	return r, nil
 }
 
-// NewCSVReader reads the header of the CSV in r; name is the file name errors show. Header
+// newCSVReader reads the header of the CSV in r; name is the file name errors show. Header
 // problems are reported as by OpenCSV. The caller keeps ownership of r.
-func NewCSVReader(r io.Reader, name string) (*CSVReader, error) {
+func newCSVReader(r io.Reader, name string) (*CSVReader, error) {
 	limit := &recordLimiter{r: r, left: maxRecordBytes}
 	// csv.NewReader keeps a *bufio.Reader of at least its default size as it is, so the BOM
 	// check and encoding/csv share one buffer.
@@ -248,7 +248,7 @@ func skipBOM(br *bufio.Reader, name string) error {
 	case bytes.HasPrefix(head, []byte("\xef\xbb\xbf")):
 		_, _ = br.Discard(3)
 	case bytes.HasPrefix(head, []byte("\xff\xfe")), bytes.HasPrefix(head, []byte("\xfe\xff")):
-		return &InputError{File: name, Line: 1, Msg: "the file is UTF-16 encoded; save it as CSV UTF-8"}
+		return &inputError{File: name, Line: 1, Msg: "the file is UTF-16 encoded; save it as CSV UTF-8"}
 	}
 	return nil
 }
@@ -311,7 +311,7 @@ func (r *CSVReader) readHeader() error {
 	case err != nil:
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return &InputError{File: r.name, Line: pe.Line, Column: len(rec) + 1, Msg: parseErrorMsg(pe, r.delim)}
+			return &inputError{File: r.name, Line: pe.Line, Column: len(rec) + 1, Msg: parseErrorMsg(pe, r.delim)}
 		}
 		if errors.Is(err, errRecordTooLong) {
 			return r.headerError("the header line is longer than 1 MiB; is this a CSV file?")
@@ -321,9 +321,9 @@ func (r *CSVReader) readHeader() error {
 	line, _ := r.cr.FieldPos(0)
 	r.prevLine = line
 
-	var errs RowErrors
+	var errs rowErrors
 	add := func(col int, field, msg string) {
-		errs = append(errs, &InputError{File: r.name, Line: line, Column: col, Field: field, Msg: msg})
+		errs = append(errs, &inputError{File: r.name, Line: line, Column: col, Field: field, Msg: msg})
 	}
 	r.header = make([]string, len(rec))
 	r.names = make([]string, len(rec))
@@ -384,14 +384,14 @@ func (r *CSVReader) readHeader() error {
 }
 
 // headerError is a problem with the header as a whole, when there is no record to locate.
-func (r *CSVReader) headerError(msg string) *InputError {
-	return &InputError{File: r.name, Line: 1, Msg: msg}
+func (r *CSVReader) headerError(msg string) *inputError {
+	return &inputError{File: r.name, Line: 1, Msg: msg}
 }
 
 // Next returns the next row. At the end of the file it returns io.EOF.
 //
 // A bad record (broken quoting, wrong number of cells, invalid UTF-8) returns Row{Line: n}
-// and an *InputError or a RowErrors: that record is lost, and the next call goes on with the
+// and an *inputError or a rowErrors: that record is lost, and the next call goes on with the
 // record after it. Any other error is fatal (the file cannot be read, or a record runs past
 // 1 MiB, which is what a never-closed quote does): every later call returns it again.
 //
@@ -411,13 +411,13 @@ func (r *CSVReader) Next() (Row, error) {
 			if allBlank(rec) {
 				continue
 			}
-			return Row{Line: line}, &InputError{File: r.name, Line: line, Msg: fmt.Sprintf(
+			return Row{Line: line}, &inputError{File: r.name, Line: line, Msg: fmt.Sprintf(
 				"the record has %d cells but the header has %d; quote a cell that contains %s", len(rec), len(r.header), delimName(r.delim))}
 		}
-		var errs RowErrors
+		var errs rowErrors
 		for i, cell := range rec {
 			if !utf8.ValidString(cell) {
-				errs = append(errs, &InputError{File: r.name, Line: line, Column: i + 1, Field: r.header[i],
+				errs = append(errs, &inputError{File: r.name, Line: line, Column: i + 1, Field: r.header[i],
 					Msg: "not valid UTF-8; save the file as CSV UTF-8"})
 				continue
 			}
@@ -448,7 +448,7 @@ func (r *CSVReader) recordError(rec []string, err error) (Row, error) {
 		// encoding/csv has consumed the whole physical line holding the error, and the next
 		// Read starts on the line after it. rec holds the cells before the broken one.
 		r.prevLine = pe.Line
-		ie := &InputError{File: r.name, Line: pe.StartLine, Column: len(rec) + 1, Msg: parseErrorMsg(pe, r.delim)}
+		ie := &inputError{File: r.name, Line: pe.StartLine, Column: len(rec) + 1, Msg: parseErrorMsg(pe, r.delim)}
 		if len(rec) < len(r.header) {
 			ie.Field = r.header[len(rec)]
 		}
@@ -458,7 +458,7 @@ func (r *CSVReader) recordError(rec []string, err error) (Row, error) {
 		if len(rec) > 0 {
 			line, _ = r.cr.FieldPos(0)
 		}
-		// Not an *InputError: callers go on after those, and nothing more can be read.
+		// Not an *inputError: callers go on after those, and nothing more can be read.
 		r.lastErr = fmt.Errorf("%s:%d: a record from about this line on is longer than 1 MiB "+
 			"(a quote that opens a cell is probably never closed); the rest of the file was not read", r.name, line)
 	default:
@@ -496,7 +496,7 @@ func (r *CSVReader) SetListSeparator(sep string) error {
 	return fmt.Errorf(`list separator %q: want "," or ";" (or nothing for both)`, sep)
 }
 
-// Close closes the file OpenCSV opened; for a reader from NewCSVReader it does nothing.
+// Close closes the file OpenCSV opened; for a reader from newCSVReader it does nothing.
 func (r *CSVReader) Close() error {
 	if r.closer == nil {
 		return nil

@@ -20,9 +20,9 @@ const guideHeader = "NAME,EMAIL,PASSWORD,GROUP,ROLE,SITENAME,PHONEBASE\n"
 // readAll reads every row of input, collecting rows and row errors by line.
 func readAll(t *testing.T, input string) (rows []Row, errs map[int]error) {
 	t.Helper()
-	r, err := NewCSVReader(strings.NewReader(input), "test.csv")
+	r, err := newCSVReader(strings.NewReader(input), "test.csv")
 	if err != nil {
-		t.Fatalf("NewCSVReader: %v", err)
+		t.Fatalf("newCSVReader: %v", err)
 	}
 	errs = make(map[int]error)
 	for {
@@ -115,10 +115,10 @@ func TestHeader(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := NewCSVReader(strings.NewReader(tt.input), "test.csv")
+			r, err := newCSVReader(strings.NewReader(tt.input), "test.csv")
 			if tt.errIn == "" {
 				if err != nil {
-					t.Fatalf("NewCSVReader: %v", err)
+					t.Fatalf("newCSVReader: %v", err)
 				}
 				for canonical, want := range tt.columns {
 					if got, _ := r.Column(canonical); got != want {
@@ -128,14 +128,14 @@ func TestHeader(t *testing.T) {
 				return
 			}
 			if err == nil {
-				t.Fatalf("NewCSVReader: no error, want one containing %q", tt.errIn)
+				t.Fatalf("newCSVReader: no error, want one containing %q", tt.errIn)
 			}
 			if !strings.Contains(err.Error(), tt.errIn) {
 				t.Errorf("error %q does not contain %q", err, tt.errIn)
 			}
-			var ie *InputError
+			var ie *inputError
 			if !errors.As(err, &ie) {
-				t.Fatalf("error %T is not an *InputError", err)
+				t.Fatalf("error %T is not an *inputError", err)
 			}
 			if ie.File != "test.csv" || ie.Line != 1 || ie.Column != tt.errCol {
 				t.Errorf("error at %s:%d:%d, want test.csv:1:%d", ie.File, ie.Line, ie.Column, tt.errCol)
@@ -145,10 +145,10 @@ func TestHeader(t *testing.T) {
 }
 
 func TestHeaderSeveralErrors(t *testing.T) {
-	_, err := NewCSVReader(strings.NewReader("NAME,ROLLE,ROLE,role\n"), "f.csv")
-	var re RowErrors
+	_, err := newCSVReader(strings.NewReader("NAME,ROLLE,ROLE,role\n"), "f.csv")
+	var re rowErrors
 	if !errors.As(err, &re) {
-		t.Fatalf("error %v (%T) is not a RowErrors", err, err)
+		t.Fatalf("error %v (%T) is not a rowErrors", err, err)
 	}
 	want := []string{
 		"f.csv:1:2: ROLLE: unknown column; did you mean ROLE?",
@@ -166,7 +166,7 @@ func TestHeaderSeveralErrors(t *testing.T) {
 }
 
 func TestColumnHeaderText(t *testing.T) {
-	r, err := NewCSVReader(strings.NewReader(" Name , e-mail \n"), "f.csv")
+	r, err := newCSVReader(strings.NewReader(" Name , e-mail \n"), "f.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,9 +270,9 @@ func TestNextRecordErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("no error on line %d: %v", tt.errLine, errs)
 			}
-			var ie *InputError
+			var ie *inputError
 			if !errors.As(err, &ie) {
-				t.Fatalf("error %T is not an *InputError", err)
+				t.Fatalf("error %T is not an *inputError", err)
 			}
 			if ie.Line != tt.errLine || ie.Column != tt.errCol || ie.Field != tt.errField {
 				t.Errorf("error at line %d column %d field %q, want %d %d %q", ie.Line, ie.Column, ie.Field, tt.errLine, tt.errCol, tt.errField)
@@ -286,15 +286,15 @@ func TestNextRecordErrors(t *testing.T) {
 
 func TestNextInvalidUTF8SeveralCells(t *testing.T) {
 	_, errs := readAll(t, "NAME,EMAIL,ROLE\n\xff,a@x.com,\xfe\n")
-	var re RowErrors
+	var re rowErrors
 	if !errors.As(errs[2], &re) || len(re) != 2 || re[0].Column != 1 || re[1].Column != 3 {
-		t.Errorf("error = %#v, want RowErrors for columns 1 and 3", errs[2])
+		t.Errorf("error = %#v, want rowErrors for columns 1 and 3", errs[2])
 	}
 }
 
 func TestNextRecordTooLong(t *testing.T) {
 	input := "NAME,EMAIL\na,a@x.com\n\"never closed," + strings.Repeat("x,y@x.com\n", maxRecordBytes/5)
-	r, err := NewCSVReader(strings.NewReader(input), "big.csv")
+	r, err := newCSVReader(strings.NewReader(input), "big.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +316,7 @@ func TestNextRecordTooLong(t *testing.T) {
 func TestNextReadError(t *testing.T) {
 	boom := errors.New("disk on fire")
 	src := io.MultiReader(strings.NewReader(guideHeader+"a,a@x.com,,,,,\n"), iotest.ErrReader(boom))
-	r, err := NewCSVReader(src, "f.csv")
+	r, err := newCSVReader(src, "f.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,7 +382,7 @@ func TestOpenCSV(t *testing.T) {
 	t.Run("missing email", func(t *testing.T) {
 		path := filepath.Join("..", "testdata", "bad_missing_email.csv")
 		_, err := OpenCSV(path)
-		var ie *InputError
+		var ie *inputError
 		if !errors.As(err, &ie) || ie.File != path || ie.Line != 1 || !strings.Contains(ie.Msg, "EMAIL") {
 			t.Errorf("OpenCSV = %v, want a header error naming EMAIL", err)
 		}
@@ -396,7 +396,7 @@ func TestBadRowsFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	seen := NewExactSeen()
+	seen := newExactSeen()
 	got := make(map[int]string)
 	var okLines []int
 	for {
@@ -415,7 +415,7 @@ func TestBadRowsFile(t *testing.T) {
 			if !isRecordError(err) {
 				t.Fatal(err)
 			}
-			got[row.Line] = ErrorDetail(err)
+			got[row.Line] = errorDetail(err)
 			continue
 		}
 		okLines = append(okLines, row.Line)
@@ -451,7 +451,7 @@ func FuzzCSVReader(f *testing.F) {
 	f.Add([]byte("name;email;roles;skills\r\na;a@x.com;Agent:Sales,Supervisor:*;Billing:3,5\r\n"))
 	f.Add([]byte(fullHeader + "n,n@x.com,,+1 317 x1,1,,,,N@x.com,,*,:,a;a,,b:9,c:-1,2024-02-30,,,x,,\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := NewCSVReader(strings.NewReader(string(data)), "fuzz.csv")
+		r, err := newCSVReader(strings.NewReader(string(data)), "fuzz.csv")
 		if err != nil {
 			checkLines(t, err, 1)
 			return
@@ -459,7 +459,7 @@ func FuzzCSVReader(f *testing.F) {
 		if err := r.SetListSeparator([]string{"", ",", ";"}[len(data)%3]); err != nil {
 			t.Fatal(err)
 		}
-		seen := NewExactSeen()
+		seen := newExactSeen()
 		for i := 0; ; i++ {
 			if i > len(data)+1 {
 				t.Fatalf("Next did not reach the end after %d calls", i)
@@ -510,7 +510,7 @@ const passwordSentinel = "pw-sentinel-7Hq2"
 func checkSpec(t *testing.T, s Spec) {
 	t.Helper()
 	for _, p := range append(slices.Clone(s.Skills), s.Languages...) {
-		if !(p.Level >= 0 && p.Level <= MaxProficiency) || p.Name == "" {
+		if !(p.Level >= 0 && p.Level <= maxProficiency) || p.Name == "" {
 			t.Fatalf("proficiency %+v", p)
 		}
 	}
@@ -520,7 +520,7 @@ func checkSpec(t *testing.T, s Spec) {
 		}
 	}
 	for _, ph := range []string{s.PhoneWork, s.PhoneMobile} {
-		if again, err := ParsePhone(ph); ph != "" && (err != nil || again != ph) {
+		if again, err := parsePhone(ph); ph != "" && (err != nil || again != ph) {
 			t.Fatalf("phone %q re-parses as %q, %v", ph, again, err)
 		}
 	}
@@ -534,7 +534,7 @@ func checkSpec(t *testing.T, s Spec) {
 
 func checkLines(t *testing.T, err error, min int) {
 	t.Helper()
-	var re RowErrors
+	var re rowErrors
 	if errors.As(err, &re) {
 		for _, e := range re {
 			if e.Line < min {
@@ -543,9 +543,9 @@ func checkLines(t *testing.T, err error, min int) {
 		}
 		return
 	}
-	var ie *InputError
+	var ie *inputError
 	if !errors.As(err, &ie) {
-		t.Fatalf("error %v (%T) is not an *InputError", err, err)
+		t.Fatalf("error %v (%T) is not an *inputError", err, err)
 	}
 	if ie.Line < min {
 		t.Fatalf("error %v has line %d < %d", ie, ie.Line, min)
@@ -566,7 +566,7 @@ func BenchmarkCSVReader(b *testing.B) {
 	b.SetBytes(int64(len(input)))
 	b.ReportAllocs()
 	for b.Loop() {
-		r, err := NewCSVReader(strings.NewReader(input), "bench.csv")
+		r, err := newCSVReader(strings.NewReader(input), "bench.csv")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -644,7 +644,7 @@ func TestRowHashStable(t *testing.T) {
 		{input: "EMAIL;name;ROLES\nann@example.com;Ann;A,B\n", sep: ",", want: "c629c89e1053f57c"},
 	}
 	for _, tt := range tests {
-		r, err := NewCSVReader(strings.NewReader(tt.input), "f.csv")
+		r, err := newCSVReader(strings.NewReader(tt.input), "f.csv")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -715,7 +715,7 @@ func TestSemicolonFile(t *testing.T) {
 		"a;a@example.com;x\r\n" +
 		"\"b\"c;b@example.com;;\r\n" +
 		"Seán;sean@example.com;Supervisor:*;Team, Lead\r\n"
-	r, err := NewCSVReader(strings.NewReader(input), "eu.csv")
+	r, err := newCSVReader(strings.NewReader(input), "eu.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -730,10 +730,10 @@ func TestSemicolonFile(t *testing.T) {
 	if !slices.Equal(rows, want) {
 		t.Errorf("rows = %+v, want %+v", rows, want)
 	}
-	if msg := ErrorDetail(errs[3]); !strings.Contains(msg, "the record has 3 cells but the header has 4; quote a cell that contains a semicolon (;)") {
+	if msg := errorDetail(errs[3]); !strings.Contains(msg, "the record has 3 cells but the header has 4; quote a cell that contains a semicolon (;)") {
 		t.Errorf("line 3: %q", msg)
 	}
-	if msg := ErrorDetail(errs[4]); !strings.Contains(msg, "only a semicolon (;) or the end of the line may follow") {
+	if msg := errorDetail(errs[4]); !strings.Contains(msg, "only a semicolon (;) or the end of the line may follow") {
 		t.Errorf("line 4: %q", msg)
 	}
 	spec, cerrs := r.Check(rows[0])
@@ -780,7 +780,7 @@ func TestAliases(t *testing.T) {
 }
 
 func TestColumnAndHas(t *testing.T) {
-	r, err := NewCSVReader(strings.NewReader("NAME,EMAIL,Roles Divisions,Group\n"), "f.csv")
+	r, err := newCSVReader(strings.NewReader("NAME,EMAIL,Roles Divisions,Group\n"), "f.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -822,7 +822,7 @@ func checkFile(t *testing.T, name string) (r *CSVReader, specs map[int]Spec, bad
 	}
 	t.Cleanup(func() { _ = r.Close() })
 	specs, bad = make(map[int]Spec), make(map[int]string)
-	seen := NewExactSeen()
+	seen := newExactSeen()
 	for {
 		row, err := r.Next()
 		if err == io.EOF {
@@ -832,7 +832,7 @@ func checkFile(t *testing.T, name string) (r *CSVReader, specs map[int]Spec, bad
 			if !isRecordError(err) {
 				t.Fatal(err)
 			}
-			bad[row.Line] = ErrorDetail(err)
+			bad[row.Line] = errorDetail(err)
 			continue
 		}
 		spec, errs := r.Check(row)

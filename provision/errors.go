@@ -49,8 +49,8 @@ func (e *RemoteError) Error() string {
 // Is reports whether target is the error's kind.
 func (e *RemoteError) Is(target error) bool { return target == e.Kind }
 
-// CorrelationID returns the correlation id of the first RemoteError in err's chain, or "".
-func CorrelationID(err error) string {
+// correlationOf returns the correlation id of the first RemoteError in err's chain, or "".
+func correlationOf(err error) string {
 	var re *RemoteError
 	if errors.As(err, &re) {
 		return re.CorrelationID

@@ -52,7 +52,7 @@ func testdataCells(f *testing.F, canonical ...string) []string {
 			for _, c := range canonical {
 				if cell := cellOf(row, c); cell != "" {
 					cells = append(cells, cell)
-					cells = append(cells, SplitList(cell, "")...)
+					cells = append(cells, splitList(cell, "")...)
 				}
 			}
 		}
@@ -92,7 +92,7 @@ func FuzzSplitList(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, cell string, choice uint8) {
 		sep := []string{"", ",", ";"}[choice%3]
-		items := SplitList(cell, sep)
+		items := splitList(cell, sep)
 		seen := make(map[string]bool)
 		for _, it := range items {
 			switch {
@@ -109,7 +109,7 @@ func FuzzSplitList(f *testing.F) {
 		if join == "" {
 			join = ","
 		}
-		if again := SplitList(strings.Join(items, join), sep); !reflect.DeepEqual(again, items) {
+		if again := splitList(strings.Join(items, join), sep); !reflect.DeepEqual(again, items) {
 			t.Fatalf("re-split of %q = %q", items, again)
 		}
 	})
@@ -153,7 +153,7 @@ func FuzzProficiency(f *testing.F) {
 			errorNames(t, err, item)
 			return
 		}
-		if math.IsNaN(p.Level) || p.Level < 0 || p.Level > MaxProficiency {
+		if math.IsNaN(p.Level) || p.Level < 0 || p.Level > maxProficiency {
 			t.Fatalf("ParseProficiency(%q) level %v outside [0,5]", item, p.Level)
 		}
 		if p.Name == "" || p.Name != strings.TrimSpace(p.Name) {
@@ -173,24 +173,24 @@ func FuzzDate(f *testing.F) {
 		f.Add(c)
 	}
 	f.Fuzz(func(t *testing.T, cell string) {
-		d, err := ParseDate(cell)
+		d, err := parseDate(cell)
 		if err != nil {
 			errorNames(t, err, cell)
 			return
 		}
 		if d != strings.TrimSpace(cell) {
-			t.Fatalf("ParseDate(%q) = %q, want the trimmed cell", cell, d)
+			t.Fatalf("parseDate(%q) = %q, want the trimmed cell", cell, d)
 		}
 		if tm, err := time.Parse(dateLayout, d); err != nil || tm.Format(dateLayout) != d || tm.Year() < 1900 {
-			t.Fatalf("ParseDate(%q) = %q, which is not a date from 1900 on (%v)", cell, d, err)
+			t.Fatalf("parseDate(%q) = %q, which is not a date from 1900 on (%v)", cell, d, err)
 		}
-		if again, err := ParseDate(d); err != nil || again != d {
-			t.Fatalf("ParseDate(%q) = %q, %v", d, again, err)
+		if again, err := parseDate(d); err != nil || again != d {
+			t.Fatalf("parseDate(%q) = %q, %v", d, again, err)
 		}
 	})
 }
 
-// FuzzPhone covers ParsePhone and ParseExtension.
+// FuzzPhone covers parsePhone and parseExtension.
 // plainEmail is a shortcut of checkEmail: every address it accepts, net/mail accepts too.
 func FuzzEmail(f *testing.F) {
 	for _, c := range []string{"a@b.co", "first.last+tag@mail.example.com", "a..b@x.com", ".a@x.com",
@@ -217,24 +217,24 @@ func FuzzPhone(f *testing.F) {
 		f.Add(c)
 	}
 	f.Fuzz(func(t *testing.T, cell string) {
-		if ext, err := ParseExtension(cell); err == nil {
+		if ext, err := parseExtension(cell); err == nil {
 			if !allDigits(ext) || len(ext) > maxExtensionDigits || ext != strings.TrimSpace(cell) {
-				t.Fatalf("ParseExtension(%q) = %q", cell, ext)
+				t.Fatalf("parseExtension(%q) = %q", cell, ext)
 			}
 		} else {
 			errorNames(t, err, cell)
 		}
-		p, err := ParsePhone(cell)
+		p, err := parsePhone(cell)
 		if err != nil {
 			errorNames(t, err, cell)
 			return
 		}
 		digits := strings.TrimPrefix(p, "+")
 		if !allDigits(digits) || len(digits) < minPhoneDigits || len(digits) > maxPhoneDigits {
-			t.Fatalf("ParsePhone(%q) = %q: not an optional + and 7 to 15 digits", cell, p)
+			t.Fatalf("parsePhone(%q) = %q: not an optional + and 7 to 15 digits", cell, p)
 		}
-		if again, err := ParsePhone(p); err != nil || again != p {
-			t.Fatalf("ParsePhone(%q) = %q, %v; want it unchanged", p, again, err)
+		if again, err := parsePhone(p); err != nil || again != p {
+			t.Fatalf("parsePhone(%q) = %q, %v; want it unchanged", p, again, err)
 		}
 	})
 }
@@ -257,10 +257,10 @@ func FuzzHeader(f *testing.F) {
 		f.Add(h)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
-		r, err := NewCSVReader(strings.NewReader(line), "fuzz.csv")
+		r, err := newCSVReader(strings.NewReader(line), "fuzz.csv")
 		if err != nil {
 			checkLines(t, err, 1)
-			var ie *InputError
+			var ie *inputError
 			if errors.As(err, &ie) && ie.Msg == "" {
 				t.Fatalf("error without a message: %#v", ie)
 			}
@@ -345,7 +345,7 @@ func FuzzReportReader(f *testing.F) {
 		}
 		// Written again as carryOver writes them, the lines read back the same.
 		again := filepath.Join(dir, "again.csv")
-		w, err := CreateReport(again)
+		w, err := openNewReport(again)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,8 +12,8 @@ import (
 // there and says which rows finished. Run wraps every such error with it.
 var ErrPartway = errors.New("the run failed part-way")
 
-// ErrInternal is the kind of an error made from a panic: a bug, not an answer of the API.
-var ErrInternal = errors.New("internal error")
+// errInternal is the kind of an error made from a panic: a bug, not an answer of the API.
+var errInternal = errors.New("internal error")
 
 // panicError is a panic recovered by guard. Its message carries the panic value only; the
 // stack goes to the log.
@@ -21,10 +21,10 @@ type panicError struct{ value any }
 
 func (e *panicError) Error() string { return fmt.Sprintf("internal error: %v", e.value) }
 
-// Is reports ErrInternal.
-func (e *panicError) Is(target error) bool { return target == ErrInternal }
+// Is reports errInternal.
+func (e *panicError) Is(target error) bool { return target == errInternal }
 
-// guard runs f and returns its error, or, if f panics, the panic as an ErrInternal error,
+// guard runs f and returns its error, or, if f panics, the panic as an errInternal error,
 // after logging it with its stack at error level. It is the last resort of each of the
 // run's goroutines: a bug fails what it was doing (a row, a batch) instead of the process.
 func guard(log *zap.Logger, f func() error) (err error) {

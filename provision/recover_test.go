@@ -163,7 +163,7 @@ func TestPanicInReadingFailsPartway(t *testing.T) {
 	o := quick(managersFile(t))
 	observed(&o)
 	_, err := Run(context.Background(), f.services(), o)
-	if !errors.Is(err, ErrPartway) || !errors.Is(err, ErrInternal) || !strings.Contains(err.Error(), "lookup boom") {
+	if !errors.Is(err, ErrPartway) || !errors.Is(err, errInternal) || !strings.Contains(err.Error(), "lookup boom") {
 		t.Fatalf("Run = %v, want ErrPartway from an internal error", err)
 	}
 	rep := readReport(t, o)
@@ -186,7 +186,7 @@ func TestPanicInReportWriterDrains(t *testing.T) {
 		results: make(chan Result), inflight: make(chan struct{}, 4)}
 	done := make(chan error, 1)
 	var sum Summary
-	go func() { done <- p.write(NewReportWriter(panicWriter{}), &sum) }()
+	go func() { done <- p.write(newReportWriter(panicWriter{}), &sum) }()
 	for i := range 3 {
 		p.inflight <- struct{}{}
 		p.open.Add(1)
@@ -195,10 +195,10 @@ func TestPanicInReportWriterDrains(t *testing.T) {
 	close(p.results)
 	err := <-done
 	p.open.Wait()
-	if !errors.Is(err, ErrInternal) || !strings.Contains(err.Error(), "disk boom") {
+	if !errors.Is(err, errInternal) || !strings.Contains(err.Error(), "disk boom") {
 		t.Errorf("write = %v, want an internal error", err)
 	}
-	if !errors.Is(context.Cause(ctx), ErrInternal) {
+	if !errors.Is(context.Cause(ctx), errInternal) {
 		t.Errorf("the run was not stopped: cause %v", context.Cause(ctx))
 	}
 	if sum.Total != 3 {

@@ -60,7 +60,7 @@ type Result struct {
 	RowHash       string // the row's content, for --resume: see CSVReader.RowHash
 
 	// secret is the row's password: never written, replaced by "[redacted]" wherever the
-	// server echoed it (see ReportWriter.Scrub).
+	// server echoed it (see reportWriter.Scrub).
 	secret string
 }
 
@@ -214,15 +214,15 @@ const cutMarker = " […cut]"
 // redacted replaces a secret in the report.
 const redacted = "[redacted]"
 
-// ReportWriter writes the report CSV, one line (a reportRow) per Result in the order they
+// reportWriter writes the report CSV, one line (a reportRow) per Result in the order they
 // come, flushed as each is written so that the report is complete up to the last finished
 // row if the run dies; finishReport puts it in file order once the run is over. It is not
-// safe for concurrent use: one writer goroutine owns it. A report that CreateReport or
+// safe for concurrent use: one writer goroutine owns it. A report that openNewReport or
 // appendReport opened is also synced to disk by a goroutine of its own, at most syncEvery
 // after a row is written, whether more rows come or not.
-type ReportWriter struct {
+type reportWriter struct {
 	cw          *csv.Writer
-	file        *os.File // set by CreateReport and appendReport: synced and closed by Close
+	file        *os.File // set by openNewReport and appendReport: synced and closed by Close
 	wroteHeader bool
 	closed      bool
 	rec         []string
@@ -240,7 +240,7 @@ type ReportWriter struct {
 	syncDone chan struct{}
 }
 
-// CreateReport creates the report file at path, replacing whatever file is there, and
+// openNewReport creates the report file at path, replacing whatever file is there, and
 // starts its timed sync. The new file has the permissions of the regular file it replaces,
 // or 0600 (it holds names and email addresses).
 //
@@ -249,7 +249,7 @@ type ReportWriter struct {
 // neither truncated nor overwritten, and another hard link to an old report keeps its
 // content. A path that is, or links to, something other than a regular file (a pipe, a
 // device, a directory) is refused.
-func CreateReport(path string) (*ReportWriter, error) {
+func openNewReport(path string) (*reportWriter, error) {
 	perm, err := reportPerm(path)
 	if err != nil {
 		return nil, err
@@ -302,8 +302,8 @@ func newTicker(d time.Duration) (<-chan time.Time, func()) {
 	return t.C, t.Stop
 }
 
-// createReport is CreateReport with the permissions and the clock given.
-func createReport(path string, perm fs.FileMode, tick func(time.Duration) (<-chan time.Time, func())) (*ReportWriter, error) {
+// createReport is openNewReport with the permissions and the clock given.
+func createReport(path string, perm fs.FileMode, tick func(time.Duration) (<-chan time.Time, func())) (*reportWriter, error) {
 	f, err := createReplacing(path, perm)
 	if err != nil {
 		return nil, fmt.Errorf("create report: %w", err) // *PathError names the path
@@ -312,8 +312,8 @@ func createReport(path string, perm fs.FileMode, tick func(time.Duration) (<-cha
 }
 
 // fileWriter writes a report to f, which Close syncs and closes, and starts its timed sync.
-func fileWriter(f *os.File, tick func(time.Duration) (<-chan time.Time, func())) *ReportWriter {
-	w := NewReportWriter(f)
+func fileWriter(f *os.File, tick func(time.Duration) (<-chan time.Time, func())) *reportWriter {
+	w := newReportWriter(f)
 	w.file = f
 	w.syncFile = f.Sync
 	w.stopSync, w.syncDone = make(chan struct{}), make(chan struct{})
@@ -370,7 +370,7 @@ func syncDir(path string) error {
 
 // syncLoop syncs the file at each tick when rows were written since the last sync, until
 // Close.
-func (w *ReportWriter) syncLoop(c <-chan time.Time, stop func()) {
+func (w *reportWriter) syncLoop(c <-chan time.Time, stop func()) {
 	defer close(w.syncDone)
 	defer stop()
 	for {
@@ -386,7 +386,7 @@ func (w *ReportWriter) syncLoop(c <-chan time.Time, stop func()) {
 }
 
 // syncNow commits what was flushed to the file to disk.
-func (w *ReportWriter) syncNow() error {
+func (w *reportWriter) syncNow() error {
 	w.syncMu.Lock()
 	defer w.syncMu.Unlock()
 	if w.syncErr != nil {
@@ -402,14 +402,14 @@ func (w *ReportWriter) syncNow() error {
 }
 
 // timedSyncErr is the error of a sync the timer did, if any.
-func (w *ReportWriter) timedSyncErr() error {
+func (w *reportWriter) timedSyncErr() error {
 	w.syncMu.Lock()
 	defer w.syncMu.Unlock()
 	return w.syncErr
 }
 
 // stopTimedSync stops the sync goroutine, if there is one, and waits for it.
-func (w *ReportWriter) stopTimedSync() {
+func (w *reportWriter) stopTimedSync() {
 	if w.stopSync != nil {
 		close(w.stopSync)
 		<-w.syncDone
@@ -417,22 +417,22 @@ func (w *ReportWriter) stopTimedSync() {
 	}
 }
 
-// NewReportWriter writes a report to w. Close flushes but does not close w.
-func NewReportWriter(w io.Writer) *ReportWriter {
-	return &ReportWriter{cw: csv.NewWriter(w), rec: make([]string, 0, len(reportHeader))}
+// newReportWriter writes a report to w. Close flushes but does not close w.
+func newReportWriter(w io.Writer) *reportWriter {
+	return &reportWriter{cw: csv.NewWriter(w), rec: make([]string, 0, len(reportHeader))}
 }
 
 // Scrub registers secrets (a password, a client secret, a token) that Write replaces with
 // "[redacted]" in every later row's user_id, error, correlation_id and changes cells, as
 // written and as they would appear escaped in JSON or in a URL. Empty strings are ignored.
-func (w *ReportWriter) Scrub(secrets ...string) {
+func (w *reportWriter) Scrub(secrets ...string) {
 	w.secrets = appendSecretForms(w.secrets, secrets...)
 }
 
 // ScrubFunc registers a func that Write calls before each row for the secrets of the moment
 // (the tokens issued so far, which change during a run), replaced like those given to Scrub.
 // A nil func is ignored.
-func (w *ReportWriter) ScrubFunc(current func() []string) {
+func (w *reportWriter) ScrubFunc(current func() []string) {
 	w.current = NewRedactor(current)
 }
 
@@ -534,7 +534,7 @@ func Cut(s string, n int, marker string) string {
 // the report is then incomplete and the run should stop. The secrets given to Scrub and
 // ScrubFunc, and the result's own (its row's password), are replaced in the cells that may
 // hold server text.
-func (w *ReportWriter) Write(r Result) error {
+func (w *reportWriter) Write(r Result) error {
 	if w.closed {
 		return errors.New("write report: writer is closed")
 	}
@@ -569,7 +569,7 @@ func (w *ReportWriter) Write(r Result) error {
 
 // noteOrder notes whether the rows written so far are in file order: by line, the rows of
 // no line after all the others.
-func (w *ReportWriter) noteOrder(line int) {
+func (w *reportWriter) noteOrder(line int) {
 	if line <= 0 {
 		line = -1
 	}
@@ -581,10 +581,10 @@ func (w *ReportWriter) noteOrder(line int) {
 
 // inFileOrder reports whether the rows were written in file order, so that the report needs
 // no rewrite to be in it (see finishReport).
-func (w *ReportWriter) inFileOrder() bool { return !w.unordered }
+func (w *reportWriter) inFileOrder() bool { return !w.unordered }
 
 // Sync flushes the report and, when it is a file, commits it to disk.
-func (w *ReportWriter) Sync() error {
+func (w *reportWriter) Sync() error {
 	if err := w.writeHeader(); err != nil {
 		return err
 	}
@@ -597,7 +597,7 @@ func (w *ReportWriter) Sync() error {
 	return nil
 }
 
-func (w *ReportWriter) writeHeader() error {
+func (w *reportWriter) writeHeader() error {
 	if w.wroteHeader {
 		return nil
 	}
@@ -608,7 +608,7 @@ func (w *ReportWriter) writeHeader() error {
 	return nil
 }
 
-func (w *ReportWriter) flush() error {
+func (w *reportWriter) flush() error {
 	w.cw.Flush()
 	if err := w.cw.Error(); err != nil {
 		return fmt.Errorf("write report: %w", err)
@@ -617,9 +617,9 @@ func (w *ReportWriter) flush() error {
 }
 
 // Close writes the header if no result was written, flushes, and when the report is a file
-// that CreateReport opened, stops its timed sync, syncs it to disk and closes it. It returns
+// that openNewReport opened, stops its timed sync, syncs it to disk and closes it. It returns
 // the first error. Calling it again does nothing.
-func (w *ReportWriter) Close() error {
+func (w *reportWriter) Close() error {
 	if w.closed {
 		return nil
 	}

@@ -44,7 +44,7 @@ func TestReportWriter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			w := NewReportWriter(&buf)
+			w := newReportWriter(&buf)
 			for _, r := range tt.results {
 				if err := w.Write(r); err != nil {
 					t.Fatalf("Write: %v", err)
@@ -84,7 +84,7 @@ func TestReportHeader(t *testing.T) {
 
 func TestReportWriterFlushesEachRow(t *testing.T) {
 	var buf bytes.Buffer
-	w := NewReportWriter(&buf)
+	w := newReportWriter(&buf)
 	if err := w.Write(Result{Line: 2, Email: "a@x.com", Action: ActionCreate, Status: StatusOK}); err != nil {
 		t.Fatal(err)
 	}
@@ -100,14 +100,14 @@ func (f failingWriter) Write([]byte) (int, error) { return 0, f.err }
 func TestReportWriterErrors(t *testing.T) {
 	full := errors.New("no space left on device")
 	t.Run("write", func(t *testing.T) {
-		w := NewReportWriter(failingWriter{full})
+		w := newReportWriter(failingWriter{full})
 		err := w.Write(Result{Line: 2, Email: "a@x.com", Status: StatusOK})
 		if !errors.Is(err, full) {
 			t.Errorf("Write = %v, want %v", err, full)
 		}
 	})
 	t.Run("close", func(t *testing.T) {
-		w := NewReportWriter(failingWriter{full})
+		w := newReportWriter(failingWriter{full})
 		if err := w.Close(); !errors.Is(err, full) {
 			t.Errorf("Close = %v, want %v", err, full)
 		}
@@ -126,7 +126,7 @@ func TestCreateReport(t *testing.T) {
 	if err := os.WriteFile(path, []byte("old content that must go away\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	w, err := CreateReport(path)
+	w, err := openNewReport(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,8 +146,8 @@ func TestCreateReport(t *testing.T) {
 	}
 
 	bad := filepath.Join(dir, "missing-dir", "r.csv")
-	if _, err := CreateReport(bad); err == nil || !strings.Contains(err.Error(), bad) {
-		t.Errorf("CreateReport(%s) = %v, want an error naming the path", bad, err)
+	if _, err := openNewReport(bad); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Errorf("openNewReport(%s) = %v, want an error naming the path", bad, err)
 	}
 }
 

@@ -16,15 +16,15 @@ import (
 )
 
 // The report is written in two steps. During the run, rows go to the report as they finish,
-// flushed and synced (see ReportWriter): a killed run leaves every finished row on disk, in
+// flushed and synced (see reportWriter): a killed run leaves every finished row on disk, in
 // the order the rows finished, and --resume reads that. Once the run is over, finishReport
 // rewrites it in file order, with the managers pass's changes applied; the deactivation rows
 // are then added at its end (appendReport).
 
 // appendReport opens the report at path, which this run wrote and closed, to add rows after
 // its last: the deactivation rows. They are flushed and synced like those of a report that
-// CreateReport made.
-func appendReport(path string) (*ReportWriter, error) {
+// openNewReport made.
+func appendReport(path string) (*reportWriter, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		return nil, err

@@ -62,7 +62,7 @@ func TestRunRefusesReportThatIsInput(t *testing.T) {
 func TestReportPermissions(t *testing.T) {
 	t.Run("new report is 0600", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "r.csv")
-		w, err := CreateReport(path)
+		w, err := openNewReport(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,7 +74,7 @@ func TestReportPermissions(t *testing.T) {
 	t.Run("replaced report keeps its mode", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "r.csv")
 		writeFileMode(t, path, "old\n", 0o640)
-		w, err := CreateReport(path)
+		w, err := openNewReport(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,10 +95,10 @@ func TestReportPermissions(t *testing.T) {
 		t.Run("resume keeps "+perm.String(), func(t *testing.T) {
 			input := writeCSV(t, row("Ann", ",,,"))
 			o := quick(input)
-			o.ValidateOnly = true // no API call: only the report's handling matters here
 			o.Resume = o.ReportPath
 			writeFileMode(t, o.ReportPath, strings.Join(reportHeader, ",")+"\n2,ann@example.com,create,ok,u1,,,,\n", perm)
-			if _, err := Run(context.Background(), newFakeOrg().services(), o); err != nil {
+			// No API call: only the report's handling matters here.
+			if _, err := Validate(context.Background(), o); err != nil {
 				t.Fatal(err)
 			}
 			checkPerm(t, o.ReportPath, perm)
@@ -131,12 +131,12 @@ func TestReportReplacesSymlinkNotTarget(t *testing.T) {
 	dir := t.TempDir()
 	target := filepath.Join(dir, "precious.txt")
 	writeFileMode(t, target, "precious\n", 0o644)
-	t.Run("CreateReport", func(t *testing.T) {
+	t.Run("openNewReport", func(t *testing.T) {
 		link := filepath.Join(dir, "r.csv")
 		if err := os.Symlink(target, link); err != nil {
 			t.Skip(err)
 		}
-		w, err := CreateReport(link)
+		w, err := openNewReport(link)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -225,7 +225,7 @@ func TestDefuseFormula(t *testing.T) {
 
 func TestReportServerCells(t *testing.T) {
 	var buf bytes.Buffer
-	w := NewReportWriter(&buf)
+	w := newReportWriter(&buf)
 	w.Scrub("tok-123")
 	long := strings.Repeat("é", 3*maxCellChars)
 	res := Result{Line: 2, Email: "a@x.com", Action: ActionCreate, Status: StatusFailed,

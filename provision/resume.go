@@ -147,7 +147,7 @@ func (c *carry) see(line int, hash string) {
 // carryOver copies into w the ok lines of the earlier reports at paths whose row is
 // unchanged, after a search per MaxEmailsPerLookup of them confirms their users when confirm
 // is set, and syncs w. It sets p.done to the carried lines and their emails.
-func (p *pipeline) carryOver(paths []string, w *ReportWriter, sum *Summary, confirm bool) error {
+func (p *pipeline) carryOver(paths []string, w *reportWriter, sum *Summary, confirm bool) error {
 	c := p.carry
 	p.done = map[int]string{}
 	var pending []Result

@@ -60,7 +60,7 @@ func (t *task) end(step string, err error) {
 		}
 		t.errs = append(t.errs, msg)
 		if t.res.CorrelationID == "" {
-			t.res.CorrelationID = CorrelationID(err)
+			t.res.CorrelationID = correlationOf(err)
 		}
 	}
 	t.pending--
@@ -111,9 +111,7 @@ func (p *pipeline) process(t *task) {
 		cause = context.Canceled
 	}
 	if cause != nil {
-		// The run stopped before this row started: it was not attempted.
-		t.res.Status, t.res.Err = StatusSkipped, "not attempted: "+stopReason(cause)
-		p.results <- t.res
+		p.notAttempted(t, cause)
 		return
 	}
 	t.begin()
@@ -124,6 +122,12 @@ func (p *pipeline) process(t *task) {
 		return err
 	})
 	t.end(step, err)
+}
+
+// notAttempted reports a row that the run stopped (cause) before it started.
+func (p *pipeline) notAttempted(t *task, cause error) {
+	t.res.Status, t.res.Err = StatusSkipped, "not attempted: "+stopReason(cause)
+	p.results <- t.res
 }
 
 // provisionRow finds or creates the user, makes the row's plan and, in a real run, applies
@@ -406,7 +410,7 @@ func (p *pipeline) startPhone(ctx context.Context, t *task, u User, fresh bool) 
 
 // later runs f after d on its own goroutine, or cancelled with ctx's error if ctx ends
 // first: a wait holds no worker, and a cancelled run does not wait for it. If f panics,
-// cancelled gets the panic as an error (ErrInternal).
+// cancelled gets the panic as an error (errInternal).
 func (p *pipeline) later(ctx context.Context, d time.Duration, f func(), cancelled func(error)) {
 	go func() {
 		timer := time.NewTimer(d)

@@ -4,18 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"maps"
 	"os"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 )
+
+// A run reads the file up to four times, holding one row at a time, and the files' names say
+// in what order:
+//
+//   - pass1_check.go: validate every row and resolve every name, before any write;
+//   - pass2_rows.go: open the report (carrying over --resume's rows, resume.go), then
+//     provision each row: row.go finds or creates its user, plan.go plans its changes and
+//     apply.go applies them, the memberships batched across rows (batcher.go);
+//   - pass3_managers.go: set the managers who are themselves in the file, once both people
+//     exist;
+//   - reportfile.go: rewrite the report in file order; pass4_deactivate.go then adds the
+//     users of --deactivate-missing's scope that the file does not name.
 
 // Options configures a run.
 type Options struct {
@@ -52,9 +60,7 @@ type Options struct {
 	// SkipInvalidHint ends the error of the rows skipped because others are invalid: how
 	// to provision the valid rows alone (the command line names its flag).
 	SkipInvalidHint string
-	// ValidateOnly runs the offline checks alone: no API call, no name resolution.
-	ValidateOnly bool
-	Log          *zap.Logger
+	Log             *zap.Logger
 	// Secrets, when set, returns the run-wide secrets of the moment (the client secret, the
 	// tokens issued so far): the report shows "[redacted]" wherever the server echoed one.
 	// It is called before each report row is written, so it must be safe for concurrent use.
@@ -115,144 +121,41 @@ func (o *Options) defaults() {
 // An error once the report is opened (the report cannot be written any more, a panic in
 // the reading or the report writer) wraps ErrPartway. Row failures, a row's panic among
 // them ("internal error: …"), are in the report and the summary, not in the error.
-//
-// A run reads the file three times, holding one row at a time: pass 1 validates every row
-// and resolves every name, pass 2 provisions, and pass 3 sets the managers who are
-// themselves in the file, once both people exist.
-func Run(ctx context.Context, svc Services, o Options) (sum Summary, err error) {
+func Run(ctx context.Context, svc Services, o Options) (Summary, error) {
+	return start(ctx, svc, o, false)
+}
+
+// Validate is Run with no API at all: it checks every row of o.File offline (no name is
+// resolved) and writes the report, each row invalid or skipped ("valid"), and provisions
+// nothing.
+func Validate(ctx context.Context, o Options) (Summary, error) {
+	return start(ctx, Services{}, o, true)
+}
+
+// start makes the run's pipeline and runs it.
+func start(ctx context.Context, svc Services, o Options, offline bool) (Summary, error) {
 	o.defaults()
-	p := &pipeline{o: o, svc: svc, log: o.Log}
+	p := &pipeline{o: o, svc: svc, log: o.Log, offline: offline}
 	perm, err := checkPaths(o.File, o.ReportPath)
 	if err != nil {
-		return sum, err
+		return Summary{}, err
 	}
-
 	if o.Resume != "" {
 		paths, err := resumePaths(o.Resume, o.ReportPath)
 		if err == nil {
 			p.carry, err = readCarry(paths)
 		}
 		if err != nil {
-			return sum, fmt.Errorf("resume: %w", err)
+			return Summary{}, fmt.Errorf("resume: %w", err)
 		}
 	}
-
-	// Pass 1: every check that needs no write, over the whole file.
 	apiCtx, cancelAPI := context.WithCancelCause(ctx)
 	defer cancelAPI(nil)
-	p.cancelAPI = cancelAPI
-	p.apiCtx = apiCtx
+	p.apiCtx, p.cancelAPI = apiCtx, cancelAPI
 	p.names = newNames(apiCtx, svc)
-	invalid, err := p.validate()
+	sum, err := p.run(perm)
 	if err != nil {
 		return sum, err
-	}
-
-	// Pass 2: report the invalid rows and provision the others.
-	r, err := p.openCSV()
-	if err != nil {
-		return sum, err
-	}
-	defer r.Close()
-	blocked := o.ValidateOnly || ((len(invalid) > 0 || len(p.badManagers) > 0) && !o.SkipInvalid)
-	if !blocked {
-		if p.home, err = p.names.home(); err != nil {
-			return sum, fmt.Errorf("read the home division: %w", err)
-		}
-	}
-	sources, leftovers, err := resumeSources(o.Resume, o.ReportPath)
-	if err != nil {
-		return sum, fmt.Errorf("resume: %w", err)
-	}
-	report, err := createReport(o.ReportPath, perm, newTicker)
-	if err != nil {
-		return sum, err
-	}
-	// From here on the report exists: an error means the run failed part-way.
-	defer func() { err = partway(err) }()
-	report.ScrubFunc(o.Secrets)
-	if p.carry != nil {
-		// A run that provisions nothing makes no call to confirm the users either.
-		if err := p.carryOver(sources, report, &sum, !blocked); err != nil {
-			_ = report.Close()
-			return sum, fmt.Errorf("resume from %s: %w", o.Resume, err)
-		}
-		// The carried rows are on disk in the new report: the old copies can go.
-		for _, f := range leftovers {
-			_ = os.Remove(f)
-		}
-		st := p.carry.stats
-		sum.Resume = &st
-		p.log.Info(st.String())
-	}
-	p.results = make(chan Result)
-	p.inflight = make(chan struct{}, o.MaxInFlight)
-	p.pass3Skip = map[int]bool{}
-	batchers := p.startBatchers(apiCtx)
-
-	writeErr := make(chan error, 1)
-	go func() { writeErr <- p.write(report, &sum) }()
-
-	jobs := make(chan *task)
-	var workers sync.WaitGroup
-	for range o.Workers {
-		workers.Add(1)
-		go func() {
-			defer workers.Done()
-			for t := range jobs {
-				p.process(t)
-			}
-		}()
-	}
-	readErr := guard(p.log, func() error { return p.dispatch(r, invalid, blocked, jobs) })
-	close(jobs)
-	workers.Wait()
-	// Every row has done its own calls: send what is left in the batches, then wait for
-	// the rows still waiting on a batch or a station.
-	for _, b := range batchers {
-		b.flushAll()
-	}
-	p.open.Wait()
-	for _, b := range batchers {
-		b.wait()
-	}
-	close(p.results)
-	werr := <-writeErr
-	if cerr := report.Close(); werr == nil && cerr != nil {
-		werr = fmt.Errorf("write report %s: %w", o.ReportPath, cerr)
-	}
-	switch {
-	case werr != nil:
-		return sum, werr
-	case readErr != nil:
-		return sum, readErr
-	}
-
-	// Pass 3: managers who are in the file.
-	var changes map[int]managerChange
-	if !blocked && !o.DryRun && len(p.fileManagers) > 0 && context.Cause(apiCtx) == nil {
-		// The invalid rows are there already: write adds every row that did not end ok.
-		for line := range p.done {
-			p.pass3Skip[line] = true // finished before: nothing to do
-		}
-		if changes, err = p.setManagers(apiCtx, p.pass3Skip); err != nil {
-			return sum, err
-		}
-	}
-	// The report in file order, the managers pass's changes in it.
-	if len(changes) > 0 || !report.inFileOrder() {
-		final, err := finishReport(o.ReportPath, changes)
-		if err != nil {
-			return sum, fmt.Errorf("write report %s: %w", o.ReportPath, err)
-		}
-		final.Resume = sum.Resume
-		sum = final
-	}
-	if !blocked && context.Cause(apiCtx) == nil {
-		allOK := !p.stopped() && sum.ByStatus[StatusFailed] == 0 && sum.ByStatus[StatusInvalid] == 0 && sum.ByStatus[StatusSkipped] == 0
-		if err := p.deactivate(&sum, allOK); err != nil {
-			return sum, fmt.Errorf("write report %s: %w", o.ReportPath, err)
-		}
 	}
 	if cause := context.Cause(apiCtx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return sum, cause
@@ -260,36 +163,61 @@ func Run(ctx context.Context, svc Services, o Options) (sum Summary, err error) 
 	return sum, ctx.Err()
 }
 
-// startBatchers makes the run's membership batchers, which send their batches on ctx, and
-// returns them all.
-func (p *pipeline) startBatchers(ctx context.Context) []*batcher {
-	svc, linger := p.svc, p.o.BatchLinger
-	batch := func(max int, send func(ctx context.Context, key string, ids []string) error) *batcher {
-		b := newBatcher(ctx, max, linger, send)
-		b.log = p.log
-		return b
+// run is the passes, in order.
+func (p *pipeline) run(perm fs.FileMode) (sum Summary, err error) {
+	invalid, err := p.validate()
+	if err != nil {
+		return sum, err
 	}
-	p.roles = batch(MaxGroupMembersPerCall, func(ctx context.Context, key string, ids []string) error {
-		role, div, _ := strings.Cut(key, "|")
-		return svc.Authorization.GrantRole(ctx, role, div, ids)
-	})
-	// Closures, not method values: an area the run does not use may be nil (--validate, tests).
-	p.groups = batch(MaxGroupMembersPerCall, func(ctx context.Context, group string, ids []string) error {
-		return svc.Groups.AddMembers(ctx, group, ids)
-	})
-	p.queues = batch(MaxQueueMembersPerCall, func(ctx context.Context, queue string, ids []string) error {
-		return svc.Routing.AddQueueMembers(ctx, queue, ids)
-	})
-	p.moves = batch(MaxDivisionMovesPerCall, func(ctx context.Context, div string, ids []string) error {
-		return svc.Authorization.MoveUsers(ctx, div, ids)
-	})
-	p.groupRemovals = batch(MaxGroupMembersPerCall, func(ctx context.Context, group string, ids []string) error {
-		return svc.Groups.RemoveMembers(ctx, group, ids)
-	})
-	p.queueRemovals = batch(MaxQueueMembersPerCall, func(ctx context.Context, queue string, ids []string) error {
-		return svc.Routing.RemoveQueueMembers(ctx, queue, ids)
-	})
-	return []*batcher{p.roles, p.groups, p.queues, p.moves, p.groupRemovals, p.queueRemovals}
+	blocked := p.offline || ((len(invalid) > 0 || len(p.badManagers) > 0) && !p.o.SkipInvalid)
+	if !blocked {
+		if p.home, err = p.names.home(); err != nil {
+			return sum, fmt.Errorf("read the home division: %w", err)
+		}
+	}
+	report, err := p.openReport(perm, blocked, &sum)
+	if report == nil {
+		return sum, err
+	}
+	// From here on the report exists: an error means the run failed part-way.
+	defer func() { err = partway(err) }()
+	if err != nil {
+		return sum, err
+	}
+	if err := p.provisionRows(report, invalid, blocked, &sum); err != nil {
+		return sum, err
+	}
+	return p.finish(sum, blocked, report.inFileOrder())
+}
+
+// finish runs what follows pass 2: the managers pass, the report's rewrite in file order
+// (unless its rows are in order already and the managers pass changed none), and the
+// deactivations, in that order. It returns the final summary.
+func (p *pipeline) finish(sum Summary, blocked, ordered bool) (Summary, error) {
+	live := func() bool { return !blocked && context.Cause(p.apiCtx) == nil }
+	var changes map[int]managerChange
+	if live() && !p.o.DryRun && len(p.fileManagers) > 0 {
+		var err error
+		if changes, err = p.setManagers(p.apiCtx); err != nil {
+			return sum, err
+		}
+	}
+	// The report in file order, the managers pass's changes in it.
+	if len(changes) > 0 || !ordered {
+		final, err := finishReport(p.o.ReportPath, changes)
+		if err != nil {
+			return sum, fmt.Errorf("write report %s: %w", p.o.ReportPath, err)
+		}
+		final.Resume = sum.Resume
+		sum = final
+	}
+	if live() {
+		allOK := !p.stopped() && sum.ByStatus[StatusFailed] == 0 && sum.ByStatus[StatusInvalid] == 0 && sum.ByStatus[StatusSkipped] == 0
+		if err := p.deactivate(&sum, allOK); err != nil {
+			return sum, fmt.Errorf("write report %s: %w", p.o.ReportPath, err)
+		}
+	}
+	return sum, nil
 }
 
 // Progress counts a run's rows as they finish. Its fields are read with their Load methods,
@@ -303,6 +231,7 @@ type Progress struct {
 // pipeline is one run's state.
 type pipeline struct {
 	o         Options
+	offline   bool // Validate: no API call, no name resolved, nothing provisioned
 	svc       Services
 	log       *zap.Logger
 	names     *names
@@ -372,187 +301,12 @@ func (p *pipeline) openCSV() (*CSVReader, error) {
 	return r, nil
 }
 
-// validate is pass 1: it returns the invalid rows by line, with their errors, and sorts
-// the managers the file names into those in the org, those only in the file, and those in
-// neither.
-func (p *pipeline) validate() (map[int]string, error) {
-	var seen *Seen
-	if p.o.seenHash != nil {
-		seen = newHashedSeen(p.o.seenHash)
-	} else {
-		seen = NewSeen()
+// stopReason words why a row was not attempted.
+func stopReason(cause error) string {
+	if errors.Is(cause, context.Canceled) {
+		return "interrupted"
 	}
-	invalid, valid, err := p.check(seen)
-	if errors.Is(err, errHashCollision) {
-		p.log.Info("two addresses of the file share a hash: checking duplicates exactly")
-		invalid, valid, err = p.check(NewExactSeen())
-	}
-	if err != nil {
-		return nil, err
-	}
-	if pr := p.o.Progress; pr != nil {
-		pr.Total.Store(int64(valid + len(invalid)))
-	}
-	if p.o.ValidateOnly {
-		return invalid, nil
-	}
-	if err := p.sortManagers(p.managers); err != nil {
-		return nil, err
-	}
-	if p.o.DeactivateMissing {
-		if err := p.scopeCandidates(); err != nil {
-			return nil, err
-		}
-	}
-	return invalid, nil
-}
-
-// errHashCollision is check's signal that a hashed Seen joined two different addresses.
-var errHashCollision = errors.New("hash collision")
-
-// duplicate is a row whose email probably appeared on an earlier line.
-type duplicate struct {
-	row  Row // only Line and Email are kept
-	errs RowErrors
-}
-
-// check reads the file once, checks every row and collects the names to resolve. Rows whose
-// email a hashed seen reports as seen before are confirmed with one more read of the file.
-// It returns the invalid rows and the number of valid ones.
-func (p *pipeline) check(seen *Seen) (map[int]string, int, error) {
-	defer seen.Release()
-	r, err := p.openCSV()
-	if err != nil {
-		return nil, 0, err
-	}
-	defer r.Close()
-	invalid, valid := map[int]string{}, 0
-	var dups []duplicate
-	p.carry.reset()
-	p.managers = map[string]bool{}
-	p.grantRows = map[string]int{}
-	for {
-		row, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if isRecordError(err) {
-				invalid[row.Line] = ErrorDetail(err)
-				p.carry.see(row.Line, "")
-				continue
-			}
-			return nil, 0, err
-		}
-		spec, errs := r.Check(row)
-		dupOf, dup := seen.Add(row.Email, row.Line)
-		var want target
-		if len(errs) == 0 && !dup && !p.o.ValidateOnly {
-			var bad RowErrors
-			if want, bad, err = p.names.resolve(r, row, spec); err != nil {
-				return nil, 0, err
-			}
-			errs = append(errs, bad...)
-		}
-		if spec.Manager != "" { // set only when the cell parsed
-			p.managers[spec.Manager] = true
-		}
-		switch {
-		case dup && dupOf > 0:
-			errs = append(errs, r.DuplicateError(row, dupOf))
-		case dup:
-			dups = append(dups, duplicate{row: Row{Line: row.Line, Email: strings.Clone(row.Email)}, errs: errs})
-			p.carry.see(row.Line, "")
-			continue
-		}
-		if len(errs) > 0 {
-			invalid[row.Line] = errs.Detail()
-			p.carry.see(row.Line, "")
-			continue
-		}
-		if p.carry != nil {
-			p.carry.see(row.Line, r.RowHash(row))
-		}
-		valid++
-		for _, g := range want.grants { // none with --validate, which provisions nothing
-			p.grantRows[g.key]++
-		}
-	}
-	if len(dups) == 0 {
-		return invalid, valid, nil
-	}
-	first := make(map[string]int, len(dups))
-	for _, d := range dups {
-		first[strings.ToLower(d.row.Email)] = 0
-	}
-	if err := p.firstLines(first); err != nil {
-		return nil, 0, err
-	}
-	for _, d := range dups {
-		line := first[strings.ToLower(d.row.Email)]
-		if line == 0 || line >= d.row.Line {
-			return nil, 0, errHashCollision
-		}
-		invalid[d.row.Line] = append(d.errs, r.DuplicateError(d.row, line)).Detail()
-	}
-	return invalid, valid, nil
-}
-
-// firstLines reads the file once more to find the first line of each lower-cased email of
-// want (see FirstLines).
-func (p *pipeline) firstLines(want map[string]int) error {
-	r, err := p.openCSV()
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	return FirstLines(r, want)
-}
-
-// sortManagers looks the managers up, MaxEmailsPerLookup to a search.
-func (p *pipeline) sortManagers(managers map[string]bool) error {
-	p.orgManagers, p.fileManagers, p.badManagers = map[string]string{}, map[string]bool{}, map[string]bool{}
-	notInOrg := map[string]int{}
-	emails := slices.Sorted(maps.Keys(managers))
-	for len(emails) > 0 {
-		chunk := emails[:min(MaxEmailsPerLookup, len(emails))]
-		emails = emails[len(chunk):]
-		found, err := p.svc.Users.FindByEmails(p.apiCtx, chunk)
-		if err != nil {
-			return fmt.Errorf("look up the managers: %w", err)
-		}
-		for _, email := range chunk {
-			switch u, ok := found[email]; {
-			case ok && u.State != "deleted":
-				p.orgManagers[email] = u.ID
-			default:
-				notInOrg[email] = 0
-			}
-		}
-	}
-	if len(notInOrg) == 0 {
-		return nil
-	}
-	if err := p.firstLines(notInOrg); err != nil {
-		return err
-	}
-	for email, line := range notInOrg {
-		if line > 0 {
-			p.fileManagers[email] = true
-		} else {
-			p.badManagers[email] = true
-		}
-	}
-	return nil
-}
-
-// grantKey names a role in a division as a row asks for it.
-func grantKey(rs RoleSpec, s Spec) string {
-	div := rs.Division
-	if div == "" {
-		div = "=" + s.Division // the user's own division
-	}
-	return rs.Role + "|" + div
+	return "the run stopped: " + cause.Error()
 }
 
 func joinErrors(a, b string) string {
@@ -563,146 +317,6 @@ func joinErrors(a, b string) string {
 }
 
 func isRecordError(err error) bool {
-	var ie *InputError
-	return errors.As(err, &ie) // a RowErrors unwraps to its *InputErrors
-}
-
-// dispatch is pass 2's reader: invalid and blocked rows go straight to the report, the
-// others to the workers.
-func (p *pipeline) dispatch(r *CSVReader, invalid map[int]string, blocked bool, jobs chan<- *task) error {
-	// Rows go to the workers in chunks, after one user search for the whole chunk.
-	var chunk []*task
-	send := func() {
-		if len(chunk) == 0 {
-			return
-		}
-		p.lookup(chunk)
-		for _, t := range chunk {
-			jobs <- t
-		}
-		chunk = chunk[:0]
-	}
-	defer send()
-	size := min(MaxEmailsPerLookup, p.o.MaxInFlight/2)
-	for {
-		row, err := r.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil && !isRecordError(err) {
-			return err
-		}
-		if email, ok := p.done[row.Line]; ok && err == nil && strings.EqualFold(email, row.Email) {
-			continue // finished in the run being resumed: its report row is carried over
-		}
-		res := Result{Line: row.Line, Email: row.Email, Action: ActionNone, secret: row.Password}
-		if err == nil {
-			res.RowHash = r.RowHash(row)
-		}
-		msg, bad := invalid[row.Line]
-		if m := strings.ToLower(row.EmailManager); p.badManagers[m] {
-			col, field := r.Column("email_manager")
-			e := &InputError{Line: row.Line, Column: col, Field: field, Msg: fmt.Sprintf("manager '%s' is neither in the org nor in this file", m)}
-			msg, bad = joinErrors(msg, e.Detail()), true
-		}
-		if bad {
-			res.Status, res.Err = StatusInvalid, msg
-			p.emitNow(res)
-			continue
-		}
-		if blocked {
-			res.Status = StatusSkipped
-			if !p.o.ValidateOnly {
-				res.Err = "not provisioned: other rows are invalid" + p.o.SkipInvalidHint
-			}
-			p.emitNow(res)
-			continue
-		}
-		if cause := context.Cause(p.apiCtx); cause != nil {
-			res.Status, res.Err = StatusSkipped, "not attempted: "+stopReason(cause)
-			p.emitNow(res)
-			continue
-		}
-		if p.stopped() {
-			res.Status, res.Err = StatusSkipped, "not attempted: interrupted"
-			p.emitNow(res)
-			continue
-		}
-		spec, errs := r.Check(row)
-		want, unknown, err := p.names.resolve(r, row, spec)
-		if err != nil || len(errs)+len(unknown) > 0 {
-			// The row passed both in pass 1, against the same cached lists.
-			return fmt.Errorf("line %d: the row changed between passes: %v", row.Line, err)
-		}
-		p.inflight <- struct{}{}
-		p.open.Add(1)
-		chunk = append(chunk, &task{p: p, row: row, target: want, res: res})
-		if len(chunk) >= size {
-			send()
-		}
-	}
-}
-
-// lookup finds the users of a chunk of rows in one search and one read. If it fails, each
-// row looks for itself.
-func (p *pipeline) lookup(chunk []*task) {
-	emails := make([]string, len(chunk))
-	for i, t := range chunk {
-		emails[i] = t.row.Email
-	}
-	var found map[string]*User
-	err := guard(p.log, func() (err error) {
-		found, err = p.findUsers(p.apiCtx, emails)
-		return err
-	})
-	if err != nil {
-		if errors.Is(err, ErrAuth) {
-			p.cancelAPI(err)
-		}
-		p.log.Debug("batched user lookup failed; rows look up one by one", zap.Error(err))
-		return
-	}
-	for _, t := range chunk {
-		t.found, t.lookedUp = found[strings.ToLower(t.row.Email)], true
-	}
-}
-
-// emitNow reports a row that needs no work.
-func (p *pipeline) emitNow(res Result) {
-	p.inflight <- struct{}{}
-	p.open.Add(1)
-	p.results <- res
-}
-
-// write is the one goroutine that owns the report.
-func (p *pipeline) write(w *ReportWriter, sum *Summary) error {
-	var werr error
-	for res := range p.results {
-		if werr == nil {
-			if werr = guard(p.log, func() error { return w.Write(res) }); werr != nil {
-				werr = fmt.Errorf("write report %s: %w", p.o.ReportPath, werr)
-				p.cancelAPI(werr)
-			}
-		}
-		sum.Add(res)
-		if pr := p.o.Progress; pr != nil {
-			pr.Done.Add(1)
-			if res.Status == StatusFailed || res.Status == StatusInvalid {
-				pr.Failed.Add(1)
-			}
-		}
-		if len(p.fileManagers) > 0 && res.Status != StatusOK && res.Status != StatusPlanned && res.Line > 0 {
-			p.pass3Skip[res.Line] = true // pass 3 leaves these rows alone
-		}
-		p.open.Done()
-		<-p.inflight
-	}
-	return werr
-}
-
-func stopReason(cause error) string {
-	if errors.Is(cause, context.Canceled) {
-		return "interrupted"
-	}
-	return "the run stopped: " + cause.Error()
+	var ie *inputError
+	return errors.As(err, &ie) // a rowErrors unwraps to its *InputErrors
 }

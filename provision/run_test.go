@@ -310,9 +310,8 @@ func TestDuplicateEmails(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			o := quick(file)
 			o.ReportPath = filepath.Join(t.TempDir(), "report.csv")
-			o.ValidateOnly = true
 			o.seenHash = tt.hash
-			sum, err := Run(context.Background(), Services{}, o)
+			sum, err := Validate(context.Background(), o)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -27,10 +27,10 @@ type grantTarget struct {
 }
 
 // resolve looks up every name in spec. Names that are not in the org come back as
-// RowErrors naming their columns; a failure to list a kind of object is returned as is.
-func (n *names) resolve(r *CSVReader, row Row, spec Spec) (target, RowErrors, error) {
+// rowErrors naming their columns; a failure to list a kind of object is returned as is.
+func (n *names) resolve(r *CSVReader, row Row, spec Spec) (target, rowErrors, error) {
 	t := target{spec: spec}
-	var bad RowErrors
+	var bad rowErrors
 	var fatal error
 	// try records a lookup's error against column; it reports whether the lookup worked.
 	try := func(column string, err error) bool {
@@ -40,7 +40,7 @@ func (n *names) resolve(r *CSVReader, row Row, spec Spec) (target, RowErrors, er
 		var nf *notFoundError
 		if errors.As(err, &nf) {
 			idx, header := r.Column(column)
-			bad = append(bad, &InputError{File: r.name, Line: row.Line, Column: idx, Field: header, Msg: nf.Error()})
+			bad = append(bad, &inputError{File: r.name, Line: row.Line, Column: idx, Field: header, Msg: nf.Error()})
 		} else if fatal == nil {
 			fatal = err
 		}

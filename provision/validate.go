@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"io"
 	"math"
 	"net/mail"
 	"slices"
@@ -15,11 +14,11 @@ import (
 	"unicode/utf8"
 )
 
-// RowErrors is every problem found in one row (or in the header).
-type RowErrors []*InputError
+// rowErrors is every problem found in one row (or in the header).
+type rowErrors []*inputError
 
 // Error joins the errors with "; ".
-func (e RowErrors) Error() string {
+func (e rowErrors) Error() string {
 	parts := make([]string, len(e))
 	for i, ie := range e {
 		parts[i] = ie.Error()
@@ -27,8 +26,8 @@ func (e RowErrors) Error() string {
 	return strings.Join(parts, "; ")
 }
 
-// Detail joins the errors' details (see InputError.Detail) with "; ", for the report.
-func (e RowErrors) Detail() string {
+// Detail joins the errors' details (see inputError.Detail) with "; ", for the report.
+func (e rowErrors) Detail() string {
 	parts := make([]string, len(e))
 	for i, ie := range e {
 		parts[i] = ie.Detail()
@@ -37,7 +36,7 @@ func (e RowErrors) Detail() string {
 }
 
 // Unwrap lets errors.As find the *InputErrors.
-func (e RowErrors) Unwrap() []error {
+func (e rowErrors) Unwrap() []error {
 	errs := make([]error, len(e))
 	for i, ie := range e {
 		errs[i] = ie
@@ -46,9 +45,9 @@ func (e RowErrors) Unwrap() []error {
 }
 
 // Err returns nil when there is no error, the only error when there is one, and e itself
-// otherwise. Use it rather than assigning e to an error: a nil RowErrors in an error
+// otherwise. Use it rather than assigning e to an error: a nil rowErrors in an error
 // interface is not a nil error.
-func (e RowErrors) Err() error {
+func (e rowErrors) Err() error {
 	switch len(e) {
 	case 0:
 		return nil
@@ -58,14 +57,14 @@ func (e RowErrors) Err() error {
 	return e
 }
 
-// ErrorDetail is the text of err for the report's error column: the Detail of an *InputError
-// or a RowErrors (the report has its own line column), err.Error() otherwise.
-func ErrorDetail(err error) string {
-	var re RowErrors
+// errorDetail is the text of err for the report's error column: the Detail of an *inputError
+// or a rowErrors (the report has its own line column), err.Error() otherwise.
+func errorDetail(err error) string {
+	var re rowErrors
 	if errors.As(err, &re) {
 		return re.Detail()
 	}
-	var ie *InputError
+	var ie *inputError
 	if errors.As(err, &ie) {
 		return ie.Detail()
 	}
@@ -76,7 +75,7 @@ func ErrorDetail(err error) string {
 // does not have, leaves its field zero: "leave as it is".
 type Spec struct {
 	Name, Email, Password, Title, Department string
-	PhoneWork, Extension, PhoneMobile        string // normalised: see ParsePhone, ParseExtension
+	PhoneWork, Extension, PhoneMobile        string // normalised: see parsePhone, parseExtension
 	Manager                                  string // lower-cased email, "" if none
 	Location, Division                       string
 	Roles                                    []RoleSpec
@@ -97,7 +96,7 @@ type Spec struct {
 // It reports every problem of the row at once, each naming its column, in the order of the
 // columns; no error shows a password. The Spec is complete only when there is no error.
 // Check only reads the header and the settings and is safe for concurrent use.
-func (r *CSVReader) Check(row Row) (Spec, RowErrors) {
+func (r *CSVReader) Check(row Row) (Spec, rowErrors) {
 	c := rowCheck{r: r, row: row}
 	spec := Spec{
 		Name: row.Name, Email: row.Email, Password: row.Password, Title: row.Title, Department: row.Department,
@@ -108,20 +107,20 @@ func (r *CSVReader) Check(row Row) (Spec, RowErrors) {
 	// Control characters first: a cell that has one is not parsed further.
 	c.controlCharacters()
 	c.nameAndEmail()
-	spec.PhoneWork = c.parse("phone_work", row.PhoneWork, ParsePhone)
-	spec.Extension = c.parse("extension", row.Extension, ParseExtension)
-	spec.PhoneMobile = c.parse("phone_mobile", row.PhoneMobile, ParsePhone)
+	spec.PhoneWork = c.parse("phone_work", row.PhoneWork, parsePhone)
+	spec.Extension = c.parse("extension", row.Extension, parseExtension)
+	spec.PhoneMobile = c.parse("phone_mobile", row.PhoneMobile, parsePhone)
 	spec.Manager = c.parse("email_manager", row.EmailManager, c.manager)
 	if row.Division == "*" {
 		c.add("division", "'*' is not a division; a user belongs to one division ('*' means all divisions only in a role, e.g. 'Supervisor:*')")
 	}
 	c.lists(&spec)
-	spec.HireDate = c.parse("hire_date", row.HireDate, ParseDate)
-	spec.State = c.parse("state", row.State, ParseState)
+	spec.HireDate = c.parse("hire_date", row.HireDate, parseDate)
+	spec.State = c.parse("state", row.State, parseState)
 	c.phone()
 
 	// In column order; errors about a column the file does not have last.
-	slices.SortStableFunc(c.errs, func(a, b *InputError) int {
+	slices.SortStableFunc(c.errs, func(a, b *inputError) int {
 		return cmp.Compare(columnOrder(a.Column), columnOrder(b.Column))
 	})
 	return spec, c.errs
@@ -133,7 +132,7 @@ func (r *CSVReader) Check(row Row) (Spec, RowErrors) {
 type rowCheck struct {
 	r    *CSVReader
 	row  Row
-	errs RowErrors
+	errs rowErrors
 	bad  map[string]bool
 }
 
@@ -143,7 +142,7 @@ func (c *rowCheck) add(canonical, msg string) {
 	if field == "" {
 		field = strings.ToUpper(canonical)
 	}
-	c.errs = append(c.errs, &InputError{File: c.r.name, Line: c.row.Line, Column: col, Field: field, Msg: msg})
+	c.errs = append(c.errs, &inputError{File: c.r.name, Line: c.row.Line, Column: col, Field: field, Msg: msg})
 }
 
 // parse runs a cell's parser when the cell is neither blank nor already reported, and
@@ -205,10 +204,10 @@ func (c *rowCheck) lists(spec *Spec) {
 		spec.Roles = c.roles(row.Roles)
 	}
 	if !c.bad["groups"] {
-		spec.Groups = SplitList(row.Groups, sep)
+		spec.Groups = splitList(row.Groups, sep)
 	}
 	if !c.bad["queues"] {
-		spec.Queues = SplitList(row.Queues, sep)
+		spec.Queues = splitList(row.Queues, sep)
 	}
 	if !c.bad["skills"] {
 		spec.Skills = c.r.proficiencies("skill", row.Skills, func(msg string) { c.add("skills", msg) })
@@ -222,7 +221,7 @@ func (c *rowCheck) lists(spec *Spec) {
 func (c *rowCheck) roles(cell string) []RoleSpec {
 	var roles []RoleSpec
 	var seen firstSeen[RoleSpec]
-	for _, item := range SplitList(cell, c.r.listSep) {
+	for _, item := range splitList(cell, c.r.listSep) {
 		rs, err := ParseRoleSpec(item)
 		if err != nil {
 			c.add("roles", err.Error())
@@ -380,7 +379,7 @@ func quoteValue(s string) string {
 	return "'" + s + "'"
 }
 
-// Seen is the duplicate-email check across the rows of one file. It is the only state of
+// emailSet is the duplicate-email check across the rows of one file. It is the only state of
 // the first pass that grows with the file, so by default it keeps no address: only a 64-bit
 // hash of each lower-cased address, in an open-addressing table of 8 bytes a slot at most
 // three quarters full (about 17 bytes a row at a million rows, 25 while the table doubles;
@@ -389,42 +388,42 @@ func quoteValue(s string) string {
 // appeared on is not known: the caller confirms both with FirstLines, one more read of the
 // file that only files with duplicates pay for. In the rare case that a hash collision
 // turns out to join two different addresses, the caller redoes the check exactly with
-// NewExactSeen, which keeps every address (about 100 bytes a row). Not safe for concurrent
+// newExactSeen, which keeps every address (about 100 bytes a row). Not safe for concurrent
 // use.
-type Seen struct {
-	exact map[string]int32 // NewExactSeen: lower-cased email → line of its first row
-	slots []uint64         // NewSeen: hashes, 0 for an empty slot; len is a power of 2
+type emailSet struct {
+	exact map[string]int32 // newExactSeen: lower-cased email → line of its first row
+	slots []uint64         // newSeen: hashes, 0 for an empty slot; len is a power of 2
 	n     int              // slots in use
 	hash  func(string) uint64
 }
 
-// NewSeen returns an empty hashed Seen.
-func NewSeen() *Seen {
+// newSeen returns an empty hashed emailSet.
+func newSeen() *emailSet {
 	seed := maphash.MakeSeed()
 	return newHashedSeen(func(s string) uint64 { return maphash.String(seed, s) })
 }
 
-func newHashedSeen(hash func(string) uint64) *Seen {
-	return &Seen{slots: make([]uint64, 1024), hash: hash}
+func newHashedSeen(hash func(string) uint64) *emailSet {
+	return &emailSet{slots: make([]uint64, 1024), hash: hash}
 }
 
-// Release drops a hashed Seen's table, for the collector to take even while the Seen is
-// still referenced; the Seen is not usable after.
-func (s *Seen) Release() {
+// Release drops a hashed emailSet's table, for the collector to take even while the emailSet is
+// still referenced; the emailSet is not usable after.
+func (s *emailSet) Release() {
 	s.slots = nil
 }
 
-// NewExactSeen returns an empty Seen that keeps every address: Add then always knows the
+// newExactSeen returns an empty emailSet that keeps every address: Add then always knows the
 // first line, and no confirmation is needed.
-func NewExactSeen() *Seen {
-	return &Seen{exact: make(map[string]int32)}
+func newExactSeen() *emailSet {
+	return &emailSet{exact: make(map[string]int32)}
 }
 
 // Add records that email appears on line and reports whether it (probably, for a hashed
-// Seen) already appeared. firstLine is the line it first appeared on when known, and 0 when
+// emailSet) already appeared. firstLine is the line it first appeared on when known, and 0 when
 // the caller must confirm it with FirstLines. Emails compare case-insensitively; an empty
 // email is never a duplicate (Check reports it).
-func (s *Seen) Add(email string, line int) (firstLine int, dup bool) {
+func (s *emailSet) Add(email string, line int) (firstLine int, dup bool) {
 	if email == "" {
 		return 0, false
 	}
@@ -450,7 +449,7 @@ func (s *Seen) Add(email string, line int) (firstLine int, dup bool) {
 	return line, false
 }
 
-func (s *Seen) hashOf(key string) uint64 {
+func (s *emailSet) hashOf(key string) uint64 {
 	if h := s.hash(key); h != 0 {
 		return h
 	}
@@ -458,7 +457,7 @@ func (s *Seen) hashOf(key string) uint64 {
 }
 
 // find returns h's slot, or the empty slot where it would go.
-func (s *Seen) find(h uint64) (int, bool) {
+func (s *emailSet) find(h uint64) (int, bool) {
 	mask := uint64(len(s.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		switch s.slots[i] {
@@ -470,7 +469,7 @@ func (s *Seen) find(h uint64) (int, bool) {
 	}
 }
 
-func (s *Seen) grow() {
+func (s *emailSet) grow() {
 	old := s.slots
 	s.slots = make([]uint64, 2*len(old))
 	for _, h := range old {
@@ -481,37 +480,9 @@ func (s *Seen) grow() {
 	}
 }
 
-// FirstLines reads the rows of r and sets, for each lower-cased email of want, the line of
-// the first row with that email (case-insensitively); an email no row has keeps 0. Rows that
-// cannot be read are skipped: the first pass reported them.
-func FirstLines(r *CSVReader, want map[string]int) error {
-	left := len(want)
-	for left > 0 {
-		row, err := r.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			if isRecordError(err) {
-				continue
-			}
-			return err
-		}
-		if row.Email == "" {
-			continue
-		}
-		key := strings.ToLower(row.Email)
-		if first, ok := want[key]; ok && first == 0 {
-			want[key] = row.Line
-			left--
-		}
-	}
-	return nil
-}
-
 // DuplicateError is the error of a row whose email already appeared on firstLine.
-func (r *CSVReader) DuplicateError(row Row, firstLine int) *InputError {
+func (r *CSVReader) DuplicateError(row Row, firstLine int) *inputError {
 	col, field := r.Column("email")
-	return &InputError{File: r.name, Line: row.Line, Column: col, Field: field,
+	return &inputError{File: r.name, Line: row.Line, Column: col, Field: field,
 		Msg: fmt.Sprintf("email %s already appears on line %d", quoteValue(row.Email), firstLine)}
 }

@@ -3,6 +3,8 @@ package provision
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -12,7 +14,7 @@ import (
 
 func guideReader(t *testing.T) *CSVReader {
 	t.Helper()
-	r, err := NewCSVReader(strings.NewReader(guideHeader), "users.csv")
+	r, err := newCSVReader(strings.NewReader(guideHeader), "users.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +108,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := NewCSVReader(strings.NewReader(tt.header), "users.csv")
+			r, err := newCSVReader(strings.NewReader(tt.header), "users.csv")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -129,16 +131,16 @@ func TestCheck(t *testing.T) {
 }
 
 func TestRowErrors(t *testing.T) {
-	a := &InputError{File: "f.csv", Line: 3, Column: 1, Field: "NAME", Msg: "empty"}
-	b := &InputError{File: "f.csv", Line: 3, Msg: "the record has 3 cells"}
+	a := &inputError{File: "f.csv", Line: 3, Column: 1, Field: "NAME", Msg: "empty"}
+	b := &inputError{File: "f.csv", Line: 3, Msg: "the record has 3 cells"}
 	tests := []struct {
 		name   string
-		errs   RowErrors
+		errs   rowErrors
 		err    string
 		detail string
 	}{
-		{name: "one", errs: RowErrors{a}, err: "f.csv:3:1: NAME: empty", detail: "column 1 (NAME): empty"},
-		{name: "two", errs: RowErrors{a, b}, err: "f.csv:3:1: NAME: empty; f.csv:3: the record has 3 cells",
+		{name: "one", errs: rowErrors{a}, err: "f.csv:3:1: NAME: empty", detail: "column 1 (NAME): empty"},
+		{name: "two", errs: rowErrors{a, b}, err: "f.csv:3:1: NAME: empty; f.csv:3: the record has 3 cells",
 			detail: "column 1 (NAME): empty; the record has 3 cells"},
 	}
 	for _, tt := range tests {
@@ -146,23 +148,23 @@ func TestRowErrors(t *testing.T) {
 			if got := tt.errs.Error(); got != tt.err {
 				t.Errorf("Error() = %q, want %q", got, tt.err)
 			}
-			if got := ErrorDetail(tt.errs.Err()); got != tt.detail {
-				t.Errorf("ErrorDetail = %q, want %q", got, tt.detail)
+			if got := errorDetail(tt.errs.Err()); got != tt.detail {
+				t.Errorf("errorDetail = %q, want %q", got, tt.detail)
 			}
-			var ie *InputError
+			var ie *inputError
 			if !errors.As(tt.errs.Err(), &ie) || ie != a {
-				t.Errorf("errors.As did not find the first InputError")
+				t.Errorf("errors.As did not find the first inputError")
 			}
 		})
 	}
-	var none RowErrors
+	var none rowErrors
 	if none.Err() != nil {
-		t.Error("empty RowErrors.Err() != nil")
+		t.Error("empty rowErrors.Err() != nil")
 	}
-	if got := ErrorDetail(errors.New("boom")); got != "boom" {
-		t.Errorf("ErrorDetail(plain) = %q", got)
+	if got := errorDetail(errors.New("boom")); got != "boom" {
+		t.Errorf("errorDetail(plain) = %q", got)
 	}
-	if got := (&InputError{Line: 2, Msg: "m"}).Error(); got != "<input>:2: m" {
+	if got := (&inputError{Line: 2, Msg: "m"}).Error(); got != "<input>:2: m" {
 		t.Errorf("Error() without file = %q", got)
 	}
 }
@@ -188,7 +190,7 @@ func TestSeenExact(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := NewExactSeen()
+			s := newExactSeen()
 			for _, a := range tt.adds {
 				first, dup := s.Add(a.email, a.line)
 				if first != a.wantFirst || dup != a.wantDup {
@@ -223,7 +225,7 @@ func fullRow() Row {
 }
 
 func TestCheckSpec(t *testing.T) {
-	r, err := NewCSVReader(strings.NewReader(fullHeader), "full.csv")
+	r, err := newCSVReader(strings.NewReader(fullHeader), "full.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +258,7 @@ func TestCheckSpec(t *testing.T) {
 // TestCheckReportsEverything checks that one row's problems are all reported at once, each
 // with its column, in column order.
 func TestCheckReportsEverything(t *testing.T) {
-	r, err := NewCSVReader(strings.NewReader(fullHeader), "full.csv")
+	r, err := newCSVReader(strings.NewReader(fullHeader), "full.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +333,7 @@ func TestCheckCells(t *testing.T) {
 			want: []string{"column 1 (name): empty; every user needs a name",
 				"column 17 (hire_date): '15/03/2024' is not a date written YYYY-MM-DD"}},
 	}
-	r, err := NewCSVReader(strings.NewReader(fullHeader), "full.csv")
+	r, err := newCSVReader(strings.NewReader(fullHeader), "full.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,7 +379,7 @@ func TestListSeparator(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run("sep "+strconv.Quote(tt.sep), func(t *testing.T) {
-			r, err := NewCSVReader(strings.NewReader(fullHeader), "f.csv")
+			r, err := newCSVReader(strings.NewReader(fullHeader), "f.csv")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -403,10 +405,10 @@ func TestListSeparator(t *testing.T) {
 	})
 }
 
-// The hashed Seen finds duplicates case-insensitively without keeping the addresses, leaves
+// The hashed emailSet finds duplicates case-insensitively without keeping the addresses, leaves
 // the first line to FirstLines, and grows past its first table.
 func TestSeenHashed(t *testing.T) {
-	s := NewSeen()
+	s := newSeen()
 	const n = 5000 // several doublings of the first 1,024 slots
 	for i := range n {
 		if _, dup := s.Add(fmt.Sprintf("user.%d@example.com", i), i+2); dup {
@@ -437,7 +439,7 @@ func TestSeenHashed(t *testing.T) {
 }
 
 // Two different addresses with the same hash are a duplicate only for the hashed table:
-// FirstLines shows the second is its own first row.
+// firstLines shows the second is its own first row.
 func TestSeenCollisionIsCaught(t *testing.T) {
 	s := newHashedSeen(func(string) uint64 { return 42 })
 	defer s.Release()
@@ -445,16 +447,17 @@ func TestSeenCollisionIsCaught(t *testing.T) {
 	if _, dup := s.Add("b@example.com", 3); !dup {
 		t.Fatal("the forced collision was not reported")
 	}
-	r, err := NewCSVReader(strings.NewReader("name,email\nA,a@example.com\nB,b@example.com\nC,A@EXAMPLE.COM\n"), "f.csv")
-	if err != nil {
+	path := filepath.Join(t.TempDir(), "f.csv")
+	if err := os.WriteFile(path, []byte("name,email\nA,a@example.com\nB,b@example.com\nC,A@EXAMPLE.COM\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]int{"b@example.com": 0, "a@example.com": 0}
-	if err := FirstLines(r, want); err != nil {
+	p := &pipeline{o: Options{File: path}}
+	if err := p.firstLines(want); err != nil {
 		t.Fatal(err)
 	}
 	if want["b@example.com"] != 3 || want["a@example.com"] != 2 {
-		t.Errorf("FirstLines = %v, want b on 3 (its own line: a collision) and a on 2", want)
+		t.Errorf("firstLines = %v, want b on 3 (its own line: a collision) and a on 2", want)
 	}
 }
 

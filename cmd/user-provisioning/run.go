@@ -95,7 +95,12 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 	case "log":
 		stopProgress = reportProgress(log, opts.Progress, client, progressEvery)
 	}
-	sum, err := provision.Run(ctx, svc, opts)
+	var sum provision.Summary
+	if f.validate {
+		sum, err = provision.Validate(ctx, opts)
+	} else {
+		sum, err = provision.Run(ctx, svc, opts)
+	}
 	stopProgress()
 	if err != nil && sum.Total == 0 {
 		return fail(ctx, stderr, scrubbed(err, redact))
@@ -145,7 +150,6 @@ func (f flags) options(file string, log *zap.Logger, secrets func() []string) pr
 		SkipInvalid:     f.skipInvalid,
 		SkipInvalidHint: " (use --skip-invalid to provision the valid rows)",
 		DryRun:          f.dryRun,
-		ValidateOnly:    f.validate,
 		CreateOnly:      f.mode == "create",
 		SendInvite:      f.sendInvite,
 		Resume:          f.resume,

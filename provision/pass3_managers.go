@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -18,36 +17,22 @@ type managerChange struct {
 }
 
 // setManagers is pass 3: it sets the managers who are only in the file, now that every
-// row has run and both people exist. It streams the file again and keeps only the rows it
-// changed, so memory does not grow with the file. The rows' users are found
-// MaxEmailsPerLookup at a time (a search and a read), and their managers likewise (a
-// search), so that a row costs a share of those and its PATCH.
-func (p *pipeline) setManagers(ctx context.Context, skip map[int]bool) (map[int]managerChange, error) {
-	r, err := p.openCSV()
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
+// row has run and both people exist, for the rows pass 2 left ok (not those of
+// p.pass3Skip). It streams the file again and keeps only the rows it changed, so memory does
+// not grow with the file. The rows' users are found MaxEmailsPerLookup at a time (a search
+// and a read), and their managers likewise (a search), so that a row costs a share of those
+// and its PATCH.
+func (p *pipeline) setManagers(ctx context.Context) (map[int]managerChange, error) {
 	var mu sync.Mutex
 	changes := map[int]managerChange{}
-	jobs := make(chan managerJob)
-	var wg sync.WaitGroup
-	for range p.o.Workers {
-		wg.Go(func() {
-			for j := range jobs {
-				var change managerChange
-				var ok bool
-				if err := guard(p.log, func() error { change, ok = p.setManager(ctx, j); return nil }); err != nil {
-					change, ok = managerChange{err: "set manager: " + describe(err)}, true
-				}
-				if ok {
-					mu.Lock()
-					changes[j.line] = change
-					mu.Unlock()
-				}
-			}
-		})
-	}
+	workers := startPool(p.o.Workers, func(j managerJob) {
+		change, ok := p.setManagerGuarded(ctx, j)
+		if ok {
+			mu.Lock()
+			changes[j.line] = change
+			mu.Unlock()
+		}
+	})
 	ids := map[string]string{} // manager email → id; one entry per manager
 	var chunk []managerJob
 	send := func() error {
@@ -56,47 +41,39 @@ func (p *pipeline) setManagers(ctx context.Context, skip map[int]bool) (map[int]
 			return err
 		}
 		for _, j := range chunk {
-			select {
-			case jobs <- j:
-			case <-ctx.Done():
+			if !workers.send(ctx, j) {
 				return ctx.Err()
 			}
 		}
 		return nil
 	}
-	var readErr error
-	for {
-		row, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if isRecordError(err) {
-				continue
-			}
-			readErr = err
-			break
-		}
-		if skip[row.Line] || row.EmailManager == "" {
-			continue
+	readErr := p.eachRow(func(r *CSVReader, row Row, rowErr error) error {
+		if rowErr != nil || p.pass3Skip[row.Line] || row.EmailManager == "" {
+			return nil
 		}
 		spec, errs := r.Check(row)
 		if len(errs) > 0 || !p.fileManagers[spec.Manager] {
-			continue
+			return nil
 		}
 		chunk = append(chunk, managerJob{line: row.Line, email: row.Email, manager: spec.Manager})
-		if len(chunk) == MaxEmailsPerLookup {
-			if readErr = send(); readErr != nil {
-				break
-			}
+		if len(chunk) < MaxEmailsPerLookup {
+			return nil
 		}
-	}
+		return send()
+	})
 	if readErr == nil && len(chunk) > 0 {
 		readErr = send()
 	}
-	close(jobs)
-	wg.Wait()
+	workers.wait()
 	return changes, readErr
+}
+
+// setManagerGuarded is setManager with a panic made the row's failure.
+func (p *pipeline) setManagerGuarded(ctx context.Context, j managerJob) (change managerChange, ok bool) {
+	if err := guard(p.log, func() error { change, ok = p.setManager(ctx, j); return nil }); err != nil {
+		return managerChange{err: "set manager: " + describe(err)}, true
+	}
+	return change, ok
 }
 
 // managerJob is a row whose manager is one of the file's own people.

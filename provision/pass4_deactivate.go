@@ -128,7 +128,7 @@ func (p *pipeline) deactivate(sum *Summary, allOK bool) error {
 			res.Status, res.Err = StatusSkipped, "deactivation skipped: not every row of the file succeeded, so the file may be incomplete"
 		default:
 			if err := p.svc.Users.Deactivate(p.apiCtx, c.id); err != nil {
-				res.Status, res.Err, res.CorrelationID = StatusFailed, "deactivate: "+describe(err), CorrelationID(err)
+				res.Status, res.Err, res.CorrelationID = StatusFailed, "deactivate: "+describe(err), correlationOf(err)
 			} else {
 				res.Status, res.Changes = StatusOK, "state: active → inactive"
 			}
