@@ -150,6 +150,17 @@ func checkUserMatches(t *testing.T, st gcsim.State, row []string) {
 		return
 	}
 	errorf := func(format string, args ...any) { t.Errorf(email+": "+format, args...) }
+	checkUserFields(u, cell, errorf)
+	checkUserMemberships(t, st, u, cell, errorf)
+	checkLevels(t, email+" skills", u.Skills, cell("skills"), false)
+	checkLevels(t, email+" languages", u.Languages, cell("languages"), true)
+	checkUserPhones(st, u, cell, errorf)
+}
+
+// checkUserFields checks the user's own fields against the row's cells: name, title and
+// department, state and division, manager, location, employer info and the three phone
+// addresses. errorf reports a mismatch.
+func checkUserFields(u gcsim.UserState, cell func(string) string, errorf func(string, ...any)) {
 	if u.Name != cell("name") || u.Title != cell("title") || u.Department != cell("department") {
 		errorf("name/title/department %q/%q/%q", u.Name, u.Title, u.Department)
 	}
@@ -173,14 +184,36 @@ func checkUserMatches(t *testing.T, st gcsim.State, row []string) {
 	if !slices.Equal(u.Addresses, wantAddr) {
 		errorf("addresses %+v, want %+v", u.Addresses, wantAddr)
 	}
+}
+
+// checkUserMemberships checks that the user has exactly the row's role grants (besides the
+// default Employee role), groups and queues. errorf reports a mismatch.
+func checkUserMemberships(t *testing.T, st gcsim.State, u gcsim.UserState, cell func(string) string, errorf func(string, ...any)) {
+	t.Helper()
 	var grants []string
 	for _, g := range u.Grants {
 		if g.Role != "Employee" { // the org default role every new user gets
 			grants = append(grants, g.Role+":"+g.DivisionID)
 		}
 	}
+	if wantGrants := rowGrants(t, st, u, cell("roles")); !sameSet(grants, wantGrants) {
+		errorf("grants %v, want %v", grants, wantGrants)
+	}
+	if !sameSet(u.Groups, strings.Split(cell("groups"), ";")) {
+		errorf("groups %v, want %s", u.Groups, cell("groups"))
+	}
+	if !sameSet(u.Queues, strings.Split(cell("queues"), ";")) {
+		errorf("queues %v, want %s", u.Queues, cell("queues"))
+	}
+}
+
+// rowGrants returns the grants, as role:divisionID, that a roles cell gives user u: a role
+// without a division is granted in the user's own, "*" in all of them. It fails the test on
+// a role spec it cannot parse.
+func rowGrants(t *testing.T, st gcsim.State, u gcsim.UserState, roles string) []string {
+	t.Helper()
 	var wantGrants []string
-	for _, item := range strings.Split(cell("roles"), ";") {
+	for _, item := range strings.Split(roles, ";") {
 		spec, err := provision.ParseRoleSpec(item)
 		if err != nil {
 			t.Fatal(err)
@@ -193,17 +226,12 @@ func checkUserMatches(t *testing.T, st gcsim.State, row []string) {
 		}
 		wantGrants = append(wantGrants, spec.Role+":"+div)
 	}
-	if !sameSet(grants, wantGrants) {
-		errorf("grants %v, want %v", grants, wantGrants)
-	}
-	if !sameSet(u.Groups, strings.Split(cell("groups"), ";")) {
-		errorf("groups %v, want %s", u.Groups, cell("groups"))
-	}
-	if !sameSet(u.Queues, strings.Split(cell("queues"), ";")) {
-		errorf("queues %v, want %s", u.Queues, cell("queues"))
-	}
-	checkLevels(t, email+" skills", u.Skills, cell("skills"), false)
-	checkLevels(t, email+" languages", u.Languages, cell("languages"), true)
+	return wantGrants
+}
+
+// checkUserPhones checks the user's phones: none when the row names no site, else exactly
+// one, which is the user's default station. errorf reports a mismatch.
+func checkUserPhones(st gcsim.State, u gcsim.UserState, cell func(string) string, errorf func(string, ...any)) {
 	phones := st.PhonesOf(u.ID)
 	if cell("sitename") == "" {
 		if len(phones) != 0 {

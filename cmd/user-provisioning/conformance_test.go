@@ -20,11 +20,37 @@ func TestConformance(t *testing.T) {
 	}
 	t.Logf("swagger.json cut down to %d operations in %s", chk.Stats().Operations, chk.Stats().Took)
 
+	// The scenarios run one after another: the test runs beside the package's other
+	// parallel tests, some of which time real processes.
+	var validators []*spec.Validator
+	for _, sc := range conformanceScenarios() {
+		t.Run(sc.name, func(t *testing.T) {
+			var v *spec.Validator
+			e := newEnv(t, gcsim.Options{}, func(h http.Handler) http.Handler {
+				v = chk.Wrap(h)
+				return v
+			})
+			sc.run(t, e)
+			spec.Report(t, v.Violations())
+			validators = append(validators, v)
+		})
+	}
+	t.Log(chk.Coverage(validators...))
+}
+
+// conformanceScenario is one of TestConformance's scenarios: run drives the program
+// against e, whose traffic is checked against swagger.json.
+type conformanceScenario struct {
+	name string
+	run  func(t *testing.T, e *harness)
+}
+
+// conformanceScenarios returns the program's main scenarios that TestConformance checks:
+// the testdata files of every dialect, generated full rows, dry runs, restores, refused
+// passwords, memberships replace and deactivation in a division or a group.
+func conformanceScenarios() []conformanceScenario {
 	testdata := func(name string) string { return filepath.Join("..", "..", "testdata", name) }
-	scenarios := []struct {
-		name string
-		run  func(t *testing.T, e *harness)
-	}{
+	return []conformanceScenario{
 		{"full dialect file, then again", func(t *testing.T, e *harness) {
 			e.mustRun(0, "--send-invite", "--report", e.report("one.csv"), testdata("full.csv"))
 			e.mustRun(0, "--send-invite", "--report", e.report("two.csv"), testdata("full.csv"))
@@ -101,23 +127,6 @@ func TestConformance(t *testing.T) {
 			e.mustRun(0, "--deactivate-missing", "--scope-group", "Annuities", "--max-deactivate", "10", "--report", e.report("two.csv"), in)
 		}},
 	}
-
-	// The scenarios run one after another: the test runs beside the package's other
-	// parallel tests, some of which time real processes.
-	var validators []*spec.Validator
-	for _, sc := range scenarios {
-		t.Run(sc.name, func(t *testing.T) {
-			var v *spec.Validator
-			e := newEnv(t, gcsim.Options{}, func(h http.Handler) http.Handler {
-				v = chk.Wrap(h)
-				return v
-			})
-			sc.run(t, e)
-			spec.Report(t, v.Violations())
-			validators = append(validators, v)
-		})
-	}
-	t.Log(chk.Coverage(validators...))
 }
 
 // mustRun runs the program and fails the test unless it exits with code (-1: any code).

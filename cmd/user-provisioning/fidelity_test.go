@@ -28,13 +28,7 @@ func fullRow(cells map[string]string) []string {
 // phone numbers with a country code, a skill, a language, a joined and an unjoined queue.
 func TestUpdateKeepsWhatTheFileDoesNotName(t *testing.T) {
 	t.Parallel()
-	org := gcsim.DefaultOrg()
-	for i := range org.Users {
-		if org.Users[i].Email == "placed.agent@example.com" {
-			org.Users[i].Groups = []string{"IRA"}
-		}
-	}
-	e := newEnv(t, gcsim.Options{Org: org})
+	e := newEnv(t, gcsim.Options{Org: placedAgentOrg()})
 	in := filepath.Join(e.dir, "placed.csv")
 	row := map[string]string{
 		"name": "Placed Agent", "email": "placed.agent@example.com", "location_work": "Dublin Office",
@@ -50,15 +44,7 @@ func TestUpdateKeepsWhatTheFileDoesNotName(t *testing.T) {
 		t.Errorf("changes %q, want %q (the skill, language and queue are there already)", got, want)
 	}
 	u, _ := e.srv.Sim.State().User("placed.agent@example.com")
-	if strings.Join(u.Locations, ",") != "Indianapolis HQ,Dublin Office" || u.LocationNotes["Indianapolis HQ"] != "Desk 4B" {
-		t.Errorf("locations %v, notes %v: the other location and its notes must stay", u.Locations, u.LocationNotes)
-	}
-	if u.OfficialName != "Wayne Enterprises Inc." || u.EmployeeType != "Full-time" || u.DateHire != "2020-01-06" || u.EmployeeID != "E-200" {
-		t.Errorf("employer info %+v: the fields the file leaves blank must stay", u)
-	}
-	if len(u.Addresses) != 3 || u.Addresses[0].CountryCode != "US" || u.Addresses[1].CountryCode != "US" || u.Addresses[2].Type != "MOBILE" {
-		t.Errorf("addresses %+v: the entries the file does not change must stay whole", u.Addresses)
-	}
+	checkPlacedAgentKept(t, u)
 
 	// Again: nothing to do, and not one write.
 	before := e.srv.Sim.Counters().Writes
@@ -78,6 +64,42 @@ func TestUpdateKeepsWhatTheFileDoesNotName(t *testing.T) {
 		t.Fatalf("replace: exit %d, report %v\n%s", r.code, r.report, r.stderr)
 	}
 	u, _ = e.srv.Sim.State().User("placed.agent@example.com")
+	checkPlacedAgentReplaced(t, u, r.report[0]["changes"])
+}
+
+// placedAgentOrg returns the simulator's default org with the Placed Agent a member of
+// group IRA.
+func placedAgentOrg() *gcsim.Org {
+	org := gcsim.DefaultOrg()
+	for i := range org.Users {
+		if org.Users[i].Email == "placed.agent@example.com" {
+			org.Users[i].Groups = []string{"IRA"}
+		}
+	}
+	return org
+}
+
+// checkPlacedAgentKept checks that the update kept what the file does not name: the other
+// location and its notes, the employer info's blank fields, and the addresses the file does
+// not change, whole.
+func checkPlacedAgentKept(t *testing.T, u gcsim.UserState) {
+	t.Helper()
+	if strings.Join(u.Locations, ",") != "Indianapolis HQ,Dublin Office" || u.LocationNotes["Indianapolis HQ"] != "Desk 4B" {
+		t.Errorf("locations %v, notes %v: the other location and its notes must stay", u.Locations, u.LocationNotes)
+	}
+	if u.OfficialName != "Wayne Enterprises Inc." || u.EmployeeType != "Full-time" || u.DateHire != "2020-01-06" || u.EmployeeID != "E-200" {
+		t.Errorf("employer info %+v: the fields the file leaves blank must stay", u)
+	}
+	if len(u.Addresses) != 3 || u.Addresses[0].CountryCode != "US" || u.Addresses[1].CountryCode != "US" || u.Addresses[2].Type != "MOBILE" {
+		t.Errorf("addresses %+v: the entries the file does not change must stay whole", u.Addresses)
+	}
+}
+
+// checkPlacedAgentReplaced checks the Placed Agent after --memberships replace: exactly the
+// row's skills, languages, groups and queues (the unjoined queue removed too), and changes
+// naming each membership removed.
+func checkPlacedAgentReplaced(t *testing.T, u gcsim.UserState, changes string) {
+	t.Helper()
 	if len(u.Skills) != 1 || u.Skills["Escalations"] != 1 || len(u.Languages) != 1 || u.Languages["English"] != 2 {
 		t.Errorf("skills %v, languages %v, want exactly the row's", u.Skills, u.Languages)
 	}
@@ -85,8 +107,8 @@ func TestUpdateKeepsWhatTheFileDoesNotName(t *testing.T) {
 		t.Errorf("groups %v, queues %v, want exactly the row's (the unjoined queue too is removed)", u.Groups, u.Queues)
 	}
 	for _, want := range []string{"remove group 'IRA'", "remove queue 'Sales Inbound'", "remove skill 'Billing'", "remove language 'French'"} {
-		if !strings.Contains(r.report[0]["changes"], want) {
-			t.Errorf("changes %q lack %q", r.report[0]["changes"], want)
+		if !strings.Contains(changes, want) {
+			t.Errorf("changes %q lack %q", changes, want)
 		}
 	}
 }

@@ -196,24 +196,29 @@ func echoRequest(status int) misbehaviour {
 	}
 }
 
-func TestHostileServer(t *testing.T) {
-	t.Parallel()
-	const rows = 5
-	// elsewhere is the redirects' target: it must never see a request.
-	var elsewhere atomic.Int32
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		elsewhere.Add(1)
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, `{"access_token":"elsewhere-token","token_type":"bearer","expires_in":60,"id":"x"}`)
-	}))
-	t.Cleanup(func() {
-		other.Close()
-		if n := elsewhere.Load(); n != 0 {
-			t.Errorf("a redirect was followed: %d requests reached %s", n, other.URL)
-		}
-	})
+// hostileRows is the number of rows in each hostile case's file.
+const hostileRows = 5
 
+// hostileCase is one run of the program against a hostile server.
+type hostileCase struct {
+	name  string
+	fault hostileFault
+	code  int
+	// ok and failed are the rows expected with those statuses; the rest of the
+	// file's rows must be reported too (noReport: exit 2 or 3 writes none).
+	ok, failed int
+	noReport   bool
+	errHas     string   // what each failed row's error, or stderr when there is no report, must say
+	logHas     []string // what the debug log must say
+	stalls     bool     // the client's timeout is cut to hostileTimeout
+	oneLine    bool     // with noReport: stderr is the fatal error, on one line
+}
+
+// hostileCases returns the cases of TestHostileServer; elsewhere is the URL of the server
+// the redirects point to.
+func hostileCases(elsewhere string) []hostileCase {
 	const (
+		rows    = hostileRows
 		create  = "/api/v2/users"
 		search  = "/api/v2/users/search"
 		members = "/api/v2/groups/*/members"
@@ -227,19 +232,7 @@ func TestHostileServer(t *testing.T) {
 
 	// The warning of a capped Retry-After, and the wait capped to hostileMaxWait.
 	retryAfterCapped := []string{"Retry-After too long, capped", `"retry_after":"999999"`, `"waiting":0.3`}
-	tests := []struct {
-		name  string
-		fault hostileFault
-		code  int
-		// ok and failed are the rows expected with those statuses; the rest of the
-		// file's rows must be reported too (noReport: exit 2 or 3 writes none).
-		ok, failed int
-		noReport   bool
-		errHas     string   // what each failed row's error, or stderr when there is no report, must say
-		logHas     []string // what the debug log must say
-		stalls     bool     // the client's timeout is cut to hostileTimeout
-		oneLine    bool     // with noReport: stderr is the fatal error, on one line
-	}{
+	return []hostileCase{
 		// Reset after the headers. A create that the server committed is found, not
 		// repeated; idempotent calls and the token request are retried.
 		{name: "reset/create committed", fault: committed(post(create, resetAfterHeaders(200))), code: 0, ok: rows},
@@ -267,11 +260,11 @@ func TestHostileServer(t *testing.T) {
 			errHas: "larger than 32 MiB"},
 
 		// A redirect to another server over http: never followed, its credentials never shown.
-		{name: "redirect/create", fault: post(create, redirectTo(http.StatusTemporaryRedirect, other.URL)),
-			code: exitRowsFailed, ok: rows - 1, failed: 1, errHas: "a redirect to " + other.URL + "/api/v2/users, which is not followed"},
-		{name: "redirect/group members", fault: every(post(members, redirectTo(http.StatusFound, other.URL))),
+		{name: "redirect/create", fault: post(create, redirectTo(http.StatusTemporaryRedirect, elsewhere)),
+			code: exitRowsFailed, ok: rows - 1, failed: 1, errHas: "a redirect to " + elsewhere + "/api/v2/users, which is not followed"},
+		{name: "redirect/group members", fault: every(post(members, redirectTo(http.StatusFound, elsewhere))),
 			code: exitRowsFailed, failed: rows, errHas: "which is not followed"},
-		{name: "redirect/token", fault: post(token, redirectTo(http.StatusFound, other.URL)), code: exitUnusable, noReport: true,
+		{name: "redirect/token", fault: post(token, redirectTo(http.StatusFound, elsewhere)), code: exitUnusable, noReport: true,
 			errHas: "which is not followed", oneLine: true},
 
 		// Retry-After: 999999 is capped (here at hostileMaxWait; 180 s in the program) with a
@@ -296,96 +289,150 @@ func TestHostileServer(t *testing.T) {
 		{name: "echo/token fatal error on one line", fault: post(token, echoRequest(http.StatusBadRequest)), code: exitAuth, noReport: true,
 			errHas: "[redacted]", oneLine: true},
 	}
-	for _, tt := range tests {
+}
+
+func TestHostileServer(t *testing.T) {
+	t.Parallel()
+	other := startElsewhere(t)
+	for _, tt := range hostileCases(other) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var hits atomic.Int32
-			// No auth cache lag: phones are created at the first attempt, which keeps each run
-			// short; the faults are the hostile server's alone.
-			e := newEnv(t, gcsim.Options{AuthLag: -1}, tt.fault.middleware(&hits))
-			e.client = func(c *proxies.Config) {
-				c.MaxRetryAfter = hostileMaxWait
-				if tt.stalls {
-					c.RequestTimeout = hostileTimeout
-				}
-			}
-			prefix := strings.NewReplacer("/", "", " ", "", "{}", "obj", "-", "").Replace(tt.name)
-			in := e.file("hostile.csv", users(rows, prefix)...)
-			rep := e.report("hostile.results.csv")
-			r := e.run("--report", rep, in)
-
-			if hits.Load() == 0 {
-				t.Fatalf("the fault was never triggered: no %s %s", tt.fault.method, tt.fault.path)
-			}
-			if r.code != tt.code {
-				t.Errorf("exit %d, want %d\n%s", r.code, tt.code, r.stderr)
-			}
-			if r.took > 10*time.Second {
-				t.Errorf("the run took %s, want under 10 s", r.took)
-			}
-			// No panic: neither the program's last resort nor a row's recovery fired.
-			for _, s := range []string{"internal error", "panic", "goroutine "} {
-				if strings.Contains(r.stderr, s) {
-					t.Errorf("stderr shows %q:\n%s", s, r.stderr)
-				}
-			}
-			for _, bad := range []string{redirectPassword, redirectToken, "elsewhere-token"} {
-				if strings.Contains(r.stderr+r.stdout, bad) {
-					t.Errorf("output shows %q:\n%s", bad, r.stderr)
-				}
-			}
-			for _, s := range tt.logHas {
-				if !strings.Contains(r.stderr, s) {
-					t.Errorf("the log lacks %q:\n%s", s, r.stderr)
-				}
-			}
-			if tt.noReport {
-				if b, err := os.ReadFile(rep); err == nil {
-					t.Errorf("exit %d wrote a report:\n%s", r.code, b)
-				}
-				// The fatal error is the last thing printed, and the only one unless the
-				// pipeline started.
-				if i := strings.LastIndex(r.stderr, "user-provisioning: "); i < 0 || !strings.Contains(r.stderr[i:], tt.errHas) {
-					t.Errorf("stderr should end with the error, naming %q:\n%s", tt.errHas, r.stderr)
-				}
-				if tt.oneLine && strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
-					t.Errorf("stderr should be the fatal error on one line:\n%s", r.stderr)
-				}
-				if w := e.srv.Sim.Counters().Writes; w != 0 {
-					t.Errorf("%d write calls in a run that could not start", w)
-				}
-				return
-			}
-			checkEveryRow(t, r.report, rows)
-			st := e.srv.Sim.State()
-			s := map[string]int{}
-			for _, row := range r.report {
-				s[row["status"]]++
-				switch row["status"] {
-				case "ok":
-					// An ok row names the user it provisioned, and it is that email's user.
-					u, found := st.User(row["email"])
-					if !found || row["user_id"] == "" || row["user_id"] != u.ID {
-						t.Errorf("line %s: ok with user_id %q; the org's user is %q (found %v)", row["line"], row["user_id"], u.ID, found)
-					}
-				case "failed":
-					if !strings.Contains(row["error"], tt.errHas) {
-						t.Errorf("line %s: error %q, want it to say %q", row["line"], row["error"], tt.errHas)
-					}
-				}
-				for _, bad := range []string{"internal error", redirectPassword, redirectToken} {
-					if strings.Contains(row["error"], bad) {
-						t.Errorf("line %s: error %q shows %q", row["line"], row["error"], bad)
-					}
-				}
-			}
-			if s["ok"] != tt.ok || s["failed"] != tt.failed {
-				t.Errorf("report statuses %v, want %d ok and %d failed", s, tt.ok, tt.failed)
-			}
-			if c := e.srv.Sim.Counters(); len(c.CreateConflicts) != 0 {
-				t.Errorf("emails POSTed again after their creation committed: %v", c.CreateConflicts)
-			}
+			runHostileCase(t, tt)
 		})
+	}
+}
+
+// startElsewhere starts the redirects' target and returns its URL. It must never see a
+// request: at cleanup, the test fails if one reached it.
+func startElsewhere(t *testing.T) string {
+	t.Helper()
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"elsewhere-token","token_type":"bearer","expires_in":60,"id":"x"}`)
+	}))
+	t.Cleanup(func() {
+		other.Close()
+		if n := elsewhere.Load(); n != 0 {
+			t.Errorf("a redirect was followed: %d requests reached %s", n, other.URL)
+		}
+	})
+	return other.URL
+}
+
+// runHostileCase runs the program on a file of hostileRows rows against the simulator behind
+// tt's fault, and checks the run, then its report (or that there is none).
+func runHostileCase(t *testing.T, tt hostileCase) {
+	var hits atomic.Int32
+	// No auth cache lag: phones are created at the first attempt, which keeps each run
+	// short; the faults are the hostile server's alone.
+	e := newEnv(t, gcsim.Options{AuthLag: -1}, tt.fault.middleware(&hits))
+	e.client = func(c *proxies.Config) {
+		c.MaxRetryAfter = hostileMaxWait
+		if tt.stalls {
+			c.RequestTimeout = hostileTimeout
+		}
+	}
+	prefix := strings.NewReplacer("/", "", " ", "", "{}", "obj", "-", "").Replace(tt.name)
+	in := e.file("hostile.csv", users(hostileRows, prefix)...)
+	rep := e.report("hostile.results.csv")
+	r := e.run("--report", rep, in)
+
+	if hits.Load() == 0 {
+		t.Fatalf("the fault was never triggered: no %s %s", tt.fault.method, tt.fault.path)
+	}
+	checkHostileRun(t, tt, r)
+	if tt.noReport {
+		checkHostileNoReport(t, e, tt, r, rep)
+		return
+	}
+	checkHostileReport(t, e, tt, r)
+}
+
+// checkHostileRun checks what every hostile run must show: the exit code, a run under 10 s,
+// no panic on stderr, no redirect credentials nor the elsewhere token in the output, and
+// the expected lines in the debug log.
+func checkHostileRun(t *testing.T, tt hostileCase, r result) {
+	t.Helper()
+	if r.code != tt.code {
+		t.Errorf("exit %d, want %d\n%s", r.code, tt.code, r.stderr)
+	}
+	if r.took > 10*time.Second {
+		t.Errorf("the run took %s, want under 10 s", r.took)
+	}
+	// No panic: neither the program's last resort nor a row's recovery fired.
+	for _, s := range []string{"internal error", "panic", "goroutine "} {
+		if strings.Contains(r.stderr, s) {
+			t.Errorf("stderr shows %q:\n%s", s, r.stderr)
+		}
+	}
+	for _, bad := range []string{redirectPassword, redirectToken, "elsewhere-token"} {
+		if strings.Contains(r.stderr+r.stdout, bad) {
+			t.Errorf("output shows %q:\n%s", bad, r.stderr)
+		}
+	}
+	for _, s := range tt.logHas {
+		if !strings.Contains(r.stderr, s) {
+			t.Errorf("the log lacks %q:\n%s", s, r.stderr)
+		}
+	}
+}
+
+// checkHostileNoReport checks a run that could not start: no report at rep, stderr ending
+// with the fatal error naming tt.errHas (on one line if tt.oneLine), and no write call.
+func checkHostileNoReport(t *testing.T, e *harness, tt hostileCase, r result, rep string) {
+	t.Helper()
+	if b, err := os.ReadFile(rep); err == nil {
+		t.Errorf("exit %d wrote a report:\n%s", r.code, b)
+	}
+	// The fatal error is the last thing printed, and the only one unless the
+	// pipeline started.
+	if i := strings.LastIndex(r.stderr, "user-provisioning: "); i < 0 || !strings.Contains(r.stderr[i:], tt.errHas) {
+		t.Errorf("stderr should end with the error, naming %q:\n%s", tt.errHas, r.stderr)
+	}
+	if tt.oneLine && strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Errorf("stderr should be the fatal error on one line:\n%s", r.stderr)
+	}
+	if w := e.srv.Sim.Counters().Writes; w != 0 {
+		t.Errorf("%d write calls in a run that could not start", w)
+	}
+}
+
+// checkHostileReport checks the report of a run that started: one row per line of the file,
+// each ok row naming its email's user, each failed row's error saying tt.errHas, no error
+// showing an internal error or redirect credentials, tt.ok and tt.failed rows with those
+// statuses, and no email POSTed again after its creation committed.
+func checkHostileReport(t *testing.T, e *harness, tt hostileCase, r result) {
+	t.Helper()
+	checkEveryRow(t, r.report, hostileRows)
+	st := e.srv.Sim.State()
+	s := map[string]int{}
+	for _, row := range r.report {
+		s[row["status"]]++
+		switch row["status"] {
+		case "ok":
+			// An ok row names the user it provisioned, and it is that email's user.
+			u, found := st.User(row["email"])
+			if !found || row["user_id"] == "" || row["user_id"] != u.ID {
+				t.Errorf("line %s: ok with user_id %q; the org's user is %q (found %v)", row["line"], row["user_id"], u.ID, found)
+			}
+		case "failed":
+			if !strings.Contains(row["error"], tt.errHas) {
+				t.Errorf("line %s: error %q, want it to say %q", row["line"], row["error"], tt.errHas)
+			}
+		}
+		for _, bad := range []string{"internal error", redirectPassword, redirectToken} {
+			if strings.Contains(row["error"], bad) {
+				t.Errorf("line %s: error %q shows %q", row["line"], row["error"], bad)
+			}
+		}
+	}
+	if s["ok"] != tt.ok || s["failed"] != tt.failed {
+		t.Errorf("report statuses %v, want %d ok and %d failed", s, tt.ok, tt.failed)
+	}
+	if c := e.srv.Sim.Counters(); len(c.CreateConflicts) != 0 {
+		t.Errorf("emails POSTed again after their creation committed: %v", c.CreateConflicts)
 	}
 }
 
