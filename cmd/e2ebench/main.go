@@ -4,8 +4,13 @@
 //
 //	e2ebench -users 3000 -server-rate 1200 -rate 1200
 //	e2ebench -users 500 -server-rate 1200 -rate 1200 -route-limit 'POST /api/v2/users=60'
+//	e2ebench -users 3000 -server-rate 300 -rate 300 -tokens 4 -latency 150ms
 //
-// "Allowed" is the lower of the server's limit and --rate. "Steady" is the span between the
+// The simulator's limit is per access token, as Genesys defines it; -tokens N runs the tool
+// with --tokens N (N tokens from the one OAuth client; -tokens 1 passes nothing, and the
+// tool holds one token), and -latency delays every request the simulator answers.
+// "Allowed" is the lower of the server's limit and --rate (both per token), times -tokens.
+// "Steady" is the span between the
 // 10th and the 90th percentile of request times; the achieved rate is the requests in it per
 // minute. A route given -route-limit has a limit of its own (per OAuth client, a sliding
 // minute, answered 429 without stating the limit, as Genesys's per-resource limits are); its
@@ -49,6 +54,8 @@ type config struct {
 	dir        string
 	name       string
 	routes     routeLimits
+	tokenPool  int           // the tool's --tokens; 1 passes nothing
+	latency    time.Duration // the simulator's Options.Latency
 }
 
 // routeLimits is the -route-limit flag: "METHOD /pattern=N", repeatable, with the
@@ -83,8 +90,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("e2ebench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.IntVar(&c.users, "users", 3000, "new users in the generated file (typical profile)")
-	fs.IntVar(&c.serverRate, "server-rate", 1200, "the simulator's limit, requests a minute per OAuth client")
-	fs.IntVar(&c.rate, "rate", 1200, "the tool's --rate")
+	fs.IntVar(&c.serverRate, "server-rate", 1200, "the simulator's limit, requests a minute per access token")
+	fs.IntVar(&c.rate, "rate", 1200, "the tool's --rate (per token)")
+	fs.IntVar(&c.tokenPool, "tokens", 1, "the tool's --tokens: access tokens from the one OAuth client (1 passes nothing)")
+	fs.DurationVar(&c.latency, "latency", 0, "the simulator's latency, added to every request")
 	fs.StringVar(&c.bin, "bin", "bin/user-provisioning", "the tool")
 	fs.StringVar(&c.gencsv, "gencsv", "bin/gencsv", "the CSV generator")
 	fs.StringVar(&c.org, "org", "testdata/org.json", "the simulator's seed org")
@@ -97,14 +106,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if c.users < 1 || c.serverRate < 1 || c.rate < 1 {
-		fmt.Fprintln(stderr, "e2ebench: -users, -server-rate and -rate must be positive")
+	if c.users < 1 || c.serverRate < 1 || c.rate < 1 || c.tokenPool < 1 {
+		fmt.Fprintln(stderr, "e2ebench: -users, -server-rate, -rate and -tokens must be positive")
+		return 2
+	}
+	if c.latency < 0 {
+		fmt.Fprintln(stderr, "e2ebench: -latency must not be negative")
 		return 2
 	}
 	if c.name == "" {
 		c.name = fmt.Sprintf("e2e-%d-server%d-rate%d", c.users, c.serverRate, c.rate)
 		if len(c.routes) > 0 {
 			c.name += "-routes"
+		}
+		if c.tokenPool > 1 {
+			c.name += fmt.Sprintf("-tokens%d", c.tokenPool)
+		}
+		if c.latency > 0 {
+			c.name += "-latency" + c.latency.String()
 		}
 	}
 	res, err := measure(c, stderr)
@@ -119,15 +138,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 // result is what one run measured.
 type result struct {
 	config
-	wall          time.Duration
-	requests      int // every request the simulator answered, token requests and 429s included
-	throttled     int // 429 answers
-	tokens        int
-	steadyPerMin  float64
-	summary, cpr  string // the tool's own summary and calls-per-row lines
-	exitCode      int
-	rejectedLimit int
-	limited       []routeResult // the routes given -route-limit
+	wall         time.Duration
+	requests     int // every request the simulator answered, token requests and 429s included
+	throttled    int // 429 answers
+	tokens       int // token requests answered, but not 429
+	steadyPerMin float64
+	// Per token, by the simulator's token index (1 for the first minted), from what it
+	// observed: API requests and the 429s among them.
+	requestsByToken, throttledByToken map[int]int
+	minted                            int    // tokens the simulator issued
+	mintThrottled                     int    // token requests answered 429
+	summary, cpr                      string // the tool's own summary and calls-per-row lines
+	exitCode                          int
+	rejectedLimit                     int
+	limited                           []routeResult // the routes given -route-limit
 }
 
 // routeResult is what one run measured on a route with a limit of its own.
@@ -151,7 +175,7 @@ func measure(c config, stderr io.Writer) (*result, error) {
 	var mu sync.Mutex
 	var seen []gcsim.Observed
 	sim := gcsim.New(gcsim.Options{
-		Org: org, RatePerMinute: c.serverRate, RouteLimits: c.routes, Seed: 1,
+		Org: org, RatePerMinute: c.serverRate, RouteLimits: c.routes, Seed: 1, Latency: c.latency,
 		Observe: func(o gcsim.Observed) {
 			mu.Lock()
 			seen = append(seen, o)
@@ -176,13 +200,18 @@ func measure(c config, stderr io.Writer) (*result, error) {
 	}
 	defer logFile.Close()
 	var tail bytes.Buffer
-	cmd := exec.Command(c.bin, "--env-file", os.DevNull, "--log-format", "json",
-		"--rate", fmt.Sprint(c.rate), "--report", filepath.Join(c.dir, c.name+".results.csv"), csvPath)
+	cmd := exec.Command(c.bin, toolArgs(c, csvPath)...)
 	cmd.Env = append(os.Environ(),
 		"GENESYS_API_URL="+srv.URL, "GENESYS_CLIENT_ID=demo-client", "GENESYS_CLIENT_SECRET=demo-secret-not-real")
 	cmd.Stdout = logFile
 	cmd.Stderr = io.MultiWriter(logFile, &tail)
 	fmt.Fprintf(stderr, "e2ebench %s: %d users, server %d/min, --rate %d", c.name, c.users, c.serverRate, c.rate)
+	if c.tokenPool > 1 {
+		fmt.Fprintf(stderr, ", --tokens %d", c.tokenPool)
+	}
+	if c.latency > 0 {
+		fmt.Fprintf(stderr, ", latency %s", c.latency)
+	}
 	if len(c.routes) > 0 {
 		fmt.Fprintf(stderr, ", route limits %s", c.routes.String())
 	}
@@ -208,11 +237,23 @@ func measure(c config, stderr io.Writer) (*result, error) {
 	mu.Lock()
 	defer mu.Unlock()
 	res.analyse(seen)
-	res.rejectedLimit = sim.Counters().LimitRejections
+	counters := sim.Counters()
+	res.rejectedLimit = counters.LimitRejections
+	res.minted, res.mintThrottled = counters.TokensIssued, counters.TokenTooMany
 	if res.exitCode != 0 {
 		return res, fmt.Errorf("the tool exited %d (see %s)", res.exitCode, logPath)
 	}
 	return res, nil
+}
+
+// toolArgs are the tool's arguments. -tokens 1 passes no --tokens, so that the run is the
+// one it was before the flag existed.
+func toolArgs(c config, csvPath string) []string {
+	args := []string{"--env-file", os.DevNull, "--log-format", "json", "--rate", fmt.Sprint(c.rate)}
+	if c.tokenPool > 1 {
+		args = append(args, "--tokens", fmt.Sprint(c.tokenPool))
+	}
+	return append(args, "--report", filepath.Join(c.dir, c.name+".results.csv"), csvPath)
 }
 
 // generate writes the typical profile with bin/gencsv.
@@ -234,6 +275,7 @@ func generate(c config, path string) error {
 // analyse computes the counts and the steady rate from the requests the simulator saw.
 func (r *result) analyse(seen []gcsim.Observed) {
 	times := make([]time.Time, 0, len(seen))
+	r.requestsByToken, r.throttledByToken = map[int]int{}, map[int]int{}
 	for _, o := range seen {
 		times = append(times, o.At)
 		switch {
@@ -241,6 +283,12 @@ func (r *result) analyse(seen []gcsim.Observed) {
 			r.throttled++
 		case o.Path == "/oauth/token":
 			r.tokens++
+		}
+		if o.Token > 0 {
+			r.requestsByToken[o.Token]++
+			if o.Status == 429 {
+				r.throttledByToken[o.Token]++
+			}
 		}
 	}
 	r.requests = len(seen)
@@ -304,21 +352,52 @@ func matchRoute(pattern, method, path string) bool {
 	return true
 }
 
-// allowed is the lower of the server's limit and --rate.
-func (r *result) allowed() int { return min(r.serverRate, r.rate) }
+// allowed is the lower of the server's limit and --rate, both per token, times the tokens.
+func (r *result) allowed() int { return min(r.serverRate, r.rate) * max(r.tokenPool, 1) }
+
+// perToken lists, for a run with several tokens, the tokens minted and each token's 429s
+// out of its requests: "4 minted, 0 token requests answered 429; 429s per token: #1 2 of
+// 760, #2 0 of 752, ...".
+func (r *result) perToken() string {
+	n := r.minted
+	for i := range r.requestsByToken {
+		n = max(n, i)
+	}
+	parts := make([]string, 0, n)
+	for i := 1; i <= n; i++ {
+		parts = append(parts, fmt.Sprintf("#%d %d of %d", i, r.throttledByToken[i], r.requestsByToken[i]))
+	}
+	return fmt.Sprintf("%d minted, %d token requests answered 429; 429s per token: %s", r.minted, r.mintThrottled, strings.Join(parts, ", "))
+}
 
 func (r *result) print(w io.Writer) {
 	ratio := r.steadyPerMin / float64(r.allowed())
 	share := 100 * float64(r.throttled) / float64(max(r.requests, 1))
 	fmt.Fprintf(w, "%s: %d users in %s; %d requests (%.2f per user, %d tokens), %d answered 429 (%.2f%%)\n",
 		r.name, r.users, r.wall.Round(time.Second), r.requests, float64(r.requests)/float64(r.users), r.tokens, r.throttled, share)
-	fmt.Fprintf(w, "  steady rate %.0f requests/min = %.3f of the allowed %d/min (server %d/min, --rate %d)\n",
-		r.steadyPerMin, ratio, r.allowed(), r.serverRate, r.rate)
+	pool := ""
+	if r.tokenPool > 1 {
+		pool = fmt.Sprintf(", per token, × %d tokens", r.tokenPool)
+	}
+	if r.latency > 0 {
+		pool += fmt.Sprintf("; latency %s", r.latency)
+	}
+	fmt.Fprintf(w, "  steady rate %.0f requests/min = %.3f of the allowed %d/min (server %d/min, --rate %d%s)\n",
+		r.steadyPerMin, ratio, r.allowed(), r.serverRate, r.rate, pool)
+	if r.tokenPool > 1 {
+		fmt.Fprintf(w, "  tokens: --tokens %d, %s\n", r.tokenPool, r.perToken())
+	}
 	fmt.Fprintf(w, "  tool: %s\n  calls per row: %s\n", r.summary, r.cpr)
 	if r.rejectedLimit > 0 {
 		fmt.Fprintf(w, "  %d calls refused for carrying too many items\n", r.rejectedLimit)
 	}
 	run, measure := fmt.Sprintf("%d users, server %d/min, `--rate` %d", r.users, r.serverRate, r.rate), fmt.Sprintf("%.3f", ratio)
+	if r.tokenPool > 1 {
+		run += fmt.Sprintf(", `--tokens` %d (%d minted)", r.tokenPool, r.minted)
+	}
+	if r.latency > 0 {
+		run += fmt.Sprintf(", latency %s", r.latency)
+	}
 	for i, rr := range r.limited {
 		routeRatio, settled := rr.steadyPerMin/float64(rr.limit), rr.settledMin/float64(rr.limit)
 		fmt.Fprintf(w, "  route %s: steady %.1f accepted/min = %.3f of its limit %d/min, settled (p50-p90) %.1f/min = %.3f; %d accepted, %d answered 429\n",

@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -102,5 +103,75 @@ func TestAnalyseRoute(t *testing.T) {
 	}
 	if r.throttled != 1 || r.requests != 201 {
 		t.Errorf("run: %d requests, %d 429s", r.requests, r.throttled)
+	}
+}
+
+// -tokens 1 passes nothing the tool did not get before the flag existed; more pass --tokens.
+func TestToolArgs(t *testing.T) {
+	c := config{rate: 300, dir: "d", name: "n", tokenPool: 1}
+	want := "--env-file " + os.DevNull + " --log-format json --rate 300 --report d/n.results.csv in.csv"
+	if got := strings.Join(toolArgs(c, "in.csv"), " "); got != want {
+		t.Errorf("-tokens 1: %s, want %s", got, want)
+	}
+	c.tokenPool = 4
+	want = "--env-file " + os.DevNull + " --log-format json --rate 300 --tokens 4 --report d/n.results.csv in.csv"
+	if got := strings.Join(toolArgs(c, "in.csv"), " "); got != want {
+		t.Errorf("-tokens 4: %s, want %s", got, want)
+	}
+}
+
+// A one-token run prints what it printed before -tokens existed.
+func TestPrintOneToken(t *testing.T) {
+	r := &result{config: config{name: "e", users: 10, serverRate: 600, rate: 1200, tokenPool: 1},
+		wall: 90 * time.Second, requests: 25, throttled: 1, tokens: 1, steadyPerMin: 540, summary: "10 ok", cpr: "2.50",
+		minted: 1, requestsByToken: map[int]int{1: 24}, throttledByToken: map[int]int{1: 1}}
+	var out strings.Builder
+	r.print(&out)
+	want := "e: 10 users in 1m30s; 25 requests (2.50 per user, 1 tokens), 1 answered 429 (4.00%)\n" +
+		"  steady rate 540 requests/min = 0.900 of the allowed 600/min (server 600/min, --rate 1200)\n" +
+		"  tool: 10 ok\n  calls per row: 2.50\n" +
+		"| 10 users, server 600/min, `--rate` 1200 | 0.900 | 1 of 25 (4.00%) | 2.50 | 1m30s |\n"
+	if out.String() != want {
+		t.Errorf("output\n%s\nwant\n%s", out.String(), want)
+	}
+}
+
+// With several tokens the allowed rate is the per-token one times the tokens, and the
+// tokens minted and each token's 429s are reported.
+func TestTokenPool(t *testing.T) {
+	t0 := time.Unix(0, 0)
+	var seen []gcsim.Observed
+	add := func(at time.Duration, path string, status, token int) {
+		seen = append(seen, gcsim.Observed{At: t0.Add(at), Method: "POST", Path: path, Status: status, Token: token})
+	}
+	add(0, "/oauth/token", 200, 0)
+	add(time.Second, "/oauth/token", 429, 0)
+	add(2*time.Second, "/oauth/token", 200, 0)
+	for i := range 300 { // 10 a second, alternating between the two tokens
+		status := 200
+		if i == 100 || i == 201 {
+			status = 429
+		}
+		add(3*time.Second+time.Duration(i)*100*time.Millisecond, "/api/v2/users", status, 1+i%2)
+	}
+	r := &result{config: config{name: "p", users: 100, serverRate: 300, rate: 300, tokenPool: 2, latency: 150 * time.Millisecond},
+		minted: 2, mintThrottled: 1}
+	r.analyse(seen)
+	if r.allowed() != 600 {
+		t.Errorf("allowed %d, want 600", r.allowed())
+	}
+	if r.tokens != 2 || r.throttled != 3 {
+		t.Errorf("tokens %d, throttled %d; want 2, 3", r.tokens, r.throttled)
+	}
+	var out strings.Builder
+	r.print(&out)
+	for _, want := range []string{
+		"= 1.000 of the allowed 600/min (server 300/min, --rate 300, per token, × 2 tokens; latency 150ms)\n",
+		"  tokens: --tokens 2, 2 minted, 1 token requests answered 429; 429s per token: #1 1 of 150, #2 1 of 150\n",
+		"| 100 users, server 300/min, `--rate` 300, `--tokens` 2 (2 minted), latency 150ms | 1.000 | 3 of 303 (0.99%) | 3.03 |",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
 	}
 }

@@ -37,6 +37,21 @@ func main() {
 // run serves until ctx ends. It returns 0 after a clean stop, 2 for bad usage, 1 when the
 // server cannot start.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, code := parse(args, stderr)
+	if cfg == nil {
+		return code
+	}
+	return serve(ctx, gcsim.New(cfg.opts), cfg.addr, cfg.urlFile, stdout, stderr)
+}
+
+// settings are what the flags ask for.
+type settings struct {
+	opts          gcsim.Options
+	addr, urlFile string
+}
+
+// parse reads the flags. On bad usage, or -h, it returns nil and the exit code (2, or 0).
+func parse(args []string, stderr io.Writer) (*settings, int) {
 	fs := flag.NewFlagSet("gcsim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:0", "listen address; port 0 picks a free port")
@@ -44,11 +59,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	urlFile := fs.String("url-file", "", "also write the base URL to this file (removed on exit)")
 	orgPath := fs.String("org", "testdata/org.json", "seed org file")
 	ttl := fs.Duration("token-ttl", 24*time.Hour, "lifetime of issued tokens")
-	rate := fs.Int("rate", 300, "requests per OAuth client within -rate-window; 0 is unlimited")
+	rate := fs.Int("rate", 300, "requests per access token within -rate-window (per OAuth client with -rate-per-client); 0 is unlimited")
 	window := fs.Duration("rate-window", time.Minute, "length of the sliding rate-limit window")
+	perClient := fs.Bool("rate-per-client", false, "let the tokens of an OAuth client share one -rate window, instead of one each (Genesys's limit is per token)")
+	mint := fs.Int("token-mint-rate", gcsim.DefaultTokenMintPerMinute, "token requests (POST /oauth/token) per OAuth client within -rate-window; 0 is unlimited")
 	fail503 := fs.Float64("fail-503", 0, "share of API requests answered 503 (0 to 1)")
 	drop := fs.Float64("drop", 0, "share of API requests committed, then dropped unanswered (0 to 1)")
-	latency := fs.Duration("latency", 0, "delay added to every request")
+	latency := fs.Duration("latency", 0, "delay added to every API and token request")
 	stationDelay := fs.Duration("station-delay", 2*time.Second, "delay before a new WebRTC phone's station appears")
 	searchLag := fs.Duration("search-lag", time.Second, "delay before a user change reaches user search")
 	authLag := fs.Duration("auth-lag", time.Second, "how long role grants and phone creation for a new or restored user answer 404; 0 turns it off")
@@ -59,19 +76,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool("v", false, "log every request (method, path, status) to stderr")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return 0
+			return nil, 0
 		}
-		return 2
+		return nil, 2
 	}
-	usage := func(format string, a ...any) int {
+	usage := func(format string, a ...any) (*settings, int) {
 		fmt.Fprintf(stderr, "gcsim: "+format+"\n", a...)
-		return 2
+		return nil, 2
 	}
 	switch {
 	case fs.NArg() > 0:
 		return usage("unexpected argument %q", fs.Arg(0))
 	case *fail503 < 0 || *fail503 > 1 || *drop < 0 || *drop > 1:
 		return usage("-fail-503 and -drop must be between 0 and 1")
+	case *mint < 0:
+		return usage("-token-mint-rate must not be negative")
 	case *rate < 0 || *ttl <= 0 || *window <= 0 || slices.ContainsFunc([]time.Duration{*latency, *stationDelay, *searchLag, *authLag, *groupLag, *associateLag},
 		func(d time.Duration) bool { return d < 0 }):
 		return usage("-rate and the durations must not be negative; -token-ttl and -rate-window must be positive")
@@ -88,8 +107,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usage("%v", err)
 	}
 
+	if *mint == 0 {
+		*mint = -1 // unlimited, as gcsim.Options has it
+	}
 	opts := gcsim.Options{
 		Org: org, TokenTTL: *ttl, RatePerMinute: *rate, RateWindow: *window,
+		RatePerClient: *perClient, TokenMintPerMinute: *mint,
 		Fail503Ratio: *fail503, DropRatio: *drop, Latency: *latency,
 		StationDelay: *stationDelay, SearchLag: *searchLag, Seed: *seed,
 		AuthLag: lagOption(*authLag), GroupLag: lagOption(*groupLag), StationAssociateLag: lagOption(*associateLag),
@@ -98,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *verbose {
 		opts.Logf = log.New(stderr, "", log.LstdFlags|log.Lmicroseconds).Printf
 	}
-	return serve(ctx, gcsim.New(opts), *addr, *urlFile, stdout, stderr)
+	return &settings{opts: opts, addr: *addr, urlFile: *urlFile}, 0
 }
 
 // serve serves sim on addr until ctx ends, writing its URL to urlFile (when not "") for as

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/user-provisioning/user-provisioning/proxies/gcsim"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine and the test to share.
@@ -86,6 +88,7 @@ func TestRunRefusesBadUsage(t *testing.T) {
 		{"remote addr", []string{"-addr", "0.0.0.0:0"}, "not a loopback address"},
 		{"empty host", []string{"-addr", ":8080"}, "not a loopback address"},
 		{"bad ratio", []string{"-drop", "2"}, "between 0 and 1"},
+		{"negative mint rate", []string{"-token-mint-rate", "-1"}, "-token-mint-rate"},
 		{"missing org", []string{"-org", "no/such/org.json"}, "load org"},
 		{"argument", []string{"extra"}, "unexpected argument"},
 	}
@@ -97,6 +100,34 @@ func TestRunRefusesBadUsage(t *testing.T) {
 			}
 			if !strings.Contains(stderr.String(), tt.want) {
 				t.Fatalf("stderr %q, want %q", stderr.String(), tt.want)
+			}
+		})
+	}
+}
+
+func TestRateFlags(t *testing.T) {
+	tests := []struct {
+		name      string
+		args      []string
+		perClient bool
+		mint      int
+	}{
+		{"defaults: a window per token, Genesys-like minting", nil, false, gcsim.DefaultTokenMintPerMinute},
+		{"per client", []string{"-rate-per-client"}, true, gcsim.DefaultTokenMintPerMinute},
+		{"mint limit", []string{"-token-mint-rate", "5"}, false, 5},
+		{"mint unlimited", []string{"-token-mint-rate", "0"}, false, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr syncBuffer
+			cfg, code := parse(append([]string{"-org", "../../testdata/org.json", "-latency", "150ms"}, tt.args...), &stderr)
+			if cfg == nil {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			o := cfg.opts
+			if o.RatePerClient != tt.perClient || o.TokenMintPerMinute != tt.mint || o.RatePerMinute != 300 || o.Latency != 150*time.Millisecond {
+				t.Errorf("RatePerClient %v, TokenMintPerMinute %d, RatePerMinute %d, Latency %s; want %v, %d, 300, 150ms",
+					o.RatePerClient, o.TokenMintPerMinute, o.RatePerMinute, o.Latency, tt.perClient, tt.mint)
 			}
 		})
 	}

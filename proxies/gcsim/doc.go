@@ -77,17 +77,22 @@
 //
 // Every API request goes through: Options.Latency (cut short if the client goes away);
 // authentication (401 authentication.required without a bearer token, 401 bad.credentials for
-// an unknown, expired or revoked one); the rate limits (limits.go): its OAuth client's sliding
+// an unknown, expired or revoked one); the rate limits (limits.go): its access token's sliding
 // window (Options.RatePerMinute within Options.RateWindow, answered 429 too.many.requests "Rate
 // limit exceeded the maximum [N] requests within [S] seconds", as Genesys answers its token
-// limit), its client's window for its route (Options.RouteLimits: per-resource limits), and, for
+// limit; each token has its own, as Genesys defines the limit "per client credentials grant
+// token", or with Options.RatePerClient the client's tokens share one), its client's window
+// for its route (Options.RouteLimits: per-resource limits), and, for
 // the /search routes, the org's window for each criteria type the request uses (Developer
 // Center's EXACT 4,000; TERM, TERMS, QUERY_STRING and REQUIRED_FIELDS 300; STARTS_WITH, RANGE,
 // DATE_RANGE and the comparisons 240; REGEX 120; CONTAINS 100 a minute; Options.SearchLimits
 // replaces or lifts them); the last two are answered 429 too.many.requests.retry.after "Rate
 // limit exceeded the maximum. Retry the request in [N] seconds", which states no limit. Every
-// 429 carries Retry-After; a refused request counts in no window; /oauth/token counts in its
-// client's window too. Then the 503 fault (nothing done); the handler; the drop fault
+// 429 carries Retry-After; a refused request counts in no window. /oauth/token (delayed by
+// Options.Latency too) must fit in its client's token window (Options.TokenMintPerMinute,
+// DefaultTokenMintPerMinute by default, answered like the per-resource limits), and counts
+// as the first request of the token it mints (with RatePerClient, in its client's window).
+// Counters.TooManyByToken and RequestsByToken count per token index. Then the 503 fault (nothing done); the handler; the drop fault
 // (the handler's effect is committed, then the connection is closed without an answer). Faults
 // come from a math/rand source seeded with Options.Seed.
 //

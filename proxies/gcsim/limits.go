@@ -13,20 +13,31 @@ import (
 // Rate limits. Every API request, and /oauth/token, must fit in each of these sliding
 // windows of Options.RateWindow (60 s by default, as Genesys counts) before its handler runs:
 //
-//  1. its OAuth client's window, Options.RatePerMinute: the token's limit, answered 429
-//     too.many.requests "Rate limit exceeded the maximum [N] requests within [S] seconds";
+//  1. the token's window, Options.RatePerMinute: by default each access token has its own
+//     (Genesys defines client.credentials.token.rate.per.minute as "the maximum number of
+//     requests per client credentials grant token per minute"); with Options.RatePerClient
+//     the tokens of an OAuth client share one. Answered 429 too.many.requests "Rate limit
+//     exceeded the maximum [N] requests within [S] seconds";
 //  2. its client's window for its route, Options.RouteLimits: per-resource limits,
 //     answered 429 too.many.requests.retry.after "Rate limit exceeded the maximum. Retry
 //     the request in [N] seconds", which does not state the limit;
 //  3. for the /search routes, the org's window of each criteria type the request uses
 //     (searchLimits, Options.SearchLimits), answered like 2. A request using two types
-//     counts against both; one using a type twice counts once.
+//     counts against both; one using a type twice counts once;
+//  4. for /oauth/token, its client's token window, Options.TokenMintPerMinute, answered
+//     like 2.
+//
+// A token request counts in the token's window too: with RatePerClient in its client's
+// window, as any request; by default, having no token yet, in the window of the token it
+// mints, as its first request (a refused one counts nowhere). Either way, one token's
+// window holds the same requests in both modes.
 //
 // Every 429 carries Retry-After: the whole seconds until the window that refused the
 // request has room again. A refused request counts in no window. Modelling choices: the
 // windows slide (Genesys does not document how it counts within its minute); the search
 // windows are the org's across the users, groups and locations searches, and count a
-// request when it is admitted, whatever its handler answers.
+// request when it is admitted, whatever its handler answers; a token request is admitted
+// (and counted) before its secret is checked.
 
 // searchLimits are the per-type search limits Developer Center documents (search limits
 // page), requests per 60 s per org. Modelling choice: GREATER_THAN and the other
@@ -51,13 +62,14 @@ var searchLimits = map[string]int{
 // windows are the times of the requests each limit accepted, oldest first. Sim.mu guards
 // them.
 type windows struct {
-	clients map[string][]time.Time // by OAuth client
-	routes  map[string][]time.Time // by OAuth client and route key
-	search  map[string][]time.Time // by criteria type, for the whole org
+	rate   map[string][]time.Time // the tokens' limit: by token (tokenKey) or, with RatePerClient, by OAuth client
+	routes map[string][]time.Time // by OAuth client and route key
+	search map[string][]time.Time // by criteria type, for the whole org
+	mint   map[string][]time.Time // token requests, by OAuth client
 }
 
 func newWindows() windows {
-	return windows{clients: map[string][]time.Time{}, routes: map[string][]time.Time{}, search: map[string][]time.Time{}}
+	return windows{rate: map[string][]time.Time{}, routes: map[string][]time.Time{}, search: map[string][]time.Time{}, mint: map[string][]time.Time{}}
 }
 
 // window is one limit a request must fit in.
@@ -68,15 +80,24 @@ type window struct {
 	stated bool // the 429 states the limit (the token's); others state only the wait
 }
 
-// admit applies the rate limits to a request of client on route key ("" when no route
-// matched). A refused request is answered 429 with Retry-After and counts in no window.
-func (s *Sim) admit(c *call, client, key string) bool {
+// tokenKey is the key of a token's own window in windows.rate. OAuth client ids never
+// start with "#" in the simulator's orgs; the rate window of one mode never holds the
+// other's keys anyway.
+func tokenKey(index int) string { return "#" + strconv.Itoa(index) }
+
+// apiWindows are the windows an authenticated API request on route key ("" when no route
+// matched) must fit in.
+func (s *Sim) apiWindows(c *call, key string) []window {
 	var ws []window
 	if n := s.opts.RatePerMinute; n > 0 {
-		ws = append(ws, window{times: s.windows.clients, key: client, max: n, stated: true})
+		k := tokenKey(c.token)
+		if s.opts.RatePerClient {
+			k = c.client
+		}
+		ws = append(ws, window{times: s.windows.rate, key: k, max: n, stated: true})
 	}
 	if n := s.opts.RouteLimits[key]; n > 0 {
-		ws = append(ws, window{times: s.windows.routes, key: client + " " + key, max: n})
+		ws = append(ws, window{times: s.windows.routes, key: c.client + " " + key, max: n})
 	}
 	if strings.HasPrefix(key, "POST ") && strings.HasSuffix(key, "/search") {
 		for _, typ := range criteriaTypes(c.body) {
@@ -85,6 +106,38 @@ func (s *Sim) admit(c *call, client, key string) bool {
 			}
 		}
 	}
+	return ws
+}
+
+// tokenWindows are the windows a token request of client must fit in.
+func (s *Sim) tokenWindows(client string) []window {
+	const key = "POST /oauth/token"
+	var ws []window
+	if n := s.opts.RatePerMinute; n > 0 && s.opts.RatePerClient {
+		ws = append(ws, window{times: s.windows.rate, key: client, max: n, stated: true})
+	}
+	if n := s.opts.RouteLimits[key]; n > 0 {
+		ws = append(ws, window{times: s.windows.routes, key: client + " " + key, max: n})
+	}
+	if n := s.opts.TokenMintPerMinute; n > 0 {
+		ws = append(ws, window{times: s.windows.mint, key: client, max: n})
+	}
+	return ws
+}
+
+// chargeMint counts the token request that minted the token index in that token's own
+// window (see the rate limits above). Sim.mu must be held.
+func (s *Sim) chargeMint(index int) {
+	if s.opts.RatePerMinute > 0 && !s.opts.RatePerClient {
+		k := tokenKey(index)
+		s.windows.rate[k] = append(s.windows.rate[k], time.Now())
+	}
+}
+
+// admit applies the rate limits ws to a request. A refused request is answered 429 with
+// Retry-After, counts in no window, and counts in Counters.TooMany and in
+// Counters.TooManyByToken (an API request) or Counters.TokenTooMany (/oauth/token).
+func (s *Sim) admit(c *call, ws []window) bool {
 	if len(ws) == 0 {
 		return true
 	}
@@ -102,7 +155,7 @@ func (s *Sim) admit(c *call, client, key string) bool {
 		if len(times) < w.max {
 			continue
 		}
-		s.counts.TooMany++
+		s.countTooMany(c)
 		// The window has room again when all but max-1 of its requests have left it.
 		wait := times[len(times)-w.max].Add(span).Sub(now)
 		s.mu.Unlock()
@@ -121,6 +174,17 @@ func (s *Sim) admit(c *call, client, key string) bool {
 	}
 	s.mu.Unlock()
 	return true
+}
+
+// countTooMany counts a 429 answered to c. Sim.mu must be held.
+func (s *Sim) countTooMany(c *call) {
+	s.counts.TooMany++
+	switch {
+	case c.token > 0:
+		s.counts.TooManyByToken[c.token]++
+	case c.r.URL.Path == "/oauth/token":
+		s.counts.TokenTooMany++
+	}
 }
 
 // searchLimit is the org's limit on searches using criteria type typ within RateWindow;

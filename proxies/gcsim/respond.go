@@ -19,6 +19,7 @@ type call struct {
 	r      *http.Request
 	ctxID  string // contextId and ININ-Correlation-Id
 	client string // OAuth client of the token; "" before authentication
+	token  int    // index of the token (token.index); 0 before authentication
 	body   []byte
 	params map[string]string // path parameters of the matched route
 	now    time.Time

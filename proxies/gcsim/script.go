@@ -80,7 +80,7 @@ func (s *Sim) answerScripted(c *call, f Fault) {
 	s.mu.Lock()
 	switch f.Status {
 	case http.StatusTooManyRequests:
-		s.counts.TooMany++
+		s.countTooMany(c)
 	case http.StatusServiceUnavailable:
 		s.counts.Fail503++
 	case http.StatusUnauthorized:

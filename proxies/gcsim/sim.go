@@ -19,18 +19,32 @@ import (
 	"time"
 )
 
-// Options configures a Sim. The zero value is a fault-free, unlimited simulator of
-// DefaultOrg with 24-hour tokens.
+// Options configures a Sim. The zero value is a fault-free simulator of DefaultOrg with
+// 24-hour tokens and no rate limit but the OAuth endpoint's (TokenMintPerMinute) and the
+// search limits Developer Center documents.
 type Options struct {
 	Org           *Org          // seed org; nil means DefaultOrg()
 	TokenTTL      time.Duration // lifetime of issued tokens; 0 means 24h (expires_in 86399)
-	RatePerMinute int           // the token's limit: accepted requests per OAuth client within RateWindow, answered 429 stating it (limits.go); 0 means unlimited
+	RatePerMinute int           // the token's limit: accepted requests per access token (per OAuth client with RatePerClient) within RateWindow, answered 429 stating it (limits.go); 0 means unlimited
 	RateWindow    time.Duration // length of every sliding rate window; 0 means 60s
-	Fail503Ratio  float64       // share of API requests answered 503 before doing anything
-	DropRatio     float64       // share of API requests whose effect is committed, then the connection closed unanswered
-	Latency       time.Duration // added to every request but /__sim ones
-	StationDelay  time.Duration // a WebRTC phone's station appears this long after the phone
-	SearchLag     time.Duration // a user change reaches POST /api/v2/users/search this long after it is made
+	// RatePerClient makes RatePerMinute one window shared by every token of an OAuth client,
+	// as the simulator counted before it kept one per token. By default each access token
+	// has its own window: Genesys's limits page defines client.credentials.token.rate.per.minute
+	// (300) as "the maximum number of requests per client credentials grant token per
+	// minute", and its own CX as Code keeps a pool of tokens from one client because "each
+	// token will have its own rate limit". With one token the two are the same.
+	RatePerClient bool
+	// TokenMintPerMinute limits the token requests (POST /oauth/token) of each OAuth client
+	// within RateWindow, answered 429 too.many.requests.retry.after with Retry-After. Genesys
+	// documents that its OAuth endpoint has rate limits of its own (CX as Code warns that a
+	// large token pool "can trigger OAuth rate limiting during pool prefill") but not their
+	// number; 0 means DefaultTokenMintPerMinute, a negative value lifts the limit.
+	TokenMintPerMinute int
+	Fail503Ratio       float64       // share of API requests answered 503 before doing anything
+	DropRatio          float64       // share of API requests whose effect is committed, then the connection closed unanswered
+	Latency            time.Duration // added to every API and /oauth/token request (before it is authenticated or limited), not to /__sim ones
+	StationDelay       time.Duration // a WebRTC phone's station appears this long after the phone
+	SearchLag          time.Duration // a user change reaches POST /api/v2/users/search this long after it is made
 	// Eventual consistency that Genesys documents and its Terraform provider retries (see
 	// consistency.go). Zero means the default; a negative value turns the lag off.
 	AuthLag             time.Duration // role grants and phone creation naming a user answer 404 this long after the user is created (default 1 s)
@@ -54,12 +68,22 @@ type Options struct {
 	SearchLimits map[string]int
 }
 
+// DefaultTokenMintPerMinute is the token requests an OAuth client may make within
+// RateWindow when Options.TokenMintPerMinute is 0. Genesys does not publish the number
+// (shared/reference/genesys-api.md says only that the OAuth endpoint rate-limits a pool's
+// prefill); one a second is the stricter reading: enough for a pool of 50 tokens (CX as
+// Code's maximum) minted one at a time, not for one minted per request.
+const DefaultTokenMintPerMinute = 60
+
 // Observed is one request as Options.Observe sees it.
 type Observed struct {
 	At     time.Time // when the request arrived
 	Method string
 	Path   string
 	Status int // 0 when the connection was dropped unanswered
+	// Token is the index of the access token the request carried (1 for the first token
+	// issued, as in Counters.TooManyByToken); 0 for /oauth/token and unauthenticated requests.
+	Token int
 }
 
 // Sim is a simulated Genesys Cloud organization: an http.Handler serving the login endpoint
@@ -87,6 +111,7 @@ type Sim struct {
 
 type token struct {
 	client  string
+	index   int // 1 for the first token issued, 2 for the next, ...: its id in Counters
 	expires time.Time
 }
 
@@ -105,6 +130,9 @@ func New(opts Options) *Sim {
 	if opts.RateWindow <= 0 {
 		opts.RateWindow = time.Minute
 	}
+	if opts.TokenMintPerMinute == 0 {
+		opts.TokenMintPerMinute = DefaultTokenMintPerMinute
+	}
 	s := &Sim{
 		opts:    opts,
 		rng:     mrand.New(mrand.NewSource(opts.Seed)),
@@ -116,7 +144,7 @@ func New(opts Options) *Sim {
 		scripts: map[string][]Fault{},
 		counts: Counters{
 			Requests: map[string]int{}, CreateAttempts: map[string]int{}, CreateConflicts: map[string]int{}, PhoneCreateAttempts: map[string]int{},
-			Invites: map[string]int{}, Lagged: map[string]int{},
+			Invites: map[string]int{}, Lagged: map[string]int{}, RequestsByToken: map[int]int{}, TooManyByToken: map[int]int{},
 		},
 	}
 	s.routes = apiRoutes()
@@ -197,7 +225,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if outcome == "client-gone" || strings.HasSuffix(outcome, "-dropped") {
 			status = 0
 		}
-		s.opts.Observe(Observed{At: start, Method: r.Method, Path: r.URL.Path, Status: status})
+		s.opts.Observe(Observed{At: start, Method: r.Method, Path: r.URL.Path, Status: status, Token: c.token})
 	}
 	// Only the method and path are logged: never headers (Authorization), query strings or bodies.
 	s.logf("gcsim: %s %s %s %s", r.Method, r.URL.Path, outcome, time.Since(start).Round(time.Millisecond))
@@ -264,7 +292,7 @@ func (s *Sim) serveAPI(w http.ResponseWriter, c *call) string {
 	if rt != nil {
 		key = rt.key
 	}
-	if !isScripted && !s.admit(c, c.client, key) {
+	if !isScripted && !s.admit(c, s.apiWindows(c, key)) {
 		return ""
 	}
 	fail, drop := s.drawFaults()
@@ -354,8 +382,9 @@ func (s *Sim) authenticate(c *call) bool {
 		c.fail(http.StatusUnauthorized, "bad.credentials", "Invalid login credentials.")
 		return false
 	}
+	s.counts.RequestsByToken[t.index]++
 	s.mu.Unlock()
-	c.client = t.client
+	c.client, c.token = t.client, t.index
 	return true
 }
 
@@ -441,7 +470,7 @@ func (s *Sim) serveToken(c *call) {
 		oauthErr("invalid_client", "client not found")
 		return
 	}
-	if !s.admit(c, id, "POST /oauth/token") {
+	if !s.admit(c, s.tokenWindows(id)) {
 		return
 	}
 	if secret != want {
@@ -458,9 +487,11 @@ func (s *Sim) serveToken(c *call) {
 	tok := base64.RawURLEncoding.EncodeToString(raw[:])
 	ttl := s.opts.TokenTTL
 	s.mu.Lock()
-	s.tokens[tok] = token{client: id, expires: time.Now().Add(ttl)}
 	s.issued = append(s.issued, tok)
 	s.counts.TokensIssued++
+	index := s.counts.TokensIssued
+	s.tokens[tok] = token{client: id, index: index, expires: time.Now().Add(ttl)}
+	s.chargeMint(index)
 	s.mu.Unlock()
 	c.json(http.StatusOK, map[string]any{"access_token": tok, "token_type": "bearer", "expires_in": expiresIn(ttl)})
 }

@@ -20,7 +20,16 @@ type Counters struct {
 	TooMany      int `json:"tooMany"`      // 429 answers, /oauth/token included
 	Fail503      int `json:"fail503"`      // 503 fault answers
 	Dropped      int `json:"dropped"`      // requests committed, then closed unanswered
-	TokensIssued int `json:"tokensIssued"`
+	TokensIssued int `json:"tokensIssued"` // tokens minted; the n-th has index n in the ByToken maps
+	// TokenTooMany counts the 429s answered to /oauth/token (also in TooMany): the OAuth
+	// endpoint's own limit, Options.TokenMintPerMinute, or a scripted fault.
+	TokenTooMany int `json:"tokenTooMany"`
+	// RequestsByToken counts the authenticated API requests per token, keyed by the token's
+	// index: 1 for the first token issued, 2 for the next, ... (never the token itself).
+	RequestsByToken map[int]int `json:"requestsByToken"`
+	// TooManyByToken counts the 429s answered to API requests per token, keyed like
+	// RequestsByToken, whichever window refused them (also in TooMany).
+	TooManyByToken map[int]int `json:"tooManyByToken"`
 	// MaxConcurrentTokenRequests is the largest number of /oauth/token requests in flight at
 	// the same time.
 	MaxConcurrentTokenRequests int `json:"maxConcurrentTokenRequests"`
@@ -58,6 +67,8 @@ func (s *Sim) Counters() Counters {
 	c.PhoneCreateAttempts = maps.Clone(c.PhoneCreateAttempts)
 	c.Lagged = maps.Clone(c.Lagged)
 	c.Invites = maps.Clone(c.Invites)
+	c.RequestsByToken = maps.Clone(c.RequestsByToken)
+	c.TooManyByToken = maps.Clone(c.TooManyByToken)
 	return c
 }
 
