@@ -29,7 +29,12 @@ type Config struct {
 	BaseURL       string // from BaseURL
 	ClientID      string
 	ClientSecret  string
-	RatePerMinute int // shared by every request, token requests included; 0 means 300
+	RatePerMinute int // per access token, token requests included; 0 means 300
+	// Tokens is how many access tokens the run holds from the one OAuth client, each with its
+	// own RatePerMinute (Genesys counts its limit per token); 0 means 1. They are minted one
+	// at a time, TokenSpread apart (0: 2 s), after the first.
+	Tokens      int
+	TokenSpread time.Duration
 	// RateWindow is the span over which the server counts requests, for reading its limit
 	// off a 429; 0 means a minute, as Genesys Cloud does. Tests shorten it with the
 	// simulator's window.
@@ -49,6 +54,7 @@ type Client struct {
 	tr   *transport
 	// secret is the OAuth client secret, for Secrets only.
 	secret string
+	spread time.Duration // between two mints while the token pool fills
 	// groupTurns holds a *groupTurn per group id: member changes to one group take turns,
 	// since adds carry its version and two at once from this process only conflict.
 	groupTurns sync.Map
@@ -94,7 +100,7 @@ func NewClient(c Config) (*Client, error) {
 	}
 	tr := &transport{
 		http:  hc,
-		pace:  newPacer(perMin, c.RateWindow, time.Now()),
+		pace:  newPacer(perMin, c.Tokens, c.RateWindow, time.Now()),
 		log:   log,
 		now:   time.Now,
 		sleep: sleepCtx,
@@ -102,8 +108,11 @@ func NewClient(c Config) (*Client, error) {
 
 		maxRetryAfter: c.MaxRetryAfter,
 	}
-	cl := &Client{base: &cfg, tr: tr, secret: c.ClientSecret}
-	tr.tokens = &tokenSource{fetch: cl.clientCredentials(c.ClientID, c.ClientSecret), now: time.Now}
+	cl := &Client{base: &cfg, tr: tr, secret: c.ClientSecret, spread: c.TokenSpread}
+	if cl.spread <= 0 {
+		cl.spread = fillSpread
+	}
+	tr.tokens = newTokenPool(c.Tokens, cl.clientCredentials(c.ClientID, c.ClientSecret), time.Now)
 	return cl, nil
 }
 
@@ -131,9 +140,17 @@ func (c *Client) cfg(ctx context.Context, opts ...callOption) *platformclientv2.
 }
 
 // Authenticate fetches a token now, so that wrong credentials stop the run before any row.
+// With a pool of tokens, the others are then minted in the background, one at a time,
+// until the pool is full or ctx ends.
 func (c *Client) Authenticate(ctx context.Context) error {
-	_, _, err := c.tr.tokens.Token(ctx)
-	return err
+	pool := c.tr.tokens
+	if _, _, err := pool.slot(0).Token(ctx); err != nil {
+		return err
+	}
+	if pool.ready.CompareAndSwap(0, 1) && len(pool.slots) > 1 {
+		go pool.fill(ctx, c.spread, c.tr.sleep, c.tr.log)
+	}
+	return nil
 }
 
 // Secrets returns the secrets the client holds, for scrubbing from reports and logs: the
@@ -146,7 +163,11 @@ func (c *Client) Secrets() []string {
 // Stats reports what the client's transport did so far.
 func (c *Client) Stats() Stats { return c.tr.Stats() }
 
-// Pacing is the current shared pacing, requests per minute, for progress lines and logs.
+// PoolSize is how many access tokens the client holds once its pool is full.
+func (c *Client) PoolSize() int { return len(c.tr.tokens.slots) }
+
+// Pacing is the current pacing of all the tokens together, requests per minute, for
+// progress lines and logs.
 func (c *Client) Pacing() float64 { return c.tr.pace.perMinute() }
 
 // groupTurn is one group's turn: a one-slot channel that member changes to it take in

@@ -46,14 +46,16 @@ const (
 	buckets = 60
 )
 
-// pacer decides when requests may leave. Every request waits on the shared limiter, which
-// starts just under the configured rate; a route that a 429 slowed on its own also waits on
-// its own limiter. It is safe for concurrent use.
+// pacer decides when requests may leave, and on which access token. Each token of the pool
+// (one, unless --tokens) has its own limiter, which starts just under the configured rate:
+// Genesys counts its limit per token. A request leaves on the token that can send soonest; a
+// route that a 429 slowed on its own also waits on its own limiter, whatever the token. It
+// is safe for concurrent use.
 //
 // A 429 is read by what it says:
 //   - One whose body states the limit (too.many.requests: "… maximum [N] requests within
-//     [S] seconds") is the token's limit: every request pauses for Retry-After and the shared
-//     pacing goes to 99% of N/S, a ceiling held for holdCeiling.
+//     [S] seconds") is the token's limit: every request on that token pauses for
+//     Retry-After and the token's pacing goes to 99% of N/S, a ceiling held for holdCeiling.
 //   - One that states no limit (too.many.requests.retry.after) may be a per-resource limit
 //     or anything else: only its route pauses for Retry-After, and only its route slows.
 //     When the route has been sending for a full window, the requests it had accepted in
@@ -61,24 +63,30 @@ const (
 //     if it is below its pacing; otherwise the route's pacing drops to 90% of its observed
 //     rate, never below 60 a minute. Other routes keep the shared pacing.
 //   - 429s that state no limit on two routes or more within one window are the token's
-//     limit after all: every request pauses, and the shared pacing takes a ceiling from a
-//     full window of requests, or else slows by a tenth, never below 60 a minute.
+//     limit after all: every request on the token pauses, and its pacing takes a ceiling
+//     from a full window of requests, or else slows by a tenth, never below 60 a minute.
 //
 // The 429s of one overload (within cutQuiet of each other) count once. A pacing climbs back
 // by 2% for each minute without a 429, never above its ceiling while it holds, nor above
 // the configured rate.
 type pacer struct {
-	lim    *rate.Limiter // the shared limiter, all.lim
-	max    float64       // requests per second, from --rate, less the headroom
+	max    float64       // requests per second per token, from --rate, less the headroom
 	window time.Duration // the span of the server's limits
 	width  time.Duration // one bucket of the counts: window/buckets
 	quiet  time.Duration // cutQuiet in proportion to the window
 	floor  float64       // guessFloor, or max when --rate is lower
 
-	mu          sync.Mutex
-	all         pacing                  // the shared pacing
-	pausedUntil time.Time               // set by a 429 for everyone: no request starts before it
-	routes      map[string]*routePacing // by route(), created on a route's first request
+	mu     sync.Mutex
+	slots  []*slotPacing           // one per token of the pool, by index
+	routes map[string]*routePacing // by route(), created on a route's first request
+}
+
+// slotPacing is one token's pacing and pause.
+type slotPacing struct {
+	lim         *rate.Limiter // all.lim
+	all         pacing        // the token's pacing
+	pausedUntil time.Time     // set by a 429 for the whole token: no request on it starts before
+	throttled   int           // 429s answered to requests on this token
 }
 
 // pacing is one rate steered by 429s: the shared one, or a route's own.
@@ -108,6 +116,7 @@ type history struct {
 
 // throttle is what one 429 told.
 type throttle struct {
+	slot   int           // the token the refused request went out on
 	route  string        // route() of the refused request
 	sentAt time.Time     // when the refused attempt left: it no longer counts as accepted
 	wait   time.Duration // Retry-After
@@ -122,52 +131,71 @@ type verdict struct {
 	perMinute float64 // the steered pacing afterwards, requests a minute
 }
 
-// newPacer starts the shared pacing just under perMinute (headroom), for a server that
-// counts requests over window (0: a minute); now starts the clock of its climbs.
-func newPacer(perMinute int, window time.Duration, now time.Time) *pacer {
+// newPacer starts the pacing of each of tokens (at least one) just under perMinute
+// (headroom), for a server that counts requests over window (0: a minute); now starts the
+// clock of their climbs.
+func newPacer(perMinute, tokens int, window time.Duration, now time.Time) *pacer {
 	if window <= 0 {
 		window = defaultWindow
 	}
 	r := float64(perMinute) / 60 * headroom
-	lim := rate.NewLimiter(rate.Limit(r), 1)
-	return &pacer{
-		lim:    lim,
+	p := &pacer{
 		max:    r,
 		window: window,
 		width:  max(window/buckets, 1),
 		quiet:  min(cutQuiet, window/30),
 		floor:  min(guessFloor, r),
-		all:    pacing{lim: lim, cur: r, lastRaise: now},
 		routes: map[string]*routePacing{},
 	}
+	for range max(tokens, 1) {
+		lim := rate.NewLimiter(rate.Limit(r), 1)
+		p.slots = append(p.slots, &slotPacing{lim: lim, all: pacing{lim: lim, cur: r, lastRaise: now}})
+	}
+	return p
 }
 
-// pausedFor is how long a request on route must still wait for a 429's Retry-After.
-func (p *pacer) pausedFor(route string, now time.Time) time.Duration {
+// pausedFor is how long a request on route and token slot must still wait for a 429's
+// Retry-After.
+func (p *pacer) pausedFor(slot int, route string, now time.Time) time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	until := p.pausedUntil
+	until := p.slots[slot].pausedUntil
 	if r := p.routes[route]; r != nil && r.pausedUntil.After(until) {
 		until = r.pausedUntil
 	}
 	return until.Sub(now)
 }
 
-// turn climbs the pacings a request on route is subject to when a quiet minute has passed,
-// and returns the route's own limiter, nil when it rides the shared one.
+// routePausedFor is how long a request on route must still wait for a 429's Retry-After on
+// the route itself, whatever the token.
+func (p *pacer) routePausedFor(route string, now time.Time) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r := p.routes[route]; r != nil {
+		return r.pausedUntil.Sub(now)
+	}
+	return 0
+}
+
+// turn climbs the pacings a request on route is subject to when a quiet minute has passed
+// (each token's and the route's), and returns the route's own limiter, nil when it rides
+// the tokens' ones.
 func (p *pacer) turn(route string, now time.Time) *rate.Limiter {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.all.raise(now, p.max) {
-		p.lim.SetLimitAt(now, rate.Limit(p.all.cur))
+	for _, s := range p.slots {
+		if s.all.raise(now, p.max) {
+			s.lim.SetLimitAt(now, rate.Limit(s.all.cur))
+		}
 	}
 	r := p.routes[route]
 	if r == nil || r.lim == nil {
 		return nil
 	}
-	if r.raise(now, p.max) {
-		if r.cur >= p.max {
-			r.lim = nil // back at the configured rate: the shared limiter is enough
+	top := p.max * float64(len(p.slots))
+	if r.raise(now, top) {
+		if r.cur >= top {
+			r.lim = nil // back at the configured rate: the tokens' limiters are enough
 			return nil
 		}
 		r.lim.SetLimitAt(now, rate.Limit(r.cur))
@@ -175,9 +203,37 @@ func (p *pacer) turn(route string, now time.Time) *rate.Limiter {
 	return r.lim
 }
 
-// sent records a request on route leaving at now, unless a 429 paused it meanwhile; it
-// reports whether the request may leave.
-func (p *pacer) sent(route string, now time.Time) bool {
+// pick reserves a turn on the token that can send soonest, of the first ready ones (the
+// pool's tokens minted so far, at least one): the one whose 429 pause, if any, and then its
+// limiter let a request go first. now is the clock of the pauses; the limiters run on the
+// real clock, as rate.Limiter.Wait does. It returns the token's index, how long the request
+// must wait for the token's pause to end, and then for the limiter; cancel gives the turn
+// back, for a request that gives up waiting.
+func (p *pacer) pick(ready int, now time.Time) (slot int, pause, delay time.Duration, cancel func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	real := time.Now()
+	slot = -1
+	var best *rate.Reservation
+	for i, s := range p.slots[:max(min(ready, len(p.slots)), 1)] {
+		d := max(s.pausedUntil.Sub(now), 0)
+		res := s.lim.ReserveN(real.Add(d), 1)
+		w := res.DelayFrom(real.Add(d))
+		if slot >= 0 && d+w >= pause+delay {
+			res.CancelAt(real)
+			continue
+		}
+		if best != nil {
+			best.CancelAt(real)
+		}
+		slot, pause, delay, best = i, d, w, res
+	}
+	return slot, pause, delay, func() { best.Cancel() }
+}
+
+// sent records a request on route and token slot leaving at now, unless a 429 paused it
+// meanwhile; it reports whether the request may leave.
+func (p *pacer) sent(slot int, route string, now time.Time) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	r := p.routes[route]
@@ -185,10 +241,11 @@ func (p *pacer) sent(route string, now time.Time) bool {
 		r = &routePacing{}
 		p.routes[route] = r
 	}
-	if now.Before(p.pausedUntil) || now.Before(r.pausedUntil) {
+	s := p.slots[slot]
+	if now.Before(s.pausedUntil) || now.Before(r.pausedUntil) {
 		return false
 	}
-	p.all.sent.add(now, p.width, 1)
+	s.all.sent.add(now, p.width, 1)
 	r.sent.add(now, p.width, 1)
 	return true
 }
@@ -202,21 +259,23 @@ func (p *pacer) throttled(now time.Time, th throttle) verdict {
 		r = &routePacing{}
 		p.routes[th.route] = r
 	}
+	s := p.slots[th.slot]
+	s.throttled++
 	// The refused request was not accepted: the counts are of what the server took.
-	p.all.sent.add(th.sentAt, p.width, -1)
+	s.all.sent.add(th.sentAt, p.width, -1)
 	r.sent.add(th.sentAt, p.width, -1)
 	until := now.Add(th.wait)
 
 	if th.stated > 0 {
-		p.pausedUntil = later(p.pausedUntil, until)
+		s.pausedUntil = later(s.pausedUntil, until)
 		// A stated limit is exact: it applies every time, and never raises the pacing.
 		limit := max(min(th.stated*statedFactor, p.max), minRate)
-		p.all.ceiling, p.all.ceilUntil = limit, now.Add(holdCeiling)
-		p.all.lastCut, p.all.lastRaise = now, now
-		changed := limit < p.all.cur
-		p.all.cur = min(p.all.cur, limit)
-		p.lim.SetLimitAt(now, rate.Limit(p.all.cur))
-		return verdict{everyone: true, changed: changed, ceiling: true, perMinute: p.all.cur * 60}
+		s.all.ceiling, s.all.ceilUntil = limit, now.Add(holdCeiling)
+		s.all.lastCut, s.all.lastRaise = now, now
+		changed := limit < s.all.cur
+		s.all.cur = min(s.all.cur, limit)
+		s.lim.SetLimitAt(now, rate.Limit(s.all.cur))
+		return verdict{everyone: true, changed: changed, ceiling: true, perMinute: s.all.cur * 60}
 	}
 
 	everyone := false
@@ -228,18 +287,18 @@ func (p *pacer) throttled(now time.Time, th throttle) verdict {
 	}
 	r.lastThrottled = now
 	if everyone {
-		p.pausedUntil = later(p.pausedUntil, until)
-		if now.Sub(p.all.lastCut) < p.quiet {
-			return verdict{everyone: true, perMinute: p.all.cur * 60}
+		s.pausedUntil = later(s.pausedUntil, until)
+		if now.Sub(s.all.lastCut) < p.quiet {
+			return verdict{everyone: true, perMinute: s.all.cur * 60}
 		}
-		next, ceiling := p.slow(&p.all, now, p.all.cur)
-		p.all.set(now, next, ceiling)
-		p.lim.SetLimitAt(now, rate.Limit(next))
+		next, ceiling := p.slow(&s.all, now, s.all.cur)
+		s.all.set(now, next, ceiling)
+		s.lim.SetLimitAt(now, rate.Limit(next))
 		return verdict{everyone: true, changed: true, ceiling: ceiling, perMinute: next * 60}
 	}
 
 	r.pausedUntil = later(r.pausedUntil, until)
-	base := p.all.cur
+	base := p.total()
 	if r.lim != nil {
 		base = min(r.cur, base)
 	}
@@ -340,11 +399,31 @@ func (h *history) inWindow(now time.Time, width time.Duration) int {
 	return n
 }
 
-// perMinute is the shared pacing.
+// perMinute is the pacing of all the tokens together, requests a minute.
 func (p *pacer) perMinute() float64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.all.cur * 60
+	return p.total() * 60
+}
+
+// total is the tokens' pacings added up, requests a second. p.mu is held.
+func (p *pacer) total() float64 {
+	sum := 0.0
+	for _, s := range p.slots {
+		sum += s.all.cur
+	}
+	return sum
+}
+
+// throttledByToken is how many 429s each token of the pool was answered.
+func (p *pacer) throttledByToken() []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]int, len(p.slots))
+	for i, s := range p.slots {
+		out[i] = s.throttled
+	}
+	return out
 }
 
 // routePerMinute is a route's own pacing, and false when it rides the shared one.

@@ -180,7 +180,7 @@ func TestPacerDecisions(t *testing.T) {
 	for _, tt := range pacerCases {
 		t.Run(tt.name, func(t *testing.T) {
 			t0 := time.Unix(1_000_000, 0)
-			p := newPacer(1200, 0, t0)
+			p := newPacer(1200, 1, 0, t0)
 			p.routes[routeA] = &routePacing{}
 			if tt.setup != nil {
 				tt.setup(p, t0)
@@ -210,7 +210,7 @@ func replaySends(t *testing.T, p *pacer, t0 time.Time, tt pacerCase) {
 	}
 	slices.SortStableFunc(sends, func(a, b send) int { return cmp.Compare(a.at, b.at) })
 	for _, s := range sends {
-		if !p.sent(s.route, t0.Add(s.at)) {
+		if !p.sent(0, s.route, t0.Add(s.at)) {
 			t.Fatalf("a request on %s was held back before any 429", s.route)
 		}
 	}
@@ -232,7 +232,7 @@ func checkLastRefusal(t *testing.T, p *pacer, t0 time.Time, tt pacerCase) {
 	if got := p.perMinute(); !near(got, tt.wantShared) {
 		t.Errorf("shared pacing %v a minute, want %v", got, tt.wantShared)
 	}
-	if got := float64(p.lim.Limit()) * 60; !near(got, tt.wantShared) {
+	if got := float64(p.slots[0].lim.Limit()) * 60; !near(got, tt.wantShared) {
 		t.Errorf("shared limiter at %v a minute, want %v", got, tt.wantShared)
 	}
 	got, own := p.routePerMinute(routeA)
@@ -242,10 +242,10 @@ func checkLastRefusal(t *testing.T, p *pacer, t0 time.Time, tt pacerCase) {
 	// Who waits for Retry-After: the throttled route always; the others only when
 	// everyone pauses.
 	at := t0.Add(last.at)
-	if d := p.pausedFor(last.route, at); d != last.wait {
+	if d := p.pausedFor(0, last.route, at); d != last.wait {
 		t.Errorf("%s paused for %s, want %s", last.route, d, last.wait)
 	}
-	other := p.pausedFor(routeC, at)
+	other := p.pausedFor(0, routeC, at)
 	if tt.everyone && other != last.wait {
 		t.Errorf("another route paused for %s, want %s", other, last.wait)
 	}
@@ -258,23 +258,23 @@ func checkLastRefusal(t *testing.T, p *pacer, t0 time.Time, tt pacerCase) {
 // already waiting on the limiter when it began.
 func TestPacerPauses(t *testing.T) {
 	t0 := time.Unix(1_000_000, 0)
-	p := newPacer(1200, 0, t0)
+	p := newPacer(1200, 1, 0, t0)
 	p.throttled(t0, throttle{route: routeA, sentAt: t0, wait: 30 * time.Second})
 	p.throttled(t0.Add(time.Second), throttle{route: routeA, sentAt: t0, wait: time.Second})
-	if d := p.pausedFor(routeA, t0.Add(time.Second)); d != 29*time.Second {
+	if d := p.pausedFor(0, routeA, t0.Add(time.Second)); d != 29*time.Second {
 		t.Errorf("paused for %s, want 29s", d)
 	}
-	if p.sent(routeA, t0.Add(10*time.Second)) {
+	if p.sent(0, routeA, t0.Add(10*time.Second)) {
 		t.Error("a request on the paused route was let through")
 	}
-	if !p.sent(routeB, t0.Add(10*time.Second)) {
+	if !p.sent(0, routeB, t0.Add(10*time.Second)) {
 		t.Error("a request on another route was held back")
 	}
-	if !p.sent(routeA, t0.Add(30*time.Second)) {
+	if !p.sent(0, routeA, t0.Add(30*time.Second)) {
 		t.Error("a request was held back after the pause")
 	}
 	p.throttled(t0.Add(31*time.Second), throttle{route: routeB, sentAt: t0.Add(31 * time.Second), wait: 5 * time.Second, stated: 5})
-	if p.sent(routeC, t0.Add(32*time.Second)) {
+	if p.sent(0, routeC, t0.Add(32*time.Second)) {
 		t.Error("a stated limit did not pause every route")
 	}
 }
@@ -284,7 +284,7 @@ func TestPacerPauses(t *testing.T) {
 func TestPacerClimbsBack(t *testing.T) {
 	t0 := time.Unix(1_000_000, 0)
 	at := func(d time.Duration) time.Time { return t0.Add(d) }
-	p := newPacer(600, 0, t0)
+	p := newPacer(600, 1, 0, t0)
 	top := 600 * headroom
 	p.throttled(at(time.Second), throttle{route: routeA, sentAt: at(time.Second), wait: time.Second, stated: 5}) // 300 a minute
 	want := 300 * statedFactor
@@ -308,8 +308,8 @@ func TestPacerClimbsBack(t *testing.T) {
 	for m := range 100 {
 		p.turn(routeA, at(12*time.Minute+time.Duration(m)*time.Minute))
 	}
-	if !near(p.perMinute(), top) || !near(float64(p.lim.Limit())*60, top) {
-		t.Errorf("never back to the configured rate, or above it: %v (limiter %v)", p.perMinute(), float64(p.lim.Limit())*60)
+	if !near(p.perMinute(), top) || !near(float64(p.slots[0].lim.Limit())*60, top) {
+		t.Errorf("never back to the configured rate, or above it: %v (limiter %v)", p.perMinute(), float64(p.slots[0].lim.Limit())*60)
 	}
 }
 
@@ -318,10 +318,10 @@ func TestPacerClimbsBack(t *testing.T) {
 func TestPacerRouteClimbsBack(t *testing.T) {
 	t0 := time.Unix(1_000_000, 0)
 	at := func(d time.Duration) time.Time { return t0.Add(d) }
-	p := newPacer(1200, 0, t0)
-	p.sent(routeA, t0)
+	p := newPacer(1200, 1, 0, t0)
+	p.sent(0, routeA, t0)
 	for i := range 60 {
-		p.sent(routeA, at(10*time.Second+time.Duration(i)*time.Second))
+		p.sent(0, routeA, at(10*time.Second+time.Duration(i)*time.Second))
 	}
 	v := p.throttled(at(70*time.Second), throttle{route: routeA, sentAt: at(69 * time.Second), wait: time.Second})
 	if !v.ceiling || v.everyone {
@@ -354,7 +354,7 @@ func TestPacerRouteClimbsBack(t *testing.T) {
 // However many 429s come, no pacing goes below the floor on guesses.
 func TestPacerFloor(t *testing.T) {
 	t0 := time.Unix(1_000_000, 0)
-	p := newPacer(1200, 0, t0)
+	p := newPacer(1200, 1, 0, t0)
 	for i := range 200 {
 		now := t0.Add(time.Duration(i) * 3 * time.Second)
 		p.throttled(now, throttle{route: routeA, sentAt: now, wait: time.Second})
@@ -366,7 +366,7 @@ func TestPacerFloor(t *testing.T) {
 		t.Errorf("429s on one route moved the shared pacing to %v", got)
 	}
 	// On two routes at once, they steer the shared pacing.
-	p = newPacer(1200, 0, t0)
+	p = newPacer(1200, 1, 0, t0)
 	for i := range 200 {
 		now := t0.Add(time.Duration(i) * 3 * time.Second)
 		p.throttled(now, throttle{route: routeA, sentAt: now, wait: time.Second})
@@ -376,7 +376,7 @@ func TestPacerFloor(t *testing.T) {
 		t.Errorf("shared pacing %v a minute after 200 guesses, want the floor %v", got, guessFloor*60)
 	}
 	// A configured rate below the floor is the floor.
-	q := newPacer(30, 0, t0)
+	q := newPacer(30, 1, 0, t0)
 	for i := range 10 {
 		now := t0.Add(time.Duration(i) * 3 * time.Second)
 		q.throttled(now, throttle{route: routeA, sentAt: now, wait: time.Second})
@@ -390,13 +390,60 @@ func TestPacerFloor(t *testing.T) {
 // a minute.
 func TestPacerShortWindow(t *testing.T) {
 	t0 := time.Unix(1_000_000, 0)
-	p := newPacer(6000, 2*time.Second, t0)
-	p.sent(routeA, t0)
+	p := newPacer(6000, 1, 2*time.Second, t0)
+	p.sent(0, routeA, t0)
 	for i := range 40 {
-		p.sent(routeA, t0.Add(time.Second+time.Duration(i)*25*time.Millisecond))
+		p.sent(0, routeA, t0.Add(time.Second+time.Duration(i)*25*time.Millisecond))
 	}
 	v := p.throttled(t0.Add(2500*time.Millisecond), throttle{route: routeA, sentAt: t0.Add(2500 * time.Millisecond), wait: time.Second})
 	if want := 1200 * estimateFactor; !v.ceiling || !near(v.perMinute, want) {
 		t.Errorf("verdict %+v, want a ceiling at %v a minute", v, want)
+	}
+}
+
+// With a pool, a request goes to the token that can send soonest; a 429 that states the
+// token's limit pauses and slows that token only, while one that states no limit pauses its
+// route on every token; a token not yet minted carries nothing.
+func TestPacerPool(t *testing.T) {
+	t0 := time.Unix(1_000_000, 0)
+	p := newPacer(600, 2, 0, t0) // 10 a second a token, less the headroom
+	first, pause, delay, _ := p.pick(1, t0)
+	if first != 0 || pause != 0 || delay != 0 {
+		t.Fatalf("first pick: token %d after %s + %s, want token 0 at once", first, pause, delay)
+	}
+	if slot, _, delay, _ := p.pick(1, t0); slot != 0 || delay <= 0 {
+		t.Errorf("with one token minted: token %d after %s, want token 0 after its limiter's delay", slot, delay)
+	}
+	if slot, _, delay, _ := p.pick(2, t0); slot != 1 || delay != 0 {
+		t.Errorf("with two: token %d after %s, want the idle token 1 at once", slot, delay)
+	}
+
+	// Token 0's limit: token 0 pauses and slows, token 1 goes on at its own pace.
+	v := p.throttled(t0, throttle{slot: 0, route: routeA, sentAt: t0, wait: 30 * time.Second, stated: 5})
+	if !v.everyone || p.pausedFor(0, routeB, t0) != 30*time.Second || p.pausedFor(1, routeB, t0) > 0 {
+		t.Errorf("verdict %+v; token 0 paused %s, token 1 %s: want token 0 alone paused 30s", v, p.pausedFor(0, routeB, t0), p.pausedFor(1, routeB, t0))
+	}
+	if got := float64(p.slots[1].lim.Limit()) * 60; !near(got, 600*headroom) {
+		t.Errorf("token 1's pacing %v a minute, want it untouched at %v", got, 600*headroom)
+	}
+	if !near(p.perMinute(), 5*statedFactor*60+600*headroom) {
+		t.Errorf("pool pacing %v a minute, want both tokens' added up", p.perMinute())
+	}
+	for range 3 {
+		if slot, pause, _, _ := p.pick(2, t0.Add(time.Second)); slot != 1 || pause != 0 {
+			t.Errorf("while token 0 pauses: token %d after a pause of %s, want token 1", slot, pause)
+		}
+	}
+	if got := p.throttledByToken(); got[0] != 1 || got[1] != 0 {
+		t.Errorf("429s by token %v, want [1 0]", got)
+	}
+
+	// A route's own 429 holds the route on every token.
+	p.throttled(t0.Add(2*time.Second), throttle{slot: 1, route: routeC, sentAt: t0, wait: 10 * time.Second})
+	if d := p.routePausedFor(routeC, t0.Add(2*time.Second)); d != 10*time.Second {
+		t.Errorf("route paused %s, want 10s", d)
+	}
+	if p.sent(1, routeC, t0.Add(3*time.Second)) || !p.sent(1, routeB, t0.Add(3*time.Second)) {
+		t.Error("the paused route went out, or another route was held by the route's 429")
 	}
 }

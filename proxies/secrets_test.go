@@ -21,11 +21,11 @@ func TestClientSecrets(t *testing.T) {
 	if err := c.Authenticate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	_, gen, err := c.tr.tokens.Token(ctx)
+	_, gen, err := c.tr.tokens.slot(0).Token(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.tr.tokens.Invalidate(gen) // as after a 401: the next call fetches a new token
+	c.tr.tokens.slot(0).Invalidate(gen) // as after a 401: the next call fetches a new token
 	if err := c.Authenticate(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/user-provisioning/user-provisioning/provision"
 )
@@ -193,3 +196,69 @@ func (e *authError) Error() string {
 
 // Is reports that an authError is provision.ErrAuth.
 func (e *authError) Is(target error) bool { return target == provision.ErrAuth }
+
+// tokenPool is the access tokens the run holds from its one OAuth client, each with its own
+// rate limit (Genesys counts client.credentials.token.rate.per.minute per token): one unless
+// Config.Tokens asks for more. The first is minted when the run authenticates; the others
+// one at a time, fillSpread apart (fill), so that the OAuth endpoint never sees a burst.
+// Each token is renewed on its own schedule, before it expires, and a 401 renews only the
+// token it came back on. It is safe for concurrent use.
+type tokenPool struct {
+	slots []*tokenSource
+	ready atomic.Int32 // how many tokens, from the first, have been minted
+}
+
+// newTokenPool makes a pool of n tokens (at least one) fetched with fetch.
+func newTokenPool(n int, fetch func(ctx context.Context) (string, time.Duration, error), now func() time.Time) *tokenPool {
+	p := &tokenPool{}
+	for range max(n, 1) {
+		p.slots = append(p.slots, &tokenSource{fetch: fetch, now: now})
+	}
+	return p
+}
+
+// slot is the token source of the pool's token i.
+func (p *tokenPool) slot(i int) *tokenSource { return p.slots[i] }
+
+// readyCount is how many tokens, from the first, may carry requests: those minted so far,
+// and always the first (a request mints it if need be).
+func (p *tokenPool) readyCount() int { return max(int(p.ready.Load()), 1) }
+
+// Issued returns the latest tokens of every slot, for scrubbing.
+func (p *tokenPool) Issued() []string {
+	var out []string
+	for _, s := range p.slots {
+		out = append(out, s.Issued()...)
+	}
+	return out
+}
+
+// fillSpread is the default time between two mints while the pool fills.
+const fillSpread = 2 * time.Second
+
+// fill mints the pool's tokens after the first, one at a time, spread apart, until the pool
+// is full or ctx ends. A token that cannot be minted (the OAuth endpoint's own 429, or any
+// other failure but refused credentials) is tried again later, waiting longer each time;
+// meanwhile the run goes on with the tokens it has.
+func (p *tokenPool) fill(ctx context.Context, spread time.Duration, sleep func(context.Context, time.Duration) error, log *zap.Logger) {
+	for i := int(p.ready.Load()); i < len(p.slots); i++ {
+		wait := spread
+		for {
+			if sleep(ctx, wait) != nil {
+				return
+			}
+			_, _, err := p.slots[i].Token(ctx)
+			if err == nil {
+				p.ready.Store(int32(i + 1))
+				log.Info("access token added to the pool", zap.Int("tokens", i+1), zap.Int("of", len(p.slots)))
+				break
+			}
+			if ctx.Err() != nil || errors.Is(err, provision.ErrAuth) {
+				return
+			}
+			wait = min(2*wait, time.Minute)
+			log.Warn("could not add an access token to the pool; going on with the others", zap.Int("tokens", i),
+				zap.Duration("next_try", wait), zap.Error(err))
+		}
+	}
+}

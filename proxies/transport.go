@@ -38,7 +38,7 @@ const requestTimeout = 30 * time.Second
 type transport struct {
 	http   *http.Client
 	pace   *pacer
-	tokens *tokenSource
+	tokens *tokenPool
 	log    *zap.Logger
 
 	mu    sync.Mutex
@@ -61,6 +61,9 @@ type Stats struct {
 	Retries      int            // attempts repeated: after 429, 5xx or network errors, version conflicts, and while the org settles
 	Unauthorized int            // 401 answers
 	Tokens       int            // token requests
+	Pool         int            // access tokens held: minted so far, of Config.Tokens
+	// ThrottledByToken is the 429s answered to the requests on each token of the pool.
+	ThrottledByToken []int
 }
 
 // do sends one call under policy p, repeating it as retryClassOf and p allow: it waits for
@@ -71,11 +74,11 @@ func (t *transport) do(ctx context.Context, p callPolicy, method string, u *url.
 	rt := route(method, u.Path)
 	refreshed := false
 	for attempt := 1; ; attempt++ {
-		sentAt, err := t.waitTurn(ctx, rt)
+		slot, sentAt, err := t.waitTurn(ctx, rt)
 		if err != nil {
 			return nil, err
 		}
-		resp, gen, err := t.send(ctx, p.login, method, u, header, body, rt)
+		resp, gen, err := t.send(ctx, slot, p.login, method, u, header, body, rt)
 		var failed *failedExchange
 		if errors.As(err, &failed) {
 			// A failed exchange, or an answer cut off or stalled: the server may have acted.
@@ -102,14 +105,14 @@ func (t *transport) do(ctx context.Context, p callPolicy, method string, u *url.
 			}
 			refreshed = true
 			drain(resp)
-			t.tokens.Invalidate(gen)
-			attempt-- // a token refresh is not a retry
+			t.tokens.slot(slot).Invalidate(gen) // the other tokens are not concerned
+			attempt--                           // a token refresh is not a retry
 			continue
 		}
 		class := retryClassOf(resp.StatusCode)
 		var wait time.Duration
 		if class == throttled {
-			wait = t.onThrottled(resp, rt, sentAt)
+			wait = t.onThrottled(resp, slot, rt, sentAt)
 		}
 		if !p.repeats(attempt, class) {
 			return resp, nil
@@ -135,11 +138,11 @@ type failedExchange struct{ err error }
 // Error is the failure's own message.
 func (f *failedExchange) Error() string { return f.err.Error() }
 
-// send makes one attempt: it builds the request, adds a bearer token unless the call is the
-// token request (login), and reads the answer whole (receive). gen is the token's generation,
-// for Invalidate after a 401. A *failedExchange error is a failed exchange; any other error
+// send makes one attempt: it builds the request, adds the bearer token of the pool's token
+// slot unless the call is the token request (login), and reads the answer whole (receive).
+// gen is the token's generation, for Invalidate after a 401. A *failedExchange error is a failed exchange; any other error
 // ends the call: a request that cannot be built, no token, or an answer refused.
-func (t *transport) send(ctx context.Context, login bool, method string, u *url.URL, header http.Header, body []byte, rt string) (resp *http.Response, gen uint64, err error) {
+func (t *transport) send(ctx context.Context, slot int, login bool, method string, u *url.URL, header http.Header, body []byte, rt string) (resp *http.Response, gen uint64, err error) {
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: %v", provision.ErrRejected, err)
@@ -149,7 +152,7 @@ func (t *transport) send(ctx context.Context, login bool, method string, u *url.
 	}
 	if !login {
 		var tok string
-		if tok, gen, err = t.tokens.Token(ctx); err != nil {
+		if tok, gen, err = t.tokens.slot(slot).Token(ctx); err != nil {
 			return nil, 0, err
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
@@ -168,43 +171,67 @@ func (t *transport) send(ctx context.Context, login bool, method string, u *url.
 	return resp, gen, nil
 }
 
-// onThrottled handles a 429 on route whose attempt left at sentAt: it counts it, reads its
-// Retry-After, hands both and the limit its body states to the pacer, which pauses everyone
-// or only the route, and logs what changed. It returns the wait.
-func (t *transport) onThrottled(resp *http.Response, route string, sentAt time.Time) time.Duration {
+// onThrottled handles a 429 on route whose attempt left at sentAt on token slot: it counts
+// it, reads its Retry-After, hands both and the limit its body states to the pacer, which
+// pauses the token or only the route, and logs what changed. It returns the wait.
+func (t *transport) onThrottled(resp *http.Response, slot int, route string, sentAt time.Time) time.Duration {
 	t.note(func(s *Stats) { s.Throttled++ })
 	wait := t.retryAfter(resp.Header, route)
-	v := t.pace.throttled(t.now(), throttle{route: route, sentAt: sentAt, wait: wait, stated: statedLimit(peek(resp, maxErrorBody))})
+	v := t.pace.throttled(t.now(), throttle{slot: slot, route: route, sentAt: sentAt, wait: wait, stated: statedLimit(peek(resp, maxErrorBody))})
 	t.logThrottled(route, wait, v)
 	return wait
 }
 
-// waitTurn waits until a request on route may leave: out of any 429 pause that holds it
-// (everyone's or the route's), then for the route's own limiter if it has one, then for the
-// shared one. A pause that began meanwhile is waited out too. It returns when the request
-// left, for the pacer's counts.
-func (t *transport) waitTurn(ctx context.Context, route string) (time.Time, error) {
+// waitTurn waits until a request on route may leave, and picks the token it leaves on: out
+// of any 429 pause of the route, then for the route's own limiter if it has one, then for
+// the turn of the token that can send soonest (out of its own pause). A pause that began
+// meanwhile is waited out too. It returns the token and when the request left, for the
+// pacer's counts.
+func (t *transport) waitTurn(ctx context.Context, route string) (int, time.Time, error) {
 	for {
 		for {
-			d := t.pace.pausedFor(route, t.now())
+			d := t.pace.routePausedFor(route, t.now())
 			if d <= 0 {
 				break
 			}
 			if err := t.sleep(ctx, d); err != nil {
-				return time.Time{}, err
+				return 0, time.Time{}, err
 			}
 		}
 		if own := t.pace.turn(route, t.now()); own != nil {
 			if err := own.Wait(ctx); err != nil {
-				return time.Time{}, err
+				return 0, time.Time{}, err
 			}
 		}
-		if err := t.pace.lim.Wait(ctx); err != nil {
-			return time.Time{}, err
+		slot, pause, delay, cancel := t.pace.pick(t.tokens.readyCount(), t.now())
+		if err := t.waitPicked(ctx, pause, delay); err != nil {
+			cancel()
+			return 0, time.Time{}, err
 		}
-		if now := t.now(); t.pace.sent(route, now) {
-			return now, nil
+		if now := t.now(); t.pace.sent(slot, route, now) {
+			return slot, now, nil
 		}
+	}
+}
+
+// waitPicked waits out a picked token's pause (on the transport's clock), then its limiter's
+// delay (on the real one, as rate.Limiter.Wait does), or until ctx ends.
+func (t *transport) waitPicked(ctx context.Context, pause, delay time.Duration) error {
+	if pause > 0 {
+		if err := t.sleep(ctx, pause); err != nil {
+			return err
+		}
+	}
+	if delay <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -430,11 +457,17 @@ func (t *transport) note(f func(*Stats)) {
 // Stats returns a snapshot of the counters.
 func (t *transport) Stats() Stats {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	s := t.stats
 	s.ByRoute = make(map[string]int, len(t.stats.ByRoute))
 	for k, v := range t.stats.ByRoute {
 		s.ByRoute[k] = v
+	}
+	t.mu.Unlock()
+	if t.tokens != nil {
+		s.Pool = t.tokens.readyCount()
+	}
+	if t.pace != nil {
+		s.ThrottledByToken = t.pace.throttledByToken()
 	}
 	return s
 }

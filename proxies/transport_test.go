@@ -110,8 +110,9 @@ func TestPauseHoldsWaitingRequests(t *testing.T) {
 	var mu sync.Mutex
 	var slept []time.Duration
 	tr := &transport{
-		pace: newPacer(60000, 0, now),
-		now:  func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
+		pace:   newPacer(60000, 1, 0, now),
+		tokens: newTokenPool(1, nil, time.Now),
+		now:    func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
 		sleep: func(ctx context.Context, d time.Duration) error {
 			mu.Lock()
 			slept = append(slept, d)
@@ -122,7 +123,7 @@ func TestPauseHoldsWaitingRequests(t *testing.T) {
 	}
 	tr.pace.throttled(now, throttle{route: routeA, sentAt: now, wait: 3 * time.Second, stated: 5})
 	tr.pace.throttled(now, throttle{route: routeA, sentAt: now, wait: time.Second, stated: 5})
-	if _, err := tr.waitTurn(context.Background(), routeB); err != nil {
+	if _, _, err := tr.waitTurn(context.Background(), routeB); err != nil {
 		t.Fatal(err)
 	}
 	if len(slept) != 1 || slept[0] != 3*time.Second {
@@ -167,10 +168,10 @@ func TestThrottleHoldsBack(t *testing.T) {
 			slept := make(chan time.Duration, 16)
 			tr := &transport{
 				http: srv.Client(),
-				pace: newPacer(60000, 0, now),
-				tokens: &tokenSource{now: time.Now, fetch: func(context.Context) (string, time.Duration, error) {
+				pace: newPacer(60000, 1, 0, now),
+				tokens: newTokenPool(1, func(context.Context) (string, time.Duration, error) {
 					return "tok", time.Hour, nil
-				}},
+				}, time.Now),
 				log: zap.NewNop(),
 				now: func() time.Time { return now }, // never moves: the pauses never end
 				sleep: func(ctx context.Context, d time.Duration) error {

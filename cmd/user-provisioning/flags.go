@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -20,6 +21,8 @@ type flags struct {
 	sendInvite  bool
 	listSep     string
 	workers     int
+	workersSet  bool // --workers was given: --tokens does not scale it
+	tokens      int  // 0: GENESYS_TOKENS, or 1
 	rate        int
 	mode        string
 	logFormat   string
@@ -58,6 +61,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
 		files = append(files, args[0])
 		args = args[1:]
 	}
+	fs.Visit(func(fl *flag.Flag) { f.workersSet = f.workersSet || fl.Name == "workers" })
 	if err := f.check(); err != nil {
 		return f, nil, err
 	}
@@ -73,7 +77,8 @@ func (f *flags) define(fs *flag.FlagSet) {
 	fs.BoolVar(&f.skipInvalid, "skip-invalid", false, "provision the valid rows even when some rows are invalid")
 	fs.BoolVar(&f.sendInvite, "send-invite", false, "send the activation email to the users this run creates")
 	fs.StringVar(&f.listSep, "list-separator", "", "split multi-value cells only on this `character` (, or ;) for names that contain the other")
-	fs.IntVar(&f.workers, "workers", 4, "rows processed at once")
+	fs.IntVar(&f.workers, "workers", 4, "rows processed at once (default 4 a token with --tokens)")
+	fs.IntVar(&f.tokens, "tokens", 0, "hold `N` access tokens from the one OAuth client, each with its own --rate (1 to 50; default GENESYS_TOKENS, or 1)")
 	fs.IntVar(&f.rate, "rate", 300, "API requests per minute, token requests included")
 	fs.StringVar(&f.mode, "mode", "upsert", "create: leave existing users alone; upsert: also bring existing users in line")
 	fs.StringVar(&f.logFormat, "log-format", "", "json or console (default: console on a terminal, json otherwise)")
@@ -106,6 +111,8 @@ func (f *flags) checkValues() error {
 		return errors.New("--grace must not be negative")
 	case f.rate < 1:
 		return errors.New("--rate must be at least 1 request per minute")
+	case f.tokens != 0 && (f.tokens < 1 || f.tokens > maxTokens):
+		return fmt.Errorf("--tokens must be between 1 and %d", maxTokens)
 	}
 	for _, err := range []error{
 		oneOf("--memberships", f.memberships, "add", "replace"),
@@ -146,4 +153,34 @@ func (f *flags) checkTogether() error {
 		return errors.New("--dry-run and --validate do not go together: --validate makes no API call at all")
 	}
 	return nil
+}
+
+// maxTokens is the most access tokens a run holds: Genesys's own CX as Code allows a pool of
+// 1 to 50 tokens from one OAuth client.
+const maxTokens = 50
+
+// poolSize is the number of access tokens the run holds: --tokens, else GENESYS_TOKENS from
+// env (get reads a variable), else 1.
+func (f flags) poolSize(get func(keys ...string) string) (int, error) {
+	if f.tokens > 0 {
+		return f.tokens, nil
+	}
+	v := get("GENESYS_TOKENS")
+	if v == "" {
+		return 1, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxTokens {
+		return 0, fmt.Errorf("GENESYS_TOKENS %q: want a number of tokens from 1 to %d", v, maxTokens)
+	}
+	return n, nil
+}
+
+// workersFor is the rows processed at once with a pool of tokens: --workers when given,
+// else 4 a token (at most 64), so that every token has requests to send.
+func (f flags) workersFor(tokens int) int {
+	if f.workersSet {
+		return f.workers
+	}
+	return min(f.workers*tokens, 64)
 }

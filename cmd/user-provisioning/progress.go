@@ -61,6 +61,9 @@ func reportProgress(log *zap.Logger, pr *provision.Progress, client *proxies.Cli
 		}
 		if client != nil {
 			fields = append(fields, zap.Float64("pacing_per_min", math.Round(client.Pacing())))
+			if n := client.PoolSize(); n > 1 {
+				fields = append(fields, zap.Int("tokens", client.Stats().Pool), zap.Int("of", n))
+			}
 		}
 		log.Info("progress", fields...)
 	})

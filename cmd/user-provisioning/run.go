@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -85,6 +86,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 			return fail(ctx, stderr, scrubbed(err, redact))
 		}
 		svc = client.Services()
+		opts.Workers = f.workersFor(client.PoolSize())
 	}
 
 	opts.Progress = &provision.Progress{}
@@ -206,6 +208,9 @@ func connect(ctx context.Context, f flags, file string, log *zap.Logger, secrets
 	}
 	base := cc.BaseURL
 	cc.RatePerMinute = f.rate
+	if cc.Tokens, err = f.poolSize(env.Get); err != nil {
+		return nil, err
+	}
 	cc.Logger = log
 	if tuneClient != nil {
 		tuneClient(&cc)
@@ -223,7 +228,7 @@ func connect(ctx context.Context, f flags, file string, log *zap.Logger, secrets
 	if err := client.Authenticate(ctx); err != nil {
 		return client, err
 	}
-	log.Info("authenticated", zap.String("api", base))
+	log.Info("authenticated", zap.String("api", base), zap.Int("tokens", cc.Tokens))
 	return client, nil
 }
 
@@ -234,6 +239,9 @@ func printSummary(stderr io.Writer, file, reportPath string, sum provision.Summa
 	if client != nil {
 		st := client.Stats()
 		line += fmt.Sprintf("; %d API requests (%d throttled, %d retried, %d tokens)", st.Requests, st.Throttled, st.Retries, st.Tokens)
+		if n := client.PoolSize(); n > 1 {
+			line += fmt.Sprintf("; a pool of %d access tokens (%d minted), 429s by token: %s", n, st.Pool, joinInts(st.ThrottledByToken))
+		}
 	}
 	fmt.Fprintln(stderr, line)
 	if sum.Resume != nil {
@@ -359,4 +367,13 @@ func printFatal(stderr io.Writer, err error) {
 		return r
 	}, err.Error())
 	fmt.Fprintf(stderr, "user-provisioning: %s\n", provision.Cut(msg, maxFatalChars, " […cut]"))
+}
+
+// joinInts words counts as "0, 1, 0".
+func joinInts(ns []int) string {
+	parts := make([]string, len(ns))
+	for i, n := range ns {
+		parts[i] = strconv.Itoa(n)
+	}
+	return strings.Join(parts, ", ")
 }
