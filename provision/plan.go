@@ -134,28 +134,15 @@ func planDivision(in planInput) *change {
 
 // planFields is what a PATCH must change for the user to match the row: for a user this run
 // created, what the create call cannot carry; for an existing one, every field the row sets
-// that differs. A blank cell leaves its field alone. A manager who is only in the file is
-// set in the managers pass, once every row has run: a dry run notes it here.
+// that differs, and every field its ClearMarker cells clear. A blank cell leaves its field
+// alone. A manager who is only in the file is set in the managers pass, once every row has
+// run: a dry run notes it here.
 func planFields(in planInput) []change {
 	s, u, created := in.want.spec, in.user, in.created
 	var patch UserPatch
 	var notes []string
-	field := func(name string, have, wantV string) *string {
-		if wantV == "" || wantV == have {
-			return nil
-		}
-		if !created {
-			notes = append(notes, fmt.Sprintf("%s: '%s' → '%s'", name, have, wantV))
-		}
-		return &wantV
-	}
 	if !created {
-		patch.Name = field("name", u.Name, s.Name)
-		patch.Title = field("title", u.Title, s.Title)
-		patch.Department = field("department", u.Department, s.Department)
-		if patch.Addresses = mergeContacts(u.Addresses, contacts(s)); patch.Addresses != nil {
-			notes = append(notes, "phone numbers")
-		}
+		patch, notes = planProfile(in)
 	}
 	if id, ok := in.orgManagers[s.Manager]; ok && id != u.ManagerID {
 		patch.Manager = &id
@@ -169,26 +156,96 @@ func planFields(in planInput) []change {
 		patch.Locations = append(slices.Clone(u.Locations), Placement{LocationID: l.ID})
 		notes = append(notes, fmt.Sprintf("add location '%s'", l.Name))
 	}
-	e := u.Employer
-	next := EmployerInfo{
-		OfficialName: e.OfficialName, // no column sets it; employerInfo is replaced whole
-		EmployeeID:   cmp.Or(s.EmployeeID, e.EmployeeID),
-		EmployeeType: cmp.Or(s.EmployeeType, e.EmployeeType),
-		DateHire:     cmp.Or(s.HireDate, e.DateHire),
-	}
-	if next != e {
-		patch.Employer = &next
-		field("employee_id", e.EmployeeID, s.EmployeeID)
-		field("employee_type", e.EmployeeType, s.EmployeeType)
-		field("hire_date", e.DateHire, s.HireDate)
-		if created {
-			notes = append(notes, "employer info")
-		}
+	if employer, more := planEmployer(in); employer != nil {
+		patch.Employer = employer
+		notes = append(notes, more...)
 	}
 	if patch.Empty() && len(notes) == 0 {
 		return nil
 	}
 	return []change{{kind: patchFields, patch: patch, notes: notes}}
+}
+
+// planProfile is the part of an existing user's PATCH that its profile cells make: name,
+// title, department, phones, and the clears of title, department, phones, manager and
+// locations.
+func planProfile(in planInput) (UserPatch, []string) {
+	s, u := in.want.spec, in.user
+	var patch UserPatch
+	var notes []string
+	field := func(name, have, want string, clear bool) *string {
+		switch {
+		case clear && have != "":
+			notes = append(notes, clearedNote(name, have))
+			return new(string)
+		case want == "" || want == have:
+			return nil
+		}
+		notes = append(notes, fmt.Sprintf("%s: '%s' → '%s'", name, have, want))
+		return &want
+	}
+	patch.Name = field("name", u.Name, s.Name, false)
+	patch.Title = field("title", u.Title, s.Title, s.clears.has("title"))
+	patch.Department = field("department", u.Department, s.Department, s.clears.has("department"))
+	have, dropped := dropContacts(u.Addresses, s.clears)
+	if patch.Addresses = mergeContacts(have, contacts(s)); patch.Addresses != nil {
+		notes = append(notes, "phone numbers")
+	} else if len(dropped) > 0 {
+		patch.Addresses = have
+		if have == nil {
+			patch.Addresses = []Contact{} // none left: an empty list, not "leave alone"
+		}
+	}
+	notes = append(notes, dropped...)
+	if s.clears.has("email_manager") && u.ManagerID != "" {
+		patch.Manager = new(string)
+		notes = append(notes, "manager: cleared")
+	}
+	if s.clears.has("location_work") && len(u.Locations) > 0 {
+		patch.Locations = []Placement{}
+		notes = append(notes, "locations: cleared")
+	}
+	return patch, notes
+}
+
+// planEmployer is the employerInfo a row makes, nil when it changes nothing, with the notes
+// of what changed. employerInfo is replaced whole: the fields no cell sets go back as read,
+// and a cleared field goes back empty.
+func planEmployer(in planInput) (*EmployerInfo, []string) {
+	s, e, created := in.want.spec, in.user.Employer, in.created
+	pick := func(want, have, column string) string {
+		if !created && s.clears.has(column) {
+			return ""
+		}
+		return cmp.Or(want, have)
+	}
+	next := EmployerInfo{
+		OfficialName: e.OfficialName, // no column sets it
+		EmployeeID:   pick(s.EmployeeID, e.EmployeeID, "employee_id"),
+		EmployeeType: pick(s.EmployeeType, e.EmployeeType, "employee_type"),
+		DateHire:     pick(s.HireDate, e.DateHire, "hire_date"),
+	}
+	if next == e {
+		return nil, nil
+	}
+	if created {
+		return &next, []string{"employer info"}
+	}
+	var notes []string
+	for _, f := range []struct{ name, have, want string }{
+		{"employee_id", e.EmployeeID, next.EmployeeID},
+		{"employee_type", e.EmployeeType, next.EmployeeType},
+		{"hire_date", e.DateHire, next.DateHire},
+	} {
+		switch {
+		case f.want == f.have:
+		case f.want == "":
+			notes = append(notes, clearedNote(f.name, f.have))
+		default:
+			notes = append(notes, fmt.Sprintf("%s: '%s' → '%s'", f.name, f.have, f.want))
+		}
+	}
+	return &next, notes
 }
 
 // wantedGrants is the grants the row asks for, "the user's division" made the division the

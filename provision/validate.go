@@ -85,6 +85,8 @@ type Spec struct {
 	EmployeeID, EmployeeType                 string
 	State                                    string // "", "active" or "inactive"
 	Site, PhoneBase                          string
+
+	clears clearSet // the columns whose cell is ClearMarker: those fields are cleared
 }
 
 // Check makes the offline checks of one row and parses its cells into a Spec: NAME and EMAIL
@@ -98,8 +100,11 @@ type Spec struct {
 // Check only reads the header and the settings and is safe for concurrent use.
 func (r *CSVReader) Check(row Row) (Spec, rowErrors) {
 	c := rowCheck{r: r, row: row}
+	clears := c.clearMarkers()
+	row = c.row
 	spec := Spec{
-		Name: row.Name, Email: row.Email, Password: row.Password, Title: row.Title, Department: row.Department,
+		clears: clears,
+		Name:   row.Name, Email: row.Email, Password: row.Password, Title: row.Title, Department: row.Department,
 		Location: row.LocationWork, Division: row.Division,
 		EmployeeID: row.EmployeeID, EmployeeType: row.EmployeeType,
 		Site: row.SiteName, PhoneBase: row.PhoneBase,
