@@ -168,6 +168,13 @@ func newUserCalls(ctx context.Context, svc provision.Services, s conformanceSeed
 			}
 			return err
 		}},
+		{"Users.List", func() error {
+			users, err := svc.Users.List(ctx, "active")
+			if err == nil && !slices.ContainsFunc(users, func(u provision.User) bool { return u.ID == st.u.ID }) {
+				err = fmt.Errorf("listed %d active users, without %s", len(users), st.u.ID)
+			}
+			return err
+		}},
 		{"Users.Update", func() error {
 			name, title, dept := "Conformance User 2", "Senior Agent", "Sales"
 			return svc.Users.Update(ctx, st.u.ID, st.u.Version, provision.UserPatch{
@@ -187,6 +194,14 @@ func newUserCalls(ctx context.Context, svc provision.Services, s conformanceSeed
 			return svc.Authorization.GrantRoles(ctx, st.u.ID, []provision.Grant{{RoleID: s.commRole, DivisionID: s.home.ID}, {RoleID: s.agentRole, DivisionID: "*"}})
 		}},
 		{"Authorization.UserGrants", func() error { _, err := svc.Authorization.UserGrants(ctx, st.u.ID); return err }},
+		{"Authorization.RoleGrants", func() error {
+			grants, err := svc.Authorization.RoleGrants(ctx, s.agentRole)
+			i := slices.IndexFunc(grants, func(g provision.SubjectGrant) bool { return g.UserID == st.u.ID })
+			if err == nil && (i < 0 || !slices.Equal(grants[i].DivisionIDs, []string{s.sales, "*"})) {
+				err = fmt.Errorf("grants %+v, want %s in %s and *", grants, st.u.ID, s.sales)
+			}
+			return err
+		}},
 		{"Authorization.RevokeRoles", func() error {
 			return svc.Authorization.RevokeRoles(ctx, st.u.ID, []provision.Grant{{RoleID: s.agentRole, DivisionID: s.sales}})
 		}},

@@ -200,6 +200,24 @@ type apiRole struct {
 	SelfURI     string   `json:"selfUri"`
 }
 
+// apiSubjectDivisionGrants is SubjectDivisionGrants: a subject holding a role, and the
+// divisions it holds it in.
+type apiSubjectDivisionGrants struct {
+	ID        string          `json:"id"`
+	Name      string          `json:"name,omitempty"`
+	Divisions []apiDivisionID `json:"divisions"`
+	Type      string          `json:"type"`
+	SelfURI   string          `json:"selfUri"`
+}
+
+// apiDivisionID is Division: a division's id, name and selfUri, and nothing else (unlike
+// AuthzDivision). The every-division grant ("*") has no selfUri.
+type apiDivisionID struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	SelfURI string `json:"selfUri,omitempty"`
+}
+
 // apiAuthzSubject is AuthzSubject.
 type apiAuthzSubject struct {
 	ID      string     `json:"id"`

@@ -82,6 +82,64 @@ func (s *Sim) listRoles(c *call) {
 	c.json(http.StatusOK, paginate(c, out, p))
 }
 
+// listRoleSubjectGrants serves GET /api/v2/authorization/roles/{roleId}/subjectgrants ("Get
+// the subjects' granted divisions in the specified role. Includes the divisions for which the
+// subject has a grant."), a SubjectDivisionGrantsEntityListing paged like the other listings
+// (pageSize default 25; SPEC states no maximum, so listPage's 500 applies). An unknown role is
+// 404 not.found. SPEC requires authorization:role:view; the simulator's tokens hold every
+// permission, so it is not checked.
+//
+// Modelling choices: the subjects are the users (not deleted) that hold the role themselves,
+// type PC_USER, in org order, then the groups that hold it, type PC_GROUP, in org order; each
+// lists the divisions of its grants of the role in the order they were granted, "*" (every
+// division) as {"id":"*","name":"All Divisions"}. A user who holds the role only through a
+// group is not listed: the group is the subject of that grant (whether Genesys lists such
+// users is unconfirmed). sortBy, expand, nextPage and previousPage are accepted and ignored.
+func (s *Sim) listRoleSubjectGrants(c *call) {
+	p, ok := c.listPage()
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := s.w
+	r := w.roleByID[c.param("roleId")]
+	if r == nil {
+		c.notFound()
+		return
+	}
+	divisions := func(grants []grant) []apiDivisionID {
+		var out []apiDivisionID
+		for _, g := range grants {
+			if g.roleID != r.id {
+				continue
+			}
+			d := apiDivisionID{ID: g.divisionID, Name: w.divisionName(g.divisionID)}
+			if g.divisionID != allDivisions {
+				d.SelfURI = divisionURI(g.divisionID)
+			}
+			out = append(out, d)
+		}
+		return out
+	}
+	var out []apiSubjectDivisionGrants
+	for _, u := range w.users {
+		if divs := divisions(u.grants); u.state != "deleted" && len(divs) > 0 {
+			out = append(out, apiSubjectDivisionGrants{
+				ID: u.id, Name: u.name, Divisions: divs, Type: "PC_USER", SelfURI: "/api/v2/authorization/subjects/" + u.id,
+			})
+		}
+	}
+	for _, g := range w.groups {
+		if divs := divisions(g.grants); len(divs) > 0 {
+			out = append(out, apiSubjectDivisionGrants{
+				ID: g.id, Name: g.name, Divisions: divs, Type: "PC_GROUP", SelfURI: "/api/v2/authorization/subjects/" + g.id,
+			})
+		}
+	}
+	c.json(http.StatusOK, paginate(c, out, p))
+}
+
 // checkSubjectType accepts subjectType PC_USER (the default). Modelling choice: the routes
 // that change grants change only users' grants (groups hold the grants of the org file, and
 // OAuth clients none), so other types are 400 invalid.subject.type.

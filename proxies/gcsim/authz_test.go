@@ -319,3 +319,92 @@ func TestGroupHeldGrants(t *testing.T) {
 	c.do("GET", subj+"?includeDuplicates=maybe", nil).wantError(t, 400, "invalid.query.param.value")
 	c.do("POST", "/api/v2/authorization/subjects/"+brokerageID+"/bulkremove", grantsBody(agentRoleID, salesDivID)).wantError(t, 404, "not.found")
 }
+
+// subjectGrantsOut is the part of SubjectDivisionGrantsEntityListing the tests read.
+type subjectGrantsOut struct {
+	Entities []struct {
+		ID        string `json:"id"`
+		Type      string `json:"type"`
+		Divisions []struct {
+			ID      string `json:"id"`
+			Name    string `json:"name"`
+			SelfURI string `json:"selfUri"`
+		} `json:"divisions"`
+	} `json:"entities"`
+	Total      int    `json:"total"`
+	PageSize   int    `json:"pageSize"`
+	PageNumber int    `json:"pageNumber"`
+	PageCount  int    `json:"pageCount"`
+	NextURI    string `json:"nextUri"`
+}
+
+// subjects renders the page as "subject:division+division" with short names: "u" for the
+// user whose id is userID.
+func (l subjectGrantsOut) subjects(userID string) string {
+	short := map[string]string{
+		userID: "u", agentID: "Agent", supervisorID: "Supervisor", inactiveID: "Inactive", placedID: "Placed", brokerageID: "Brokerage",
+		homeDivID: "Home", salesDivID: "Sales", supportDivID: "Support", "*": "*",
+	}
+	var out []string
+	for _, e := range l.Entities {
+		var divs []string
+		for _, d := range e.Divisions {
+			divs = append(divs, short[d.ID])
+		}
+		out = append(out, short[e.ID]+"/"+e.Type+":"+strings.Join(divs, "+"))
+	}
+	return strings.Join(out, ",")
+}
+
+func TestRoleSubjectGrants(t *testing.T) {
+	_, c := start(t, noLags(Options{}))
+	u := c.createUser("Holder", "holder@example.com")
+	c.do("POST", "/api/v2/authorization/roles/"+agentRoleID, map[string]any{"subjectIds": []string{u.ID}, "divisionIds": []string{salesDivID, "*"}}).want(t, 204)
+	path := func(roleID, query string) string {
+		return "/api/v2/authorization/roles/" + roleID + "/subjectgrants" + query
+	}
+	tests := []struct {
+		name, path, want string
+		total, pages     int
+		next             bool
+	}{
+		// Users holding the role themselves, in org order, then the groups holding it.
+		{"agent", path(agentRoleID, ""), "Placed/PC_USER:Sales,u/PC_USER:Sales+*,Brokerage/PC_GROUP:Sales", 3, 1, false},
+		{"agent page 1", path(agentRoleID, "?pageSize=2"), "Placed/PC_USER:Sales,u/PC_USER:Sales+*", 3, 2, true},
+		{"agent page 2", path(agentRoleID, "?pageSize=2&pageNumber=2"), "Brokerage/PC_GROUP:Sales", 3, 2, false},
+		{"agent past the end", path(agentRoleID, "?pageSize=2&pageNumber=3"), "", 3, 2, false},
+		{"SDK zeros and ignored parameters", path(agentRoleID, "?pageSize=0&pageNumber=0&sortBy=&nextPage=&previousPage="), "Placed/PC_USER:Sales,u/PC_USER:Sales+*,Brokerage/PC_GROUP:Sales", 3, 1, false},
+		// The default role: every user but the deleted one, the new one included.
+		{"employee", path(employeeRoleID, ""), "Agent/PC_USER:Home,Supervisor/PC_USER:Home,Inactive/PC_USER:Home,Placed/PC_USER:Home,u/PC_USER:Home", 5, 1, false},
+		{"supervisor", path(supervisorRoleID, ""), "Supervisor/PC_USER:Support", 1, 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := getJSON[subjectGrantsOut](c, tt.path)
+			if got := l.subjects(u.ID); got != tt.want || l.Total != tt.total || l.PageCount != tt.pages || (l.NextURI != "") != tt.next {
+				t.Fatalf("got %q total %d pageCount %d nextUri %q, want %q total %d pageCount %d next %v",
+					got, l.Total, l.PageCount, l.NextURI, tt.want, tt.total, tt.pages, tt.next)
+			}
+		})
+	}
+	l := getJSON[subjectGrantsOut](c, path(agentRoleID, ""))
+	if d := l.Entities[1].Divisions; d[0].Name != "Sales" || d[0].SelfURI == "" || d[1].Name != "All Divisions" || d[1].SelfURI != "" {
+		t.Errorf("divisions %+v", d)
+	}
+	// A role nobody holds is an empty listing; an unknown role is 404.
+	c.do("POST", "/api/v2/authorization/subjects/"+supervisorID+"/bulkremove", grantsBody(supervisorRoleID, supportDivID)).want(t, 204)
+	if l := getJSON[subjectGrantsOut](c, path(supervisorRoleID, "")); len(l.Entities) != 0 || l.Total != 0 || l.PageCount != 0 {
+		t.Errorf("after the revoke %+v", l)
+	}
+	c.do("GET", path("nope", ""), nil).wantError(t, 404, "not.found")
+	c.do("GET", path(agentRoleID, "?pageSize=501"), nil).wantError(t, 400, "invalid.value")
+	c.do("GET", path(agentRoleID, "?pageNumber=x"), nil).wantError(t, 400, "invalid.query.param.value")
+}
+
+// GET /api/v2/users pages through 10,000 users at most: the page that would reach past them
+// is answered 400, as Genesys's Terraform provider reports (DEVTOOLING-862).
+func TestListUsersPagingCap(t *testing.T) {
+	_, c := start(t, Options{})
+	c.do("GET", "/api/v2/users?pageSize=500&pageNumber=20", nil).want(t, 200)
+	c.do("GET", "/api/v2/users?pageSize=500&pageNumber=21", nil).wantError(t, 400, "too.many.requested.results")
+}

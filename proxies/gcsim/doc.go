@@ -46,6 +46,7 @@
 //	GET    /api/v2/authorization/divisions/{divisionId}
 //	POST   /api/v2/authorization/divisions/{divisionId}/objects/USER
 //	GET    /api/v2/authorization/roles         POST /api/v2/authorization/roles/{roleId}
+//	GET    /api/v2/authorization/roles/{roleId}/subjectgrants
 //	GET    /api/v2/authorization/subjects/{subjectId}
 //	POST   /api/v2/authorization/subjects/{subjectId}/bulkadd
 //	POST   /api/v2/authorization/subjects/{subjectId}/bulkremove

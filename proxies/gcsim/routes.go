@@ -45,6 +45,7 @@ func apiRoutes() []route {
 		{"POST /api/v2/authorization/divisions/{divisionId}/objects/USER", (*Sim).moveUsers},
 		{"GET /api/v2/authorization/roles", (*Sim).listRoles},
 		{"POST /api/v2/authorization/roles/{roleId}", (*Sim).grantRole},
+		{"GET /api/v2/authorization/roles/{roleId}/subjectgrants", (*Sim).listRoleSubjectGrants},
 		{"GET /api/v2/authorization/subjects/{subjectId}", (*Sim).getSubject},
 		{"POST /api/v2/authorization/subjects/{subjectId}/bulkadd", (*Sim).bulkAddGrants},
 		{"POST /api/v2/authorization/subjects/{subjectId}/bulkremove", (*Sim).bulkRemoveGrants},

@@ -75,8 +75,10 @@ func TestEverySimulatorRoute(t *testing.T) {
 
 	c.ok("POST", "/api/v2/authorization/divisions/"+sales+"/objects/USER", `["`+uid+`"]`)
 	c.ok("POST", "/api/v2/authorization/roles/"+agentRole, `{"subjectIds":["`+uid+`"],"divisionIds":["`+sales+`"]}`)
-	c.ok("POST", "/api/v2/authorization/subjects/"+uid+"/bulkadd", `{"grants":[{"roleId":"`+commRole+`","divisionId":"`+home+`"}]}`)
+	c.ok("POST", "/api/v2/authorization/subjects/"+uid+"/bulkadd", `{"grants":[{"roleId":"`+commRole+`","divisionId":"`+home+`"},`+
+		`{"roleId":"`+agentRole+`","divisionId":"*"}]}`)
 	c.ok("GET", "/api/v2/authorization/subjects/"+uid+"?includeDuplicates=true", "")
+	c.ok("GET", "/api/v2/authorization/roles/"+agentRole+"/subjectgrants?pageSize=25&pageNumber=1", "")
 	c.ok("POST", "/api/v2/authorization/subjects/"+uid+"/bulkremove", `{"grants":[{"roleId":"`+commRole+`","divisionId":"`+home+`"}]}`)
 	c.ok("POST", "/api/v2/authorization/subjects/"+uid+"/bulkreplace", `{"grants":[{"roleId":"`+agentRole+`","divisionId":"`+home+`"}]}`)
 	c.ok("DELETE", "/api/v2/authorization/subjects/"+uid+"/divisions/"+home+"/roles/"+agentRole, "")
@@ -114,6 +116,7 @@ func TestEverySimulatorRoute(t *testing.T) {
 
 	// Error answers: ErrorBody, with the statuses the operations declare.
 	c.status(404, "GET", "/api/v2/users/"+uid+"0", "")
+	c.status(404, "GET", "/api/v2/authorization/roles/no-such-role/subjectgrants", "")
 	c.status(400, "POST", "/api/v2/users", `{"name":"Bad Division","email":"bad.division@example.com","divisionId":"no-such-division"}`)
 	c.status(409, "POST", "/api/v2/users", `{"name":"Existing Agent","email":"existing.agent@example.com","divisionId":"`+home+`"}`)
 	c.status(409, "POST", "/api/v2/groups/"+annuities+"/members", `{"memberIds":["`+supervisor+`"],"version":1000}`)
