@@ -145,6 +145,9 @@ type Users interface {
 	// the pipeline compares (groups, skills, languages, locations, employer info, station).
 	// Users that do not exist are missing from the map.
 	Read(ctx context.Context, ids []string) (map[string]User, error)
+	// List lists every user in state (active or inactive) with what Read gives, a page of
+	// users a call. Past the listing's 10,000-user cap it fails with ErrPagingCap.
+	List(ctx context.Context, state string) ([]User, error)
 	// Create creates a user. It is not idempotent: callers look the user up before retrying
 	// an ambiguous failure.
 	Create(ctx context.Context, in NewUser) (User, error)
@@ -179,6 +182,10 @@ type Authorization interface {
 	GrantRoles(ctx context.Context, userID string, grants []Grant) error
 	// RevokeRoles removes grants the user holds itself, in a single call.
 	RevokeRoles(ctx context.Context, userID string, grants []Grant) error
+	// RoleGrants lists who holds the role, in which division, as the role's own listing
+	// says (GET /api/v2/authorization/roles/{roleId}/subjectgrants): users only, each with
+	// the divisions it holds the role in. It serves the export, one listing per role.
+	RoleGrants(ctx context.Context, roleID string) ([]SubjectGrant, error)
 }
 
 // Groups is the groups API area.
@@ -237,6 +244,13 @@ type Routing interface {
 // Locations is the locations API area.
 type Locations interface {
 	ListLocations(ctx context.Context) ([]Ref, error)
+}
+
+// SubjectGrant is one user's grants of one role: the divisions it holds the role in ("*"
+// for all divisions).
+type SubjectGrant struct {
+	UserID      string
+	DivisionIDs []string
 }
 
 // Per-call limits of the API.

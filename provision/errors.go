@@ -22,6 +22,8 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrRejected: the request was refused as invalid; repeating it will not help.
 	ErrRejected = errors.New("rejected")
+	// ErrPagingCap is a listing that pages past the API's cap on results (10,000).
+	ErrPagingCap = errors.New("past the listing's paging cap")
 )
 
 // RemoteError is an error answer from Genesys Cloud.

@@ -387,3 +387,35 @@ func (u fakeUsers) FindByEmails(ctx context.Context, emails []string) (map[strin
 	}
 	return out, nil
 }
+
+// RoleGrants lists the fake's users holding roleID, by division.
+func (a fakeAuthz) RoleGrants(_ context.Context, roleID string) ([]SubjectGrant, error) {
+	a.f.mu.Lock()
+	defer a.f.mu.Unlock()
+	var out []SubjectGrant
+	for userID, grants := range a.f.grants {
+		var divs []string
+		for _, g := range grants {
+			if g.RoleID == roleID {
+				divs = append(divs, g.DivisionID)
+			}
+		}
+		if len(divs) > 0 {
+			out = append(out, SubjectGrant{UserID: userID, DivisionIDs: divs})
+		}
+	}
+	return out, nil
+}
+
+// List lists the fake's users in state.
+func (u fakeUsers) List(_ context.Context, state string) ([]User, error) {
+	u.f.mu.Lock()
+	defer u.f.mu.Unlock()
+	var out []User
+	for _, usr := range u.f.users {
+		if usr.State == state {
+			out = append(out, *usr)
+		}
+	}
+	return out, nil
+}

@@ -52,6 +52,9 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 			code = exitPartway
 		}
 	}()
+	if len(args) > 0 && args[0] == "export" {
+		return runExport(ctx, args[1:], stdout, stderr, tuneClient)
+	}
 	f, file, code, ok := commandLine(args, stdout, stderr)
 	if !ok {
 		return code
@@ -195,8 +198,8 @@ func watchSignals(ctx context.Context, sigs <-chan os.Signal, stop chan struct{}
 }
 
 // connect reads the credentials, makes the client (whose secrets are scrubbed from then on),
-// checks the file's header and then the credentials: both fail fast, before anything is
-// written.
+// checks the file's header (unless file is "") and then the credentials: both fail fast,
+// before anything is written.
 func connect(ctx context.Context, f flags, file string, log *zap.Logger, secrets *envconfig.ClientSecrets, tuneClient func(*proxies.Config)) (*proxies.Client, error) {
 	env, err := envconfig.Load(f.envFile, f.envFile == ".env")
 	if err != nil {
@@ -220,11 +223,13 @@ func connect(ctx context.Context, f flags, file string, log *zap.Logger, secrets
 		return nil, err
 	}
 	secrets.Set(client)
-	r, err := provision.OpenCSV(file)
-	if err != nil {
-		return nil, err
+	if file != "" {
+		r, err := provision.OpenCSV(file)
+		if err != nil {
+			return nil, err
+		}
+		_ = r.Close()
 	}
-	_ = r.Close()
 	if err := client.Authenticate(ctx); err != nil {
 		return client, err
 	}
@@ -316,6 +321,7 @@ func fail(ctx context.Context, stderr io.Writer, err error) int {
 // name (provision.OptionError).
 var optionFlags = map[string]string{
 	"DeactivateMissing": "--deactivate-missing",
+	"ListSeparator":     "--list-separator",
 	"MaxDeactivate":     "--max-deactivate",
 	"ReportPath":        "--report",
 	"ScopeDivision":     "--scope-division",

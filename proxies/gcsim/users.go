@@ -172,6 +172,9 @@ func (s *Sim) getUser(c *call) {
 
 // listUsers serves GET /api/v2/users: paging, id (at most 100), state (active by default,
 // inactive, deleted or any) and expand.
+// maxListUsers is how far GET /api/v2/users pages: 10,000 users.
+const maxListUsers = 10000
+
 func (s *Sim) listUsers(c *call) {
 	q := c.r.URL.Query()
 	p, ok := c.listPage()
@@ -181,6 +184,13 @@ func (s *Sim) listUsers(c *call) {
 	ids := listParam(q, "id")
 	if len(ids) > 100 {
 		s.rejectLimit(c, "max.user.ids", "Only 100 users can be requested at a time.")
+		return
+	}
+	// Genesys's own Terraform provider notes that GET /api/v2/users answers 400 past 10,000
+	// users (DEVTOOLING-862, for inactive users); the stricter reading applies it to every
+	// state: no page reaches past the 10,000th user.
+	if p.number*p.size > maxListUsers && len(ids) == 0 {
+		s.rejectLimit(c, "too.many.requested.results", "too many requested results: a listing pages through at most %d users", maxListUsers)
 		return
 	}
 	state := q.Get("state")

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/user-provisioning/user-provisioning/cmd/internal/envconfig"
+	"github.com/user-provisioning/user-provisioning/provision"
+	"github.com/user-provisioning/user-provisioning/proxies"
+)
+
+// exportFlags are the settings of `user-provisioning export`.
+type exportFlags struct {
+	flags      // the credentials, rate, tokens and log settings, as for an import
+	states     string
+	scopeDiv   string
+	scopeGroup string
+}
+
+// parseExportFlags reads the export's command line: flags before or after OUT.csv.
+func parseExportFlags(args []string, stderr io.Writer) (exportFlags, []string, error) {
+	var f exportFlags
+	fs := flag.NewFlagSet("user-provisioning export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: user-provisioning export [flags] OUT.csv (- for stdout)\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&f.envFile, "env-file", ".env", "read credentials from this `file` (a missing default .env is fine)")
+	fs.IntVar(&f.rate, "rate", 300, "API requests per minute per access token, token requests included")
+	fs.IntVar(&f.tokens, "tokens", 0, "hold `N` access tokens from the one OAuth client (default GENESYS_TOKENS, or 1)")
+	fs.StringVar(&f.logFormat, "log-format", "", "json or console (default: console on a terminal, json otherwise)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.listSep, "list-separator", "", "separate the items of multi-value cells with this `character` (, or ;; default , unless a name holds one)")
+	fs.StringVar(&f.scopeDiv, "scope-division", "", "export the users of this `division` only")
+	fs.StringVar(&f.scopeGroup, "scope-group", "", "export the direct members of this `group` only")
+	fs.StringVar(&f.states, "state", "active,inactive", "the users' `states`: active, inactive, or both (deleted users are never exported)")
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return f, nil, err
+		}
+		if args = fs.Args(); len(args) == 0 {
+			break
+		}
+		files, args = append(files, args[0]), args[1:]
+	}
+	return f, files, f.checkExport()
+}
+
+// checkExport refuses values the export cannot use.
+func (f exportFlags) checkExport() error {
+	for _, s := range strings.Split(f.states, ",") {
+		if s != "active" && s != "inactive" {
+			return fmt.Errorf("--state %q: list active, inactive or both (deleted users are never exported)", f.states)
+		}
+	}
+	switch {
+	case f.scopeDiv != "" && f.scopeGroup != "":
+		return errors.New("--scope-division and --scope-group do not go together")
+	case f.rate < 1:
+		return errors.New("--rate must be at least 1 request per minute")
+	case f.tokens != 0 && (f.tokens < 1 || f.tokens > maxTokens):
+		return fmt.Errorf("--tokens must be between 1 and %d", maxTokens)
+	}
+	return oneOf("--list-separator", f.listSep, "", ",", ";")
+}
+
+// runExport is `user-provisioning export`: it writes the org's users to OUT.csv, or stdout
+// for "-", and returns the exit code.
+func runExport(ctx context.Context, args []string, stdout, stderr io.Writer, tuneClient func(*proxies.Config)) int {
+	f, files, err := parseExportFlags(args, stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case err != nil:
+		return unusable(stderr, err)
+	case len(files) != 1:
+		fmt.Fprintf(stderr, "user-provisioning: give exactly one output file, or - for stdout (usage: user-provisioning export [flags] OUT.csv)\n")
+		return exitUnusable
+	}
+	var secrets envconfig.ClientSecrets
+	redact := provision.NewRedactor(secrets.Secrets)
+	log, err := envconfig.NewLogger(f.logFormat, f.logLevel, envconfig.IsTerminal(stderr), stderr, secrets.Secrets)
+	if err != nil {
+		return unusable(stderr, err)
+	}
+	defer func() { _ = log.Sync() }()
+	client, err := connect(ctx, f.flags, "", log, &secrets, tuneClient)
+	if err != nil {
+		return fail(ctx, stderr, scrubbed(err, redact))
+	}
+	opts := provision.ExportOptions{ScopeDivision: f.scopeDiv, ScopeGroup: f.scopeGroup,
+		States: strings.Split(f.states, ","), ListSeparator: f.listSep}
+	res, err := writeExport(ctx, files[0], stdout, func(w io.Writer) (provision.ExportResult, error) {
+		return provision.Export(ctx, client.Services(), opts, w)
+	})
+	if err != nil {
+		return fail(ctx, stderr, scrubbed(err, redact))
+	}
+	st := client.Stats()
+	fmt.Fprintf(stderr, "exported %d users to %s; %d API requests (%d throttled, %d retried, %d tokens)\n",
+		res.Users, files[0], st.Requests, st.Throttled, st.Retries, st.Tokens)
+	if res.Users > 0 {
+		fmt.Fprintf(stderr, "calls per user: %s\n", callsPerRow(st.ByRoute, res.Users))
+	}
+	if res.SeparatorInNames {
+		fmt.Fprintf(stderr, "some names hold ',' or ';': the file separates items with %q; import it with --list-separator '%s'\n", res.ListSeparator, res.ListSeparator)
+	}
+	return exitOK
+}
+
+// writeExport runs export into path, or stdout for "-". A file is written under a temporary
+// name in its directory, with mode 0600 (it holds names and emails), synced, and renamed into
+// place only once the export is complete: a failed export leaves no half file.
+func writeExport(ctx context.Context, path string, stdout io.Writer, export func(io.Writer) (provision.ExportResult, error)) (provision.ExportResult, error) {
+	if path == "-" {
+		return export(stdout)
+	}
+	dir, base := filepath.Split(path)
+	tmp, err := os.CreateTemp(dir, base+".tmp-*") // 0600
+	if err != nil {
+		return provision.ExportResult{}, err
+	}
+	defer os.Remove(tmp.Name()) // after the rename, there is nothing there
+	res, err := export(tmp)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	return res, err
+}
