@@ -2,6 +2,7 @@ package provision
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -59,6 +60,10 @@ func TestPlanClears(t *testing.T) {
 			notes: []string{"phone_mobile: '+13175550199' → cleared"}, kinds: []changeKind{patchFields}},
 		{name: "employer fields", in: planInput{user: full, want: clear("employee_id", "hire_date")},
 			notes: []string{"employee_id: 'E1' → cleared", "hire_date: '2020-01-02' → cleared"}, kinds: []changeKind{patchFields}},
+		{name: "the extension and the employee type", in: planInput{user: withExtension(full), want: clear("extension", "employee_type")},
+			notes: []string{"extension: '2001' → cleared", "employee_type: 'Full-time' → cleared"}, kinds: []changeKind{patchFields}},
+		{name: "the work phone", in: planInput{user: full, want: clear("phone_work")},
+			notes: []string{"phone_work: '+13175550100' → cleared"}, kinds: []changeKind{patchFields}},
 		{name: "nothing to clear", in: planInput{user: User{ID: "u2"}, want: clear(clearable...)}},
 		{name: "a new user has nothing to clear", in: planInput{user: User{}, created: true, want: clear(clearable...)}},
 	})
@@ -78,4 +83,10 @@ func TestPlanClears(t *testing.T) {
 	if c := planFields(planInput{user: only, want: clear("phone_work")})[0].patch; c.Addresses == nil || len(c.Addresses) != 0 {
 		t.Errorf("addresses %#v, want an empty list", c.Addresses)
 	}
+}
+
+// withExtension is u with an internal extension too.
+func withExtension(u User) User {
+	u.Addresses = append(slices.Clone(u.Addresses), Contact{MediaType: "PHONE", Type: "WORK2", Extension: "2001"})
+	return u
 }

@@ -20,6 +20,9 @@ type ExportOptions struct {
 	// a name holds one, then ";".
 	ListSeparator string
 	Progress      *Progress // Total and Done count the users, as they are read and written
+	// UserIDs, when set, are the users to export, whatever their state and scope (a
+	// backup: the users a run will change).
+	UserIDs []string
 }
 
 // ExportResult says what Export wrote.
@@ -79,6 +82,9 @@ type exporter struct {
 // export writes: without a scope, by listing them (a page of users a call); past the
 // listing's cap, or in a scope, by finding them and reading them, MaxUsersPerRead at a time.
 func (x *exporter) listUsers(ctx context.Context) error {
+	if x.o.UserIDs != nil {
+		return x.read(ctx, x.o.UserIDs)
+	}
 	if x.o.ScopeDivision == "" && x.o.ScopeGroup == "" {
 		err := x.listAll(ctx)
 		if !errors.Is(err, ErrPagingCap) {
@@ -95,6 +101,11 @@ func (x *exporter) listUsers(ctx context.Context) error {
 			ids = append(ids, f.ID)
 		}
 	}
+	return x.read(ctx, ids)
+}
+
+// read reads the users ids, MaxUsersPerRead at a time.
+func (x *exporter) read(ctx context.Context, ids []string) error {
 	if pr := x.o.Progress; pr != nil {
 		pr.Total.Store(int64(len(ids)))
 	}

@@ -23,6 +23,7 @@ type flags struct {
 	workers     int
 	workersSet  bool // --workers was given: --tokens does not scale it
 	tokens      int  // 0: GENESYS_TOKENS, or 1
+	backup      string
 	rate        int
 	mode        string
 	logFormat   string
@@ -91,6 +92,7 @@ func (f *flags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.scopeGroup, "scope-group", "", "the sync scope for --deactivate-missing: the members of this `group`")
 	fs.StringVar(&f.maxDeact, "max-deactivate", "", "refuse to deactivate more than `N` users, or P% of the scope (default 5%, at least 1)")
 	fs.StringVar(&f.resume, "resume", "", "skip the rows already ok in this earlier `report` whose row is unchanged and whose user the org confirms; it may be the --report path itself")
+	fs.StringVar(&f.backup, "backup", "", "before the first write, save to this `file`, in the export format, every existing user the run will change (import it with --memberships replace to undo)")
 	fs.DurationVar(&f.grace, "grace", 30*time.Second, "after SIGINT or SIGTERM, how long rows in flight may take to finish")
 }
 
@@ -149,6 +151,8 @@ func (f *flags) checkTogether() error {
 		return errors.New("--scope-division, --scope-group and --max-deactivate go with --deactivate-missing")
 	case f.deactivate && f.validate:
 		return errors.New("--deactivate-missing needs the org: it does not go with --validate")
+	case f.backup != "" && (f.dryRun || f.validate):
+		return errors.New("--backup goes with a run that writes: not with --dry-run or --validate")
 	case f.dryRun && f.validate:
 		return errors.New("--dry-run and --validate do not go together: --validate makes no API call at all")
 	}

@@ -100,6 +100,13 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 	case "log":
 		stopProgress = reportProgress(log, opts.Progress, client, progressEvery)
 	}
+	if f.backup != "" {
+		n, err := backup(ctx, svc, opts, f.backup)
+		if err != nil {
+			return unusable(stderr, scrubbed(fmt.Errorf("--backup %s: %w; nothing was written", f.backup, err), redact))
+		}
+		log.Info("backup written", zap.String("file", f.backup), zap.Int("users", n))
+	}
 	var sum provision.Summary
 	if f.validate {
 		sum, err = provision.Validate(ctx, opts)
