@@ -56,6 +56,8 @@ type config struct {
 	routes     routeLimits
 	tokenPool  int           // the tool's --tokens; 1 passes nothing
 	latency    time.Duration // the simulator's Options.Latency
+	profile    string        // gencsv's profile
+	export     bool          // then export the users, one token at --rate, and import the export again
 }
 
 // routeLimits is the -route-limit flag: "METHOD /pattern=N", repeatable, with the
@@ -94,6 +96,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&c.rate, "rate", 1200, "the tool's --rate (per token)")
 	fs.IntVar(&c.tokenPool, "tokens", 1, "the tool's --tokens: access tokens from the one OAuth client (1 passes nothing)")
 	fs.DurationVar(&c.latency, "latency", 0, "the simulator's latency, added to every request")
+	fs.StringVar(&c.profile, "profile", "typical", "gencsv's profile: typical, or placed (a location and employer fields too)")
+	fs.BoolVar(&c.export, "export", false, "after the import, export the org's users on one token at --rate, and import the export again (which must write nothing)")
 	fs.StringVar(&c.bin, "bin", "bin/user-provisioning", "the tool")
 	fs.StringVar(&c.gencsv, "gencsv", "bin/gencsv", "the CSV generator")
 	fs.StringVar(&c.org, "org", "testdata/org.json", "the simulator's seed org")
@@ -125,6 +129,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if c.latency > 0 {
 			c.name += "-latency" + c.latency.String()
 		}
+		if c.export {
+			c.name += "-export"
+		}
 	}
 	res, err := measure(c, stderr)
 	if err != nil {
@@ -152,6 +159,17 @@ type result struct {
 	exitCode                          int
 	rejectedLimit                     int
 	limited                           []routeResult // the routes given -route-limit
+	exported                          *exportResult // with -export
+}
+
+// exportResult is what -export measured.
+type exportResult struct {
+	users      int           // users exported, from the tool's summary
+	wall       time.Duration // the export's wall time
+	callsLine  string        // the tool's "calls per user" line
+	requests   int           // requests the simulator answered during the export
+	reimported time.Duration // the re-import's wall time
+	writes     int           // write calls the re-import made
 }
 
 // routeResult is what one run measured on a route with a limit of its own.
@@ -200,7 +218,7 @@ func measure(c config, stderr io.Writer) (*result, error) {
 	}
 	defer logFile.Close()
 	var tail bytes.Buffer
-	cmd := exec.Command(c.bin, toolArgs(c, csvPath)...)
+	cmd := exec.Command(c.bin, toolArgs(c, filepath.Join(c.dir, c.name+".results.csv"), csvPath)...)
 	cmd.Env = append(os.Environ(),
 		"GENESYS_API_URL="+srv.URL, "GENESYS_CLIENT_ID=demo-client", "GENESYS_CLIENT_SECRET=demo-secret-not-real")
 	cmd.Stdout = logFile
@@ -243,17 +261,58 @@ func measure(c config, stderr io.Writer) (*result, error) {
 	if res.exitCode != 0 {
 		return res, fmt.Errorf("the tool exited %d (see %s)", res.exitCode, logPath)
 	}
-	return res, nil
+	if c.export {
+		mu.Unlock()
+		res.exported, err = measureExport(c, srv.URL, sim, func() int { mu.Lock(); defer mu.Unlock(); return len(seen) })
+		mu.Lock()
+	}
+	return res, err
+}
+
+// measureExport exports the org's users with the tool, on one token at --rate, then imports
+// the export again with the run's own flags and counts the writes it made (none, if the
+// export is faithful).
+func measureExport(c config, url string, sim *gcsim.Sim, seen func() int) (*exportResult, error) {
+	env := append(os.Environ(), "GENESYS_API_URL="+url, "GENESYS_CLIENT_ID=demo-client", "GENESYS_CLIENT_SECRET=demo-secret-not-real")
+	out := filepath.Join(c.dir, c.name+".export.csv")
+	var stderr bytes.Buffer
+	cmd := exec.Command(c.bin, "export", "--env-file", os.DevNull, "--log-format", "json", "--rate", fmt.Sprint(c.rate), out)
+	cmd.Env, cmd.Stderr = env, &stderr
+	before, start := seen(), time.Now()
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("export: %v\n%s", err, stderr.String())
+	}
+	x := &exportResult{wall: time.Since(start), requests: seen() - before}
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if strings.HasPrefix(l, "exported ") {
+			_, _ = fmt.Sscanf(l, "exported %d users", &x.users)
+		}
+		if strings.HasPrefix(l, "calls per user: ") {
+			x.callsLine = strings.TrimPrefix(l, "calls per user: ")
+		}
+	}
+	writes := sim.Counters().Writes
+	again := exec.Command(c.bin, toolArgs(c, filepath.Join(c.dir, c.name+".reimport.results.csv"), out)...)
+	again.Env, again.Stderr = env, &stderr
+	start = time.Now()
+	if err := again.Run(); err != nil {
+		return nil, fmt.Errorf("re-import: %v\n%s", err, stderr.String())
+	}
+	x.reimported, x.writes = time.Since(start), sim.Counters().Writes-writes
+	if x.writes != 0 {
+		return x, fmt.Errorf("the re-import of the export made %d writes, want none", x.writes)
+	}
+	return x, nil
 }
 
 // toolArgs are the tool's arguments. -tokens 1 passes no --tokens, so that the run is the
 // one it was before the flag existed.
-func toolArgs(c config, csvPath string) []string {
+func toolArgs(c config, report, csvPath string) []string {
 	args := []string{"--env-file", os.DevNull, "--log-format", "json", "--rate", fmt.Sprint(c.rate)}
 	if c.tokenPool > 1 {
 		args = append(args, "--tokens", fmt.Sprint(c.tokenPool))
 	}
-	return append(args, "--report", filepath.Join(c.dir, c.name+".results.csv"), csvPath)
+	return append(args, "--report", report, csvPath)
 }
 
 // generate writes the typical profile with bin/gencsv.
@@ -262,7 +321,7 @@ func generate(c config, path string) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(c.gencsv, "-rows", fmt.Sprint(c.users), "-profile", "typical", "-prefix", c.name)
+	cmd := exec.Command(c.gencsv, "-rows", fmt.Sprint(c.users), "-profile", c.profile, "-prefix", c.name)
 	cmd.Stdout = f
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
@@ -409,4 +468,8 @@ func (r *result) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "| %s | %s | %d of %d (%.2f%%) | %.2f | %s |\n",
 		run, measure, r.throttled, r.requests, share, float64(r.requests)/float64(r.users), r.wall.Round(time.Second))
+	if x := r.exported; x != nil {
+		fmt.Fprintf(w, "  export: %d users in %s on one token at --rate %d; %d requests = %.3f per user\n  export calls per user: %s\n  re-import of the export: %d writes in %s\n",
+			x.users, x.wall.Round(time.Second), r.rate, x.requests, float64(x.requests)/float64(max(x.users, 1)), x.callsLine, x.writes, x.reimported.Round(time.Second))
+	}
 }

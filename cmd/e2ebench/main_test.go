@@ -110,12 +110,12 @@ func TestAnalyseRoute(t *testing.T) {
 func TestToolArgs(t *testing.T) {
 	c := config{rate: 300, dir: "d", name: "n", tokenPool: 1}
 	want := "--env-file " + os.DevNull + " --log-format json --rate 300 --report d/n.results.csv in.csv"
-	if got := strings.Join(toolArgs(c, "in.csv"), " "); got != want {
+	if got := strings.Join(toolArgs(c, "d/n.results.csv", "in.csv"), " "); got != want {
 		t.Errorf("-tokens 1: %s, want %s", got, want)
 	}
 	c.tokenPool = 4
 	want = "--env-file " + os.DevNull + " --log-format json --rate 300 --tokens 4 --report d/n.results.csv in.csv"
-	if got := strings.Join(toolArgs(c, "in.csv"), " "); got != want {
+	if got := strings.Join(toolArgs(c, "d/n.results.csv", "in.csv"), " "); got != want {
 		t.Errorf("-tokens 4: %s, want %s", got, want)
 	}
 }
