@@ -9,6 +9,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"go.uber.org/zap"
 )
 
 // ExportOptions chooses the users Export writes.
@@ -19,7 +21,8 @@ type ExportOptions struct {
 	// ListSeparator separates the items of multi-value cells: "," or ";"; "" picks "," unless
 	// a name holds one, then ";".
 	ListSeparator string
-	Progress      *Progress // Total and Done count the users, as they are read and written
+	Progress      *Progress   // Total counts the users once listed, Done those written
+	Log           *zap.Logger // where each step says what it read; nil: nowhere
 	// UserIDs, when set, are the users to export, whatever their state and scope (a
 	// backup: the users a run will change).
 	UserIDs []string
@@ -46,13 +49,18 @@ var exportHeader = []string{"name", "email", "phone_work", "extension", "phone_m
 // role, per queue and per group rather than per user: the cost is a share of a search and a
 // read per user, plus a listing per role and per queue.
 func Export(ctx context.Context, svc Services, o ExportOptions, w io.Writer) (ExportResult, error) {
-	x := &exporter{svc: svc, names: newNames(ctx, svc), o: o}
+	x := &exporter{svc: svc, names: newNames(ctx, svc), o: o, log: o.Log}
+	if x.log == nil {
+		x.log = zap.NewNop()
+	}
 	if err := x.listUsers(ctx); err != nil {
 		return ExportResult{}, err
 	}
+	x.log.Info("users read", zap.Int("users", len(x.users)))
 	if err := x.readMemberships(ctx); err != nil {
 		return ExportResult{}, err
 	}
+	x.log.Info("role holders and queue members read", zap.Int("users_with_roles", len(x.grants)), zap.Int("users_in_queues", len(x.queues)))
 	if err := x.managerEmails(ctx); err != nil {
 		return ExportResult{}, err
 	}
@@ -71,6 +79,7 @@ type exporter struct {
 	svc   Services
 	names *names
 	o     ExportOptions
+	log   *zap.Logger
 
 	users    map[string]User     // by id
 	grants   map[string][]string // user id → "Role:Division" items

@@ -37,6 +37,7 @@ func parseExportFlags(args []string, stderr io.Writer) (exportFlags, []string, e
 	fs.IntVar(&f.tokens, "tokens", 0, "hold `N` access tokens from the one OAuth client (default GENESYS_TOKENS, or 1)")
 	fs.StringVar(&f.logFormat, "log-format", "", "json or console (default: console on a terminal, json otherwise)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.progress, "progress", "auto", "bar, log, off or auto, as for an import")
 	fs.StringVar(&f.listSep, "list-separator", "", "separate the items of multi-value cells with this `character` (, or ;; default , unless a name holds one)")
 	fs.StringVar(&f.scopeDiv, "scope-division", "", "export the users of this `division` only")
 	fs.StringVar(&f.scopeGroup, "scope-group", "", "export the direct members of this `group` only")
@@ -69,6 +70,9 @@ func (f exportFlags) checkExport() error {
 	case f.tokens != 0 && (f.tokens < 1 || f.tokens > maxTokens):
 		return fmt.Errorf("--tokens must be between 1 and %d", maxTokens)
 	}
+	if err := oneOf("--progress", f.progress, "auto", "bar", "log", "off"); err != nil {
+		return err
+	}
 	return oneOf("--list-separator", f.listSep, "", ",", ";")
 }
 
@@ -87,7 +91,9 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer, tun
 	}
 	var secrets envconfig.ClientSecrets
 	redact := provision.NewRedactor(secrets.Secrets)
-	log, err := envconfig.NewLogger(f.logFormat, f.logLevel, envconfig.IsTerminal(stderr), stderr, secrets.Secrets)
+	tty := envconfig.IsTerminal(stderr)
+	logOut := &logOutput{base: stderr} // above the progress bar while it shows
+	log, err := envconfig.NewLogger(f.logFormat, f.logLevel, tty, logOut, secrets.Secrets)
 	if err != nil {
 		return unusable(stderr, err)
 	}
@@ -97,10 +103,18 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer, tun
 		return fail(ctx, stderr, scrubbed(err, redact))
 	}
 	opts := provision.ExportOptions{ScopeDivision: f.scopeDiv, ScopeGroup: f.scopeGroup,
-		States: strings.Split(f.states, ","), ListSeparator: f.listSep}
+		States: strings.Split(f.states, ","), ListSeparator: f.listSep, Progress: &provision.Progress{}, Log: log}
+	stopProgress := func() {}
+	switch progressMode(f.progress, tty) {
+	case "bar":
+		stopProgress = showProgressBar(stderr, logOut, opts.Progress, client, progressBarEvery)
+	case "log":
+		stopProgress = reportProgress(log, opts.Progress, client, progressEvery)
+	}
 	res, err := writeExport(ctx, files[0], stdout, func(w io.Writer) (provision.ExportResult, error) {
 		return provision.Export(ctx, client.Services(), opts, w)
 	})
+	stopProgress()
 	if err != nil {
 		return fail(ctx, stderr, scrubbed(err, redact))
 	}

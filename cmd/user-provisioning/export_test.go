@@ -40,7 +40,8 @@ func TestExportRoundTrip(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("export: exit %d\n%s", r.code, r.stderr)
 	}
-	if !strings.Contains(r.stderr, "exported 34 users to") || !strings.Contains(r.stderr, "GET /api/v2/authorization/roles/{id}/subjectgrants") {
+	if !strings.Contains(r.stderr, `"msg":"users read","users":34`) || !strings.Contains(r.stderr, "exported 34 users to") ||
+		!strings.Contains(r.stderr, "GET /api/v2/authorization/roles/{id}/subjectgrants") {
 		t.Errorf("summary:\n%s", r.stderr)
 	}
 	if n := a.srv.Sim.Counters().Requests["GET /api/v2/authorization/subjects/{id}"]; n != 0 {
