@@ -37,12 +37,13 @@ type ExportResult struct {
 	SeparatorInNames bool
 }
 
-// exportHeader is the export's header: the full dialect's columns that the org holds, by
-// canonical name. No password (never exported) and no phone columns (a phone's site and
-// base would cost a read per user).
+// exportHeader is the export's header: every column the importer reads, by canonical name,
+// but the password (never exported). sitename and phonebase are left blank, which the
+// importer reads as "leave the phone alone": a phone's site and base would cost a read per
+// user.
 var exportHeader = []string{"name", "email", "phone_work", "extension", "phone_mobile", "title", "department",
 	"email_manager", "location_work", "division", "roles", "groups", "queues", "skills", "languages",
-	"hire_date", "employee_id", "employee_type", "state"}
+	"hire_date", "employee_id", "employee_type", "state", "sitename", "phonebase"}
 
 // Export writes the org's users in the full dialect to w, one row per user, sorted by email,
 // every cell that the importer reads, with names rather than ids. Memberships are read per
@@ -344,6 +345,7 @@ func (x *exporter) row(u User, sep string) []string {
 		join(levelItems(u.Skills, func(id string) string { return x.names.name("skill", id) })),
 		join(levelItems(u.Languages, func(id string) string { return x.names.name("language", id) })),
 		u.Employer.DateHire, u.Employer.EmployeeID, u.Employer.EmployeeType, u.State,
+		"", "", // sitename, phonebase: see exportHeader
 	}
 }
 
