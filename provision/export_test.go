@@ -77,3 +77,29 @@ func flat(recs [][]string) []string {
 	}
 	return out
 }
+
+// commaGroups is the fake's groups API with a group whose name holds a comma.
+type commaGroups struct{ fakeGroups }
+
+func (commaGroups) ListGroups(context.Context) ([]Ref, error) {
+	return []Ref{{ID: "g1", Name: "Annuities"}, {ID: "g2", Name: "Sales, East"}}, nil
+}
+
+// A name holding a ',' makes the export separate items with ';', and say so; asking for ','
+// then is an error, since the name would split on import.
+func TestExportSeparator(t *testing.T) {
+	f := exportOrg()
+	svc := f.services()
+	svc.Groups = commaGroups{fakeGroups{f}}
+	var buf bytes.Buffer
+	res, err := Export(context.Background(), svc, ExportOptions{}, &buf)
+	if err != nil || res.ListSeparator != ";" || !res.SeparatorInNames {
+		t.Fatalf("result %+v, %v; want ';' and the names flagged", res, err)
+	}
+	if !strings.Contains(buf.String(), `Agent:Sales;Communicate - User:*,"Sales, East"`) {
+		t.Errorf("export:\n%s", buf.String())
+	}
+	if _, err := Export(context.Background(), svc, ExportOptions{ListSeparator: ","}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "ListSeparator") {
+		t.Errorf("',' with a name holding one: %v", err)
+	}
+}
