@@ -42,15 +42,9 @@ func parseExportFlags(args []string, stderr io.Writer) (exportFlags, []string, e
 	fs.StringVar(&f.scopeDiv, "scope-division", "", "export the users of this `division` only")
 	fs.StringVar(&f.scopeGroup, "scope-group", "", "export the direct members of this `group` only")
 	fs.StringVar(&f.states, "state", "active,inactive", "the users' `states`: active, inactive, or both (deleted users are never exported)")
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return f, nil, err
-		}
-		if args = fs.Args(); len(args) == 0 {
-			break
-		}
-		files, args = append(files, args[0]), args[1:]
+	files, err := parseInterleaved(fs, args)
+	if err != nil {
+		return f, nil, err
 	}
 	return f, files, f.checkExport()
 }

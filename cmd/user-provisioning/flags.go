@@ -50,23 +50,30 @@ func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
 		fs.PrintDefaults()
 	}
 	f.define(fs)
-	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return f, nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		files = append(files, args[0])
-		args = args[1:]
+	files, err := parseInterleaved(fs, args)
+	if err != nil {
+		return f, nil, err
 	}
 	fs.Visit(func(fl *flag.Flag) { f.workersSet = f.workersSet || fl.Name == "workers" })
 	if err := f.check(); err != nil {
 		return f, nil, err
 	}
 	return f, files, nil
+}
+
+// parseInterleaved parses args with fs, flags before or after the file names, and returns the
+// file names in order.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if args = fs.Args(); len(args) == 0 {
+			return files, nil
+		}
+		files, args = append(files, args[0]), args[1:]
+	}
 }
 
 // define declares the flags on fs, with their defaults and help.
