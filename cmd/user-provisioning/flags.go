@@ -46,7 +46,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, []string, error) {
 	fs := flag.NewFlagSet("user-provisioning", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: user-provisioning [flags] FILE.csv\n\nflags:\n")
+		fmt.Fprintf(stderr, "usage: user-provisioning [flags] FILE.csv\n       user-provisioning export [flags] OUT.csv (export --help for its flags)\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	f.define(fs)
