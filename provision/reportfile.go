@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -88,32 +89,42 @@ func finishReport(path string, changes map[int]managerChange) (Summary, error) {
 	}
 	slices.SortFunc(idx, compareRecordAt)
 
+	err = ReplaceFile(path, fi.Mode().Perm(), func(out io.Writer) error {
+		rc := &recordCopier{in: in, size: fi.Size(), bw: bufio.NewWriterSize(out, 64<<10), buf: make([]byte, 64<<10)}
+		if err := rc.copyRange(0, headerEnd); err != nil {
+			return err
+		}
+		if err := rc.copyRecords(idx, changes); err != nil {
+			return err
+		}
+		return rc.bw.Flush()
+	})
+	return sum, err
+}
+
+// ReplaceFile writes a new file at path with write: under a temporary name in the same
+// directory (created exclusively, so never an existing file or link), with permissions perm,
+// synced, then renamed over path, and the directory synced. A symbolic link at path is
+// replaced, not followed. If anything fails, path is left as it was and the temporary file
+// removed.
+func ReplaceFile(path string, perm fs.FileMode, write func(w io.Writer) error) error {
 	dir, base := filepath.Split(path)
-	out, err := os.CreateTemp(dir, base+".tmp-*") // O_EXCL, 0600: never an existing file
+	out, err := os.CreateTemp(dir, base+".tmp-*")
 	if err != nil {
-		return sum, err
+		return err
 	}
-	tmp := out.Name()
-	defer os.Remove(tmp) // gone already once renamed
-	if err := out.Chmod(fi.Mode().Perm()); err != nil {
-		out.Close()
-		return sum, err
-	}
-	rc := &recordCopier{in: in, size: fi.Size(), bw: bufio.NewWriterSize(out, 64<<10), buf: make([]byte, 64<<10)}
-	err = rc.copyRange(0, headerEnd)
+	defer os.Remove(out.Name()) // gone already once renamed
+	err = out.Chmod(perm)       // explicit: the umask does not apply
 	if err == nil {
-		err = rc.copyRecords(idx, changes)
-	}
-	if err == nil {
-		err = rc.bw.Flush()
+		err = write(out)
 	}
 	if err := errors.Join(err, out.Sync(), out.Close()); err != nil {
-		return sum, err
+		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return sum, err
+	if err := os.Rename(out.Name(), path); err != nil {
+		return err
 	}
-	return sum, syncDir(path)
+	return syncDir(path)
 }
 
 // countLines counts the line breaks in the first size bytes of r: at least the report's

@@ -6,8 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/user-provisioning/user-provisioning/cmd/internal/envconfig"
@@ -32,12 +30,7 @@ func parseExportFlags(args []string, stderr io.Writer) (exportFlags, []string, e
 		fmt.Fprintf(stderr, "usage: user-provisioning export [flags] OUT.csv (- for stdout)\n\nflags:\n")
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&f.envFile, "env-file", ".env", "read credentials from this `file` (a missing default .env is fine)")
-	fs.IntVar(&f.rate, "rate", 300, "API requests per minute per access token, token requests included")
-	fs.IntVar(&f.tokens, "tokens", 0, "hold `N` access tokens from the one OAuth client (default GENESYS_TOKENS, or 1)")
-	fs.StringVar(&f.logFormat, "log-format", "", "json or console (default: console on a terminal, json otherwise)")
-	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&f.progress, "progress", "auto", "bar, log, off or auto, as for an import")
+	f.defineConnection(fs)
 	fs.StringVar(&f.listSep, "list-separator", "", "separate the items of multi-value cells with this `character` (, or ;; default , unless a name holds one)")
 	fs.StringVar(&f.scopeDiv, "scope-division", "", "export the users of this `division` only")
 	fs.StringVar(&f.scopeGroup, "scope-group", "", "export the direct members of this `group` only")
@@ -56,15 +49,10 @@ func (f exportFlags) checkExport() error {
 			return fmt.Errorf("--state %q: list active, inactive or both (deleted users are never exported)", f.states)
 		}
 	}
-	switch {
-	case f.scopeDiv != "" && f.scopeGroup != "":
+	if f.scopeDiv != "" && f.scopeGroup != "" {
 		return errors.New("--scope-division and --scope-group do not go together")
-	case f.rate < 1:
-		return errors.New("--rate must be at least 1 request per minute")
-	case f.tokens != 0 && (f.tokens < 1 || f.tokens > maxTokens):
-		return fmt.Errorf("--tokens must be between 1 and %d", maxTokens)
 	}
-	if err := oneOf("--progress", f.progress, "auto", "bar", "log", "off"); err != nil {
+	if err := f.checkConnection(); err != nil {
 		return err
 	}
 	return oneOf("--list-separator", f.listSep, "", ",", ";")
@@ -124,31 +112,20 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer, tun
 	return exitOK
 }
 
-// writeExport runs export into path, or stdout for "-". A file is written under a temporary
-// name in its directory, with mode 0600 (it holds names and emails), synced, and renamed into
-// place only once the export is complete: a failed export leaves no half file.
+// writeExport runs export into path, or stdout for "-". A file is written as
+// provision.ReplaceFile writes it, mode 0600 (it holds names and emails), and only once the
+// export is complete: a failed export leaves no half file.
 func writeExport(ctx context.Context, path string, stdout io.Writer, export func(io.Writer) (provision.ExportResult, error)) (provision.ExportResult, error) {
 	if path == "-" {
 		return export(stdout)
 	}
-	dir, base := filepath.Split(path)
-	tmp, err := os.CreateTemp(dir, base+".tmp-*") // 0600
-	if err != nil {
-		return provision.ExportResult{}, err
-	}
-	defer os.Remove(tmp.Name()) // after the rename, there is nothing there
-	res, err := export(tmp)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = ctx.Err()
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
+	var res provision.ExportResult
+	err := provision.ReplaceFile(path, 0o600, func(w io.Writer) error {
+		var err error
+		if res, err = export(w); err == nil {
+			err = ctx.Err()
+		}
+		return err
+	})
 	return res, err
 }

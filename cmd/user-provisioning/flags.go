@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -76,9 +77,20 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// define declares the flags on fs, with their defaults and help.
-func (f *flags) define(fs *flag.FlagSet) {
+// defineConnection declares the flags that the import and the export share: the credentials,
+// the pacing, the pool of tokens, the log and the progress display.
+func (f *flags) defineConnection(fs *flag.FlagSet) {
 	fs.StringVar(&f.envFile, "env-file", ".env", "read credentials from this `file` (a missing default .env is fine)")
+	fs.IntVar(&f.rate, "rate", 300, "API requests per minute per access token, token requests included")
+	fs.IntVar(&f.tokens, "tokens", 0, "hold `N` access tokens from the one OAuth client, each with its own --rate (1 to 50; default GENESYS_TOKENS, or 1)")
+	fs.StringVar(&f.logFormat, "log-format", "", "json or console (default: console on a terminal, json otherwise)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.progress, "progress", "auto", "bar: a live progress bar on stderr; log: a progress log line every 10 s; off: neither; auto: the bar on a terminal, the log line otherwise")
+}
+
+// define declares the import's flags on fs, with their defaults and help.
+func (f *flags) define(fs *flag.FlagSet) {
+	f.defineConnection(fs)
 	fs.StringVar(&f.report, "report", "", "write the per-row report to this `path` (default FILE.results.csv)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "validate and plan with read-only calls; change nothing")
 	fs.BoolVar(&f.validate, "validate", false, "offline checks only: no credentials, no API call")
@@ -86,12 +98,7 @@ func (f *flags) define(fs *flag.FlagSet) {
 	fs.BoolVar(&f.sendInvite, "send-invite", false, "send the activation email to the users this run creates")
 	fs.StringVar(&f.listSep, "list-separator", "", "split multi-value cells only on this `character` (, or ;) for names that contain the other")
 	fs.IntVar(&f.workers, "workers", 4, "rows processed at once (default 4 a token with --tokens)")
-	fs.IntVar(&f.tokens, "tokens", 0, "hold `N` access tokens from the one OAuth client, each with its own --rate (1 to 50; default GENESYS_TOKENS, or 1)")
-	fs.IntVar(&f.rate, "rate", 300, "API requests per minute, token requests included")
 	fs.StringVar(&f.mode, "mode", "upsert", "create: leave existing users alone; upsert: also bring existing users in line")
-	fs.StringVar(&f.logFormat, "log-format", "", "json or console (default: console on a terminal, json otherwise)")
-	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&f.progress, "progress", "auto", "bar: a live progress bar on stderr; log: a progress log line every 10 s; off: neither; auto: the bar on a terminal, the log line otherwise")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
 	fs.StringVar(&f.memberships, "memberships", "add", "add: only add roles, groups, queues, skills and languages; replace: make them exactly what each non-blank cell lists")
 	fs.BoolVar(&f.deactivate, "deactivate-missing", false, "deactivate the active users of the scope that the file does not name (never deletes)")
@@ -118,16 +125,11 @@ func (f *flags) checkValues() error {
 		return errors.New("--workers must be between 1 and 64")
 	case f.grace < 0:
 		return errors.New("--grace must not be negative")
-	case f.rate < 1:
-		return errors.New("--rate must be at least 1 request per minute")
-	case f.tokens != 0 && (f.tokens < 1 || f.tokens > maxTokens):
-		return fmt.Errorf("--tokens must be between 1 and %d", maxTokens)
 	}
 	for _, err := range []error{
+		f.checkConnection(),
 		oneOf("--memberships", f.memberships, "add", "replace"),
 		oneOf("--mode", f.mode, "create", "upsert"),
-		oneOf("--log-format", f.logFormat, "", "json", "console"),
-		oneOf("--progress", f.progress, "auto", "bar", "log", "off"),
 		oneOf("--list-separator", f.listSep, "", ",", ";"),
 	} {
 		if err != nil {
@@ -135,6 +137,18 @@ func (f *flags) checkValues() error {
 		}
 	}
 	return nil
+}
+
+// checkConnection refuses values of defineConnection's flags that cannot be used.
+func (f *flags) checkConnection() error {
+	switch {
+	case f.rate < 1:
+		return errors.New("--rate must be at least 1 request per minute")
+	case f.tokens != 0 && (f.tokens < 1 || f.tokens > maxTokens):
+		return fmt.Errorf("--tokens must be between 1 and %d", maxTokens)
+	}
+	return cmp.Or(oneOf("--log-format", f.logFormat, "", "json", "console"),
+		oneOf("--progress", f.progress, "auto", "bar", "log", "off"))
 }
 
 // oneOf refuses a value of flag name that is not one of choices ("" among them means the flag
