@@ -66,8 +66,8 @@ func clearedNote(name, had string) string {
 	return fmt.Sprintf("%s: '%s' → cleared", name, had)
 }
 
-// contactKeys are the address entries the phone columns hold, by column.
-var contactKeys = map[string]string{"phone_work": "PHONE/WORK", "extension": "PHONE/WORK2", "phone_mobile": "PHONE/MOBILE"}
+// contactColumns are the phone columns, by the address entry ("MEDIATYPE/TYPE") each holds.
+var contactColumns = map[string]string{"PHONE/WORK": "phone_work", "PHONE/WORK2": "extension", "PHONE/MOBILE": "phone_mobile"}
 
 // dropContacts returns have without the entries of the phone columns s clears, and the
 // notes of what it dropped.
@@ -75,13 +75,7 @@ func dropContacts(have []Contact, s clearSet) ([]Contact, []string) {
 	var out []Contact
 	var notes []string
 	for _, c := range have {
-		col := ""
-		for k, key := range contactKeys {
-			if c.MediaType+"/"+c.Type == key {
-				col = k
-			}
-		}
-		if col != "" && s.has(col) {
+		if col, ok := contactColumns[c.MediaType+"/"+c.Type]; ok && s.has(col) {
 			notes = append(notes, clearedNote(col, cmp.Or(c.Address, c.Extension)))
 			continue
 		}
