@@ -1,6 +1,9 @@
 package provision
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // The interfaces below are what the pipeline needs from Genesys Cloud. Package proxies
 // implements them over the official SDK; tests implement them with fakes. Every method is
@@ -269,6 +272,32 @@ const (
 	MaxDivisionMovesPerCall = 50
 )
 
+// Privileges is what the credentials a run acts with may do, as the org states it. The
+// least-privilege preflight reads it before any write.
+type Privileges struct {
+	// Subject names who acts, for messages: `OAuth client "Nightly HR import" (id)`, or
+	// `user ann@example.com` with a grant that acts as a person.
+	Subject string
+	// Person is true when the token acts as a person (SAML2 bearer or password grant), not
+	// as an OAuth client.
+	Person bool
+	// Name and Description are the OAuth client's, "" when unknown or for a person.
+	Name, Description string
+	Roles             []string // role names
+	// Permissions are the permissions the roles hold: "domain:entity:action", any part "*"
+	// for all (from a role's permission policies), and legacy single-word permissions
+	// ("admin") as they are.
+	Permissions []string
+	// TokenLifetime is how long the access tokens live (the OAuth client's setting, or the
+	// token's own expires_in); 0 when unknown.
+	TokenLifetime time.Duration
+}
+
+// Privileged reads the privileges of the credentials the services act with.
+type Privileged interface {
+	Privileges(ctx context.Context) (Privileges, error)
+}
+
 // Services bundles the API areas the pipeline uses.
 type Services struct {
 	Users         Users
@@ -277,4 +306,7 @@ type Services struct {
 	Telephony     Telephony
 	Routing       Routing
 	Locations     Locations
+	// Who, when not nil, tells what the credentials may do, for the least-privilege
+	// preflight; nil skips it.
+	Who Privileged
 }

@@ -14,6 +14,9 @@ var (
 	ErrTransient = errors.New("transient failure")
 	// ErrAuth: the credentials were rejected. It stops the run.
 	ErrAuth = errors.New("credentials rejected")
+	// ErrTokenEnded: the access token ended, or was refused, and the grant cannot renew it
+	// (a SAML2 assertion serves once). A row that meets it fails; the run stops gracefully.
+	ErrTokenEnded = errors.New("the access token ended and cannot be renewed")
 	// ErrForbidden: the client lacks a permission for this call. It fails the row only.
 	ErrForbidden = errors.New("permission denied")
 	// ErrNotFound: the object does not exist.
