@@ -6,7 +6,14 @@
 //	  GENESYS_CLIENT_SECRET=demo-secret-not-real bin/user-provisioning users.csv
 //
 // The first line on stdout is "gcsim listening on http://127.0.0.1:PORT". GET /__sim/state
-// and GET /__sim/counters show what happened; POST /__sim/revoke-tokens invalidates tokens.
+// and GET /__sim/counters show what happened; POST /__sim/revoke-tokens invalidates tokens,
+// POST /__sim/expire-tokens expires the access tokens but not the refresh tokens.
+//
+// The org file sets the OAuth clients, their grant types and roles, the roles' permissions
+// and the people's passwords; testdata/org.json's clients and people are listed in package
+// gcsim's documentation ("Who acts"). A run can act as a person with the SAML2 bearer grant
+// (gcsim-saml-client, at /oauth/token) or the password grant (gcsim-password-client, at
+// /auth/v3/oauth/token).
 package main
 
 import (
@@ -58,7 +65,7 @@ func parse(args []string, stderr io.Writer) (*settings, int) {
 	allowRemote := fs.Bool("allow-remote", false, "allow an -addr that is not a loopback address")
 	urlFile := fs.String("url-file", "", "also write the base URL to this file (removed on exit)")
 	orgPath := fs.String("org", "testdata/org.json", "seed org file")
-	ttl := fs.Duration("token-ttl", 24*time.Hour, "lifetime of issued tokens")
+	ttl := fs.Duration("token-ttl", 24*time.Hour, "lifetime of access tokens whose OAuth client sets no accessTokenValiditySeconds")
 	rate := fs.Int("rate", 300, "requests per access token within -rate-window (per OAuth client with -rate-per-client); 0 is unlimited")
 	window := fs.Duration("rate-window", time.Minute, "length of the sliding rate-limit window")
 	perClient := fs.Bool("rate-per-client", false, "let the tokens of an OAuth client share one -rate window, instead of one each (Genesys's limit is per token)")

@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,5 +133,58 @@ func TestRateFlags(t *testing.T) {
 					o.RatePerClient, o.TokenMintPerMinute, o.RatePerMinute, o.Latency, tt.perClient, tt.mint)
 			}
 		})
+	}
+}
+
+// The org file's OAuth clients, roles' permissions and passwords load from -org: the
+// password client logs the supervisor in, whose token reads itself, and the default
+// client's role may not delete a user.
+func TestOrgFilePeopleAndPermissions(t *testing.T) {
+	var stderr syncBuffer
+	cfg, code := parse([]string{"-org", "../../testdata/org.json"}, &stderr)
+	if cfg == nil {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	srv := httptest.NewServer(gcsim.New(cfg.opts))
+	defer srv.Close()
+	token := func(path, id, secret string, form url.Values) string {
+		req, _ := http.NewRequest("POST", srv.URL+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(id, secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var tok struct {
+			AccessToken string `json:"access_token"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %v", path, resp.StatusCode, err)
+		}
+		return tok.AccessToken
+	}
+	get := func(method, path, tok string) (int, string) {
+		req, _ := http.NewRequest(method, srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(resp.Body)
+		return resp.StatusCode, b.String()
+	}
+	person := token("/auth/v3/oauth/token", "gcsim-password-client", "gcsim-password-secret-not-real", url.Values{
+		"grant_type": {"password"}, "username": {"existing.supervisor@example.com"},
+		"password": {"supervisor-password-not-real"}, "client_id": {"gcsim-password-client"},
+	})
+	if status, body := get("GET", "/api/v2/users/me", person); status != 200 || !strings.Contains(body, "existing.supervisor@example.com") {
+		t.Fatalf("users/me: %d %s", status, body)
+	}
+	client := token("/oauth/token", "demo-client", "demo-secret-not-real", url.Values{"grant_type": {"client_credentials"}})
+	if status, body := get("DELETE", "/api/v2/users/0e000000-0000-4000-8000-000000000005", client); status != 403 || !strings.Contains(body, "missing.any.permissions") {
+		t.Fatalf("delete with demo-client: %d %s", status, body)
 	}
 }

@@ -158,11 +158,12 @@ type apiUserStation struct {
 	WebRtcCallAppearances int     `json:"webRtcCallAppearances,omitempty"`
 }
 
-// apiUserAuthorization is UserAuthorization.
+// apiUserAuthorization is UserAuthorization. Its roles are DomainRole: id and name.
 type apiUserAuthorization struct {
-	Roles       []apiRef `json:"roles"`
-	UnusedRoles []apiRef `json:"unusedRoles"`
-	Permissions []string `json:"permissions"`
+	Roles              []apiRef              `json:"roles"`
+	UnusedRoles        []apiRef              `json:"unusedRoles"`
+	Permissions        []string              `json:"permissions"`
+	PermissionPolicies []apiPermissionPolicy `json:"permissionPolicies"`
 }
 
 // apiGroup is Group.
@@ -188,16 +189,32 @@ type apiDivision struct {
 	SelfURI      string `json:"selfUri,omitempty"`
 }
 
-// apiRole is DomainOrganizationRole.
+// apiRole is DomainOrganizationRole. Permissions holds the role's legacy single-word
+// permissions, PermissionPolicies the others.
 type apiRole struct {
-	ID          string   `json:"id"`
-	Name        string   `json:"name"`
-	Description string   `json:"description,omitempty"`
-	Permissions []string `json:"permissions"`
-	UserCount   int      `json:"userCount"`
-	Base        bool     `json:"base"`
-	Default     bool     `json:"default"`
-	SelfURI     string   `json:"selfUri"`
+	ID                 string                `json:"id"`
+	Name               string                `json:"name"`
+	Description        string                `json:"description,omitempty"`
+	Permissions        []string              `json:"permissions"`
+	PermissionPolicies []apiPermissionPolicy `json:"permissionPolicies"`
+	UserCount          int                   `json:"userCount"`
+	Base               bool                  `json:"base"`
+	Default            bool                  `json:"default"`
+	SelfURI            string                `json:"selfUri"`
+}
+
+// apiOAuthClient is OAuthClient.
+type apiOAuthClient struct {
+	ID                         string             `json:"id"`
+	Name                       string             `json:"name"`
+	Description                string             `json:"description,omitempty"`
+	AccessTokenValiditySeconds int                `json:"accessTokenValiditySeconds,omitempty"`
+	Secret                     string             `json:"secret"`
+	AuthorizedGrantType        string             `json:"authorizedGrantType"`
+	RoleDivisions              []roleDivisionPair `json:"roleDivisions"`
+	State                      string             `json:"state"`
+	DateCreated                string             `json:"dateCreated"`
+	SelfURI                    string             `json:"selfUri"`
 }
 
 // apiSubjectDivisionGrants is SubjectDivisionGrants: a subject holding a role, and the
@@ -458,15 +475,7 @@ func (w *world) renderUser(u *user, f userFields, exp expansions) apiUser {
 		out.DateWelcomeSent = isoTime(u.invitedAt)
 	}
 	if exp["authorization"] {
-		a := &apiUserAuthorization{Roles: []apiRef{}, UnusedRoles: []apiRef{}, Permissions: []string{}}
-		seen := map[string]bool{}
-		for _, g := range u.grants {
-			if r := w.roleByID[g.roleID]; r != nil && !seen[r.id] {
-				seen[r.id] = true
-				a.Roles = append(a.Roles, apiRef{ID: r.id, Name: r.name})
-			}
-		}
-		out.Authorization = a
+		out.Authorization = w.userAuthorization(u)
 	}
 	return out
 }

@@ -21,6 +21,9 @@ func TestToken(t *testing.T) {
 		{"wrong secret", "demo-client", "nope", "client_credentials", 400, "invalid_client", "authentication failed"},
 		{"unknown client", "nobody", "demo-secret-not-real", "client_credentials", 400, "invalid_client", "client not found"},
 		{"other grant", "demo-client", "demo-secret-not-real", "password", 400, "unsupported_grant_type", "grant type not supported"},
+		{"SAML2 bearer client", samlClient, samlSecret, "client_credentials", 400, "unauthorized_client", "client is not authorized to use the client_credential grant type"},
+		{"password client", passwordClient, passwordSecret, "client_credentials", 400, "unauthorized_client", "client is not authorized to use the client_credential grant type"},
+		{"refresh at /oauth/token", passwordClient, passwordSecret, "refresh_token", 400, "unsupported_grant_type", "grant type not supported"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -45,7 +45,9 @@ func (s *Sim) getDivision(c *call) {
 	c.json(http.StatusOK, s.w.renderDivision(d))
 }
 
-// listRoles serves GET /api/v2/authorization/roles: paging, id (at most 100) and name.
+// listRoles serves GET /api/v2/authorization/roles: paging, id (at most 100) and name. A
+// role's permissionPolicies group its "domain:entity:action" permissions by domain and
+// entity; its permissions are its legacy single-word ones ("admin").
 // Modelling choice: name matches roles whose name contains it, case-insensitively; the
 // semantics are undocumented, and TF compares names exactly on the client. userCount counts
 // the users (not deleted) that hold the role themselves, not through a group.
@@ -74,9 +76,10 @@ func (s *Sim) listRoles(c *call) {
 				n++
 			}
 		}
+		legacy, policies := permissionPolicies(r.permissions)
 		out = append(out, apiRole{
-			ID: r.id, Name: r.name, Description: r.description, Permissions: []string{}, UserCount: n,
-			Default: r.isDefault, SelfURI: "/api/v2/authorization/roles/" + r.id,
+			ID: r.id, Name: r.name, Description: r.description, Permissions: legacy, PermissionPolicies: policies,
+			UserCount: n, Default: r.isDefault, SelfURI: "/api/v2/authorization/roles/" + r.id,
 		})
 	}
 	c.json(http.StatusOK, paginate(c, out, p))
@@ -86,8 +89,7 @@ func (s *Sim) listRoles(c *call) {
 // the subjects' granted divisions in the specified role. Includes the divisions for which the
 // subject has a grant."), a SubjectDivisionGrantsEntityListing paged like the other listings
 // (pageSize default 25; SPEC states no maximum, so listPage's 500 applies). An unknown role is
-// 404 not.found. SPEC requires authorization:role:view; the simulator's tokens hold every
-// permission, so it is not checked.
+// 404 not.found.
 //
 // Modelling choices: the subjects are the users (not deleted) that hold the role themselves,
 // type PC_USER, in org order, then the groups that hold it, type PC_GROUP, in org order; each
@@ -141,8 +143,8 @@ func (s *Sim) listRoleSubjectGrants(c *call) {
 }
 
 // checkSubjectType accepts subjectType PC_USER (the default). Modelling choice: the routes
-// that change grants change only users' grants (groups hold the grants of the org file, and
-// OAuth clients none), so other types are 400 invalid.subject.type.
+// that change grants change only users' grants (groups' grants and OAuth clients' roles come
+// from the org file only), so other types are 400 invalid.subject.type.
 func (c *call) checkSubjectType() bool {
 	if t := c.r.URL.Query().Get("subjectType"); t != "" && t != "PC_USER" {
 		c.fail(http.StatusBadRequest, "invalid.subject.type", "Value [%s] is not a supported subject type", t)

@@ -37,7 +37,7 @@ func TestDivisionsAndRoles(t *testing.T) {
 		{"divisions page 4", "/api/v2/authorization/divisions?pageSize=1&pageNumber=4", 4, 1, false},
 		{"divisions SDK zeros", "/api/v2/authorization/divisions?pageSize=0&pageNumber=0&objectCount=false", 4, 4, false},
 		{"division by name", "/api/v2/authorization/divisions?name=sales", 1, 1, false},
-		{"roles", "/api/v2/authorization/roles", 5, 5, false},
+		{"roles", "/api/v2/authorization/roles", 7, 7, false},
 		{"roles by name contains", "/api/v2/authorization/roles?name=communicate", 1, 1, false},
 	}
 	for _, tt := range tests {

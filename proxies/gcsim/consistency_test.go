@@ -46,7 +46,7 @@ func TestAuthCacheLag(t *testing.T) {
 	c.do("POST", "/api/v2/telephony/providers/edges/phones", phoneBody("Fresh_WEBRTC", u.ID)).want(t, 200)
 
 	// A restore puts the user in the auth cache anew.
-	c.do("DELETE", "/api/v2/users/"+u.ID, nil).want(t, 200)
+	adminClient(t, srv, c).do("DELETE", "/api/v2/users/"+u.ID, nil).want(t, 200)
 	gone := getJSON[apiUserOut](c, "/api/v2/users/"+u.ID+"?state=deleted")
 	c.do("PATCH", "/api/v2/users/"+u.ID, map[string]any{"state": "active", "version": gone.Version}).want(t, 200)
 	c.do("POST", "/api/v2/authorization/subjects/"+u.ID+"/bulkadd", grant).wantError(t, 404, "general.resource.not.found")
@@ -121,7 +121,7 @@ func TestDeleteAndRestore(t *testing.T) {
 	stationID := srv.Sim.State().PhonesOf(u.ID)[0].StationID
 	c.do("PUT", "/api/v2/users/"+u.ID+"/station/defaultstation/"+stationID, nil).want(t, 202)
 
-	c.do("DELETE", "/api/v2/users/"+u.ID, nil).want(t, 200)
+	adminClient(t, srv, c).do("DELETE", "/api/v2/users/"+u.ID, nil).want(t, 200)
 	check := func(when string) {
 		t.Helper()
 		st, _ := srv.Sim.State().User("leaving.agent@example.com")

@@ -28,10 +28,13 @@
 //
 // # Routes
 //
-// POST /oauth/token (client credentials, Basic auth) and, with a bearer token:
+// POST /oauth/token (client credentials and SAML2 bearer, Basic auth), POST
+// /auth/v3/oauth/token (password and refresh token, Basic auth; see oauth.go) and, with a
+// bearer token:
 //
 //	POST   /api/v2/users                       GET /api/v2/users            POST /api/v2/users/search
-//	GET    /api/v2/users/{userId}              PATCH /api/v2/users/{userId} DELETE /api/v2/users/{userId}
+//	GET    /api/v2/users/me                    GET /api/v2/users/{userId}
+//	PATCH  /api/v2/users/{userId}              DELETE /api/v2/users/{userId}
 //	POST   /api/v2/users/{userId}/password     GET /api/v2/users/{userId}/station
 //	PUT    /api/v2/users/{userId}/station/defaultstation/{stationId}
 //	DELETE /api/v2/users/{userId}/station/defaultstation
@@ -68,19 +71,44 @@
 //	POST   /api/v2/telephony/providers/edges/phones
 //	DELETE /api/v2/telephony/providers/edges/phones/{phoneId}
 //	GET    /api/v2/stations                    GET /api/v2/stations/{stationId}
+//	GET    /api/v2/oauth/clients/{clientId}
 //
 // These patterns are the keys of Counters.Requests. Anything else is 404 not.found, among
 // them PUT /api/v2/users/{userId}/routinglanguages/bulk, which SPEC does not have. The
-// control routes GET /__sim/state, GET /__sim/counters and POST /__sim/revoke-tokens need no
-// token and are neither rate limited, delayed nor faulted.
+// control routes GET /__sim/state, GET /__sim/counters, POST /__sim/revoke-tokens (every
+// access and refresh token) and POST /__sim/expire-tokens (every access token; refresh
+// tokens still work) need no token and are neither rate limited, delayed nor faulted.
+//
+// # Who acts
+//
+// A token acts as its OAuth client (client credentials) or as a person (SAML2 bearer,
+// password grant), and holds the permissions of the client's or the person's roles; each
+// route requires what SPEC's x-inin-requires-permissions says (permissions.go), else 403.
+// Counters.WritesBySubject and Observed.Subject tell whose a request was. The default org
+// (testdata/org.json) has these OAuth clients, none of whose secrets is real:
+//
+//	id                     secret                          grant type          role (Home division)
+//	demo-client            demo-secret-not-real            CLIENT-CREDENTIALS  User Provisioning
+//	test-client            test-secret-not-real            CLIENT-CREDENTIALS  User Provisioning
+//	gcsim-admin-client     gcsim-admin-secret-not-real     CLIENT-CREDENTIALS  Master Admin (*:*:*, admin)
+//	gcsim-saml-client      gcsim-saml-secret-not-real      SAML2-BEARER        (the person's)
+//	gcsim-password-client  gcsim-password-secret-not-real  PASSWORD            (the person's)
+//
+// User Provisioning holds what user-provisioning needs and no more: no directory:user:delete,
+// for instance. The org's short name (orgName) is "gcsim" and its identity provider's Issuer
+// DefaultSAMLIssuer (Assertion makes assertions it accepts). Two people have passwords:
+// existing.supervisor@example.com ("supervisor-password-not-real"), whose Supervisor role
+// (in Support) may provision users, and existing.agent@example.com
+// ("agent-password-not-real"), whose Employee and Communicate - User roles may only read.
 //
 // # Request pipeline
 //
 // Every API request goes through: Options.Latency (cut short if the client goes away);
 // authentication (401 authentication.required without a bearer token, 401 bad.credentials for
-// an unknown, expired or revoked one); the rate limits (limits.go): its access token's sliding
-// window (Options.RatePerMinute within Options.RateWindow, answered 429 too.many.requests "Rate
-// limit exceeded the maximum [N] requests within [S] seconds", as Genesys answers its token
+// an unknown, expired or revoked one, or one acting as a person no longer active); the rate
+// limits (limits.go): its access token's sliding window (Options.RatePerMinute within
+// Options.RateWindow, answered 429 too.many.requests "Rate limit exceeded the maximum [N]
+// requests within [S] seconds", as Genesys answers its token
 // limit; each token has its own, as Genesys defines the limit "per client credentials grant
 // token", or with Options.RatePerClient the client's tokens share one), its client's window
 // for its route (Options.RouteLimits: per-resource limits), and, for
@@ -89,11 +117,13 @@
 // DATE_RANGE and the comparisons 240; REGEX 120; CONTAINS 100 a minute; Options.SearchLimits
 // replaces or lifts them); the last two are answered 429 too.many.requests.retry.after "Rate
 // limit exceeded the maximum. Retry the request in [N] seconds", which states no limit. Every
-// 429 carries Retry-After; a refused request counts in no window. /oauth/token (delayed by
-// Options.Latency too) must fit in its client's token window (Options.TokenMintPerMinute,
+// 429 carries Retry-After; a refused request counts in no window. A token request, at either
+// endpoint (delayed by Options.Latency too), must fit in its client's token window (Options.TokenMintPerMinute,
 // DefaultTokenMintPerMinute by default, answered like the per-resource limits), and counts
 // as the first request of the token it mints (with RatePerClient, in its client's window).
-// Counters.TooManyByToken and RequestsByToken count per token index. Then the 503 fault (nothing done); the handler; the drop fault
+// Counters.TooManyByToken and RequestsByToken count per token index. Then the 503 fault
+// (nothing done); the permission check (403 missing.any.permissions or missing.permissions,
+// counted in Counters.Forbidden); the handler; the drop fault
 // (the handler's effect is committed, then the connection is closed without an answer). Faults
 // come from a math/rand source seeded with Options.Seed.
 //
@@ -102,11 +132,16 @@
 // An org (testdata/org.json; DefaultOrg returns the same) is JSON:
 //
 //	{
+//	  "shortName": "gcsim", "samlIssuer": "https://idp.example.com/gcsim",
 //	  "passwordPolicy": {"minLength": 8},
-//	  "oauthClients": [{"id": "demo-client", "secret": "demo-secret-not-real"}],
+//	  "oauthClients": [{"id": "demo-client", "secret": "demo-secret-not-real", "name": "…", "description": "…",
+//	                    "grantType": "CLIENT-CREDENTIALS", "accessTokenValiditySeconds": 3600,
+//	                    "roles": [{"role": "User Provisioning", "division": "Home"}]},
+//	                   {"id": "…", "secret": "…", "grantType": "SAML2-BEARER"}],
 //	  "homeDivision": "Home",
 //	  "divisions":  [{"id": "…", "name": "Home", "description": "…"}],
-//	  "roles":      [{"id": "…", "name": "Employee", "default": true}],
+//	  "roles":      [{"id": "…", "name": "Employee", "default": true,
+//	                  "permissions": ["directory:user:view", "routing:*:view", "admin"]}],
 //	  "groups":     [{"id": "…", "name": "Brokerage", "type": "official", "version": 1,
 //	                  "grants": [{"role": "Agent", "division": "Sales"}],
 //	                  "owners": ["existing.supervisor@example.com"], "dynamicMembers": ["…"]}],
@@ -119,6 +154,7 @@
 //	  "locations":  [{"id": "…", "name": "Indianapolis HQ"}],
 //	  "users": [{"id": "…", "name": "Existing Agent", "email": "existing.agent@example.com",
 //	             "state": "active", "division": "Home", "manager": "existing.supervisor@example.com",
+//	             "password": "…",
 //	             "groups": ["Annuities"], "queues": ["Billing"], "locations": ["Remote"],
 //	             "unjoinedQueues": ["Retention"], "locationNotes": {"Remote": "desk 4"},
 //	             "addresses": [{"mediaType": "PHONE", "type": "WORK", "address": "+13175550100", "countryCode": "US"}],
@@ -129,9 +165,14 @@
 //	                       "lineId": "…", "stationId": "…", "defaultStation": true}}]
 //	}
 //
-// Users refer to divisions, groups, queues, skills, languages, locations, roles, sites and
-// phone bases by name, and to their manager by email; a grant's division may be "*" (every
-// division). A group's grants are held by its direct members through the group: GET
+// Users and OAuth clients refer to divisions, groups, queues, skills, languages, locations,
+// roles, sites and phone bases by name, and users to their manager by email; a grant's
+// division may be "*" (every division). A client's grantType is one of SPEC's
+// OAuthClient.authorizedGrantType values (CLIENT-CREDENTIALS when omitted); only a
+// client-credentials client may have roles; its accessTokenValiditySeconds is 5 minutes to
+// 48 hours in a file (Go code may set less), omitted for Options.TokenTTL. shortName and
+// samlIssuer default to DefaultShortName and DefaultSAMLIssuer. A user's password is for
+// the password grant only; a password set through the API is not stored. A group's grants are held by its direct members through the group: GET
 // /api/v2/authorization/subjects/{userId} lists them with the group's id as subjectId, and
 // the grant routes on a user (bulkremove, bulkreplace, ...) never change them. Seed ids are
 // fixed in the file; ids of objects created at run time derive from Options.Seed and a

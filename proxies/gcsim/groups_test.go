@@ -158,13 +158,13 @@ func TestRemoveGroupMembers(t *testing.T) {
 }
 
 func TestListGroupMembers(t *testing.T) {
-	_, c := start(t, Options{})
+	srv, c := start(t, Options{})
 	var add []string
 	for _, n := range []string{"Carol", "alice", "Bob", "Gone"} {
 		add = append(add, c.createUser(n, strings.ToLower(n)+".member@example.com").ID)
 	}
 	c.do("POST", "/api/v2/groups/"+iraID+"/members", map[string]any{"memberIds": add, "version": 1}).want(t, 202)
-	c.do("DELETE", "/api/v2/users/"+add[3], nil).want(t, 200)
+	adminClient(t, srv, c).do("DELETE", "/api/v2/users/"+add[3], nil).want(t, 200)
 	base := "/api/v2/groups/" + iraID + "/members"
 	tests := []struct {
 		name, query, want string

@@ -2,6 +2,7 @@ package gcsim
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -64,6 +65,22 @@ func newClient(t testing.TB, srv *Server) *client {
 	return c
 }
 
+// adminClient returns a client of gcsim-admin-client, whose role holds every permission,
+// sharing c's HTTP client: for test setup that user-provisioning's role may not do, such as
+// deleting a user.
+func adminClient(t testing.TB, srv *Server, c *client) *client {
+	t.Helper()
+	a := &client{t: t, base: srv.URL, hc: c.hc}
+	r := a.tokenRequest("gcsim-admin-client", "gcsim-admin-secret-not-real", "client_credentials")
+	r.want(t, http.StatusOK)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	r.decode(t, &tok)
+	a.token = tok.AccessToken
+	return a
+}
+
 // start returns a server and a client holding a token.
 func start(t testing.TB, opts Options) (*Server, *client) {
 	t.Helper()
@@ -73,7 +90,13 @@ func start(t testing.TB, opts Options) (*Server, *client) {
 
 func (c *client) tokenRequest(id, secret, grant string) reply {
 	c.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, c.base+"/oauth/token", strings.NewReader(url.Values{"grant_type": {grant}}.Encode()))
+	return c.tokenForm("/oauth/token", id, secret, url.Values{"grant_type": {grant}})
+}
+
+// tokenForm posts a token request with Basic credentials id and secret to path.
+func (c *client) tokenForm(path, id, secret string, form url.Values) reply {
+	c.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, c.base+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -84,6 +107,70 @@ func (c *client) tokenRequest(id, secret, grant string) reply {
 		c.t.Fatalf("token request: %v", err)
 	}
 	return r
+}
+
+// Credentials of the default org's person grants (testdata/org.json).
+const (
+	samlClient, samlSecret         = "gcsim-saml-client", "gcsim-saml-secret-not-real"
+	passwordClient, passwordSecret = "gcsim-password-client", "gcsim-password-secret-not-real"
+	supervisorPassword             = "supervisor-password-not-real"
+	agentPassword                  = "agent-password-not-real"
+)
+
+// samlForm is the form of a SAML2 bearer grant for a base64 assertion, orgName gcsim.
+func samlForm(assertion string) url.Values {
+	return url.Values{
+		"grant_type": {"urn:ietf:params:oauth:grant-type:saml2-bearer"}, "orgName": {DefaultShortName},
+		"assertion": {assertion},
+	}
+}
+
+// encodedAssertion is a base64 assertion of the default org's identity provider for email,
+// valid for a minute.
+func encodedAssertion(email string) string {
+	return base64.StdEncoding.EncodeToString([]byte(Assertion(DefaultSAMLIssuer, email, time.Now().Add(time.Minute))))
+}
+
+// tokenAnswer is a successful token answer.
+type tokenAnswer struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+	RefreshToken string `json:"refresh_token"`
+	Scope        string `json:"scope"`
+}
+
+// oauthErr is an OAuth error answer.
+type oauthErr struct {
+	Error       string `json:"error"`
+	Description string `json:"description"`
+	ErrorDesc   string `json:"error_description"`
+}
+
+// wantOAuthError checks a 400 OAuth error answer.
+func (r reply) wantOAuthError(t testing.TB, code, desc string) {
+	t.Helper()
+	var e oauthErr
+	if r.status != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400; body %s", r.status, r.body)
+	}
+	r.decode(t, &e)
+	if e.Error != code || e.Description != desc || e.ErrorDesc != desc {
+		t.Fatalf("error answer %s, want %s / %s", r.body, code, desc)
+	}
+}
+
+// person returns a client holding a token that acts as the user with this email, by the
+// SAML2 bearer grant; c gives the server and the HTTP client.
+func person(t testing.TB, c *client, email string) *client {
+	t.Helper()
+	p := &client{t: t, base: c.base, hc: c.hc}
+	r := p.tokenForm("/oauth/token", samlClient, samlSecret, samlForm(encodedAssertion(email)))
+	r.want(t, http.StatusOK)
+	var tok tokenAnswer
+	r.decode(t, &tok)
+	p.token = tok.AccessToken
+	return p
 }
 
 // try sends a request with the client's token; body is JSON-encoded unless it is a string.

@@ -10,7 +10,8 @@ import (
 	"time"
 )
 
-// Rate limits. Every API request, and /oauth/token, must fit in each of these sliding
+// Rate limits. Every API request, and every token request (at /oauth/token or
+// /auth/v3/oauth/token), must fit in each of these sliding
 // windows of Options.RateWindow (60 s by default, as Genesys counts) before its handler runs:
 //
 //  1. the token's window, Options.RatePerMinute: by default each access token has its own
@@ -24,8 +25,8 @@ import (
 //  3. for the /search routes, the org's window of each criteria type the request uses
 //     (searchLimits, Options.SearchLimits), answered like 2. A request using two types
 //     counts against both; one using a type twice counts once;
-//  4. for /oauth/token, its client's token window, Options.TokenMintPerMinute, answered
-//     like 2.
+//  4. for a token request, its client's token window, Options.TokenMintPerMinute, shared
+//     by both token endpoints, answered like 2.
 //
 // A token request counts in the token's window too: with RatePerClient in its client's
 // window, as any request; by default, having no token yet, in the window of the token it
@@ -109,9 +110,9 @@ func (s *Sim) apiWindows(c *call, key string) []window {
 	return ws
 }
 
-// tokenWindows are the windows a token request of client must fit in.
-func (s *Sim) tokenWindows(client string) []window {
-	const key = "POST /oauth/token"
+// tokenWindows are the windows a token request of client to the endpoint of route key
+// ("POST /oauth/token") must fit in.
+func (s *Sim) tokenWindows(client, key string) []window {
 	var ws []window
 	if n := s.opts.RatePerMinute; n > 0 && s.opts.RatePerClient {
 		ws = append(ws, window{times: s.windows.rate, key: client, max: n, stated: true})
@@ -136,7 +137,7 @@ func (s *Sim) chargeMint(index int) {
 
 // admit applies the rate limits ws to a request. A refused request is answered 429 with
 // Retry-After, counts in no window, and counts in Counters.TooMany and in
-// Counters.TooManyByToken (an API request) or Counters.TokenTooMany (/oauth/token).
+// Counters.TooManyByToken (an API request) or Counters.TokenTooMany (a token request).
 func (s *Sim) admit(c *call, ws []window) bool {
 	if len(ws) == 0 {
 		return true
@@ -182,7 +183,7 @@ func (s *Sim) countTooMany(c *call) {
 	switch {
 	case c.token > 0:
 		s.counts.TooManyByToken[c.token]++
-	case c.r.URL.Path == "/oauth/token":
+	case c.r.URL.Path == "/oauth/token" || c.r.URL.Path == authTokenPath:
 		s.counts.TokenTooMany++
 	}
 }

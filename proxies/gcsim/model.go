@@ -1,6 +1,7 @@
 package gcsim
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"time"
@@ -11,8 +12,11 @@ import (
 
 type world struct {
 	minPassword int
-	groupLag    time.Duration     // see consistency.go
-	clients     map[string]string // OAuth client id → secret
+	groupLag    time.Duration           // see consistency.go
+	clients     map[string]*oauthClient // by id
+	shortName   string                  // orgName of the SAML2 bearer grant
+	samlIssuer  string                  // Issuer of the assertions the SAML2 bearer grant accepts
+	created     time.Time               // when the org was seeded: the clients' dateCreated
 	home        *division
 	defaultRole *role // nil when the org has none
 
@@ -51,6 +55,15 @@ type division struct {
 type role struct {
 	id, name, description string
 	isDefault             bool
+	permissions           []string // see permissions.go
+}
+
+// oauthClient is an OAuth client of the org. grantType is never "": an org file's empty
+// grant type is GrantClientCredentials.
+type oauthClient struct {
+	id, name, description, secret, grantType string
+	validity                                 time.Duration // token lifetime; 0 means Options.TokenTTL
+	roles                                    []grant       // held by its client-credentials tokens
 }
 
 type group struct {
@@ -187,6 +200,7 @@ type user struct {
 	languages        map[string]float64 // routing language id → proficiency
 	invitedAt        time.Time          // last invitation sent; zero if none
 	authAt           time.Time          // when it was created or restored, for the auth cache lag
+	password         string             // from the org file only, for the password grant; "" cannot log in
 }
 
 // record appends the user's current fields to the search history at now.
@@ -244,7 +258,10 @@ const allDivisions = "*"
 func newWorld(o *Org, now time.Time) *world {
 	w := &world{
 		minPassword:  o.PasswordPolicy.MinLength,
-		clients:      map[string]string{},
+		clients:      map[string]*oauthClient{},
+		shortName:    cmp.Or(o.ShortName, DefaultShortName),
+		samlIssuer:   cmp.Or(o.SAMLIssuer, DefaultSAMLIssuer),
+		created:      now,
 		divisionByID: map[string]*division{},
 		roleByID:     map[string]*role{},
 		groupByID:    map[string]*group{},
@@ -259,9 +276,6 @@ func newWorld(o *Org, now time.Time) *world {
 		languageByID: map[string]*named{},
 		locationByID: map[string]*named{},
 	}
-	for _, c := range o.OAuthClients {
-		w.clients[c.ID] = c.Secret
-	}
 	divByName := map[string]*division{}
 	for _, d := range o.Divisions {
 		x := &division{id: d.ID, name: d.Name, description: d.Description}
@@ -272,7 +286,7 @@ func newWorld(o *Org, now time.Time) *world {
 	w.home = divByName[o.HomeDivision]
 	roleByName := map[string]*role{}
 	for _, r := range o.Roles {
-		x := &role{id: r.ID, name: r.Name, description: r.Description, isDefault: r.Default}
+		x := &role{id: r.ID, name: r.Name, description: r.Description, isDefault: r.Default, permissions: slices.Clone(r.Permissions)}
 		w.roles = append(w.roles, x)
 		w.roleByID[x.id] = x
 		roleByName[x.name] = x
@@ -286,6 +300,16 @@ func newWorld(o *Org, now time.Time) *world {
 			d = divByName[og.Division].id
 		}
 		return grant{roleID: roleByName[og.Role].id, divisionID: d, at: now}
+	}
+	for _, c := range o.OAuthClients {
+		x := &oauthClient{
+			id: c.ID, name: cmp.Or(c.Name, c.ID), description: c.Description, secret: c.Secret,
+			grantType: cmp.Or(c.GrantType, GrantClientCredentials), validity: time.Duration(c.AccessTokenValiditySeconds) * time.Second,
+		}
+		for _, og := range c.Roles {
+			x.roles = append(x.roles, toGrant(og))
+		}
+		w.clients[x.id] = x
 	}
 	groupByName := map[string]*group{}
 	for _, g := range o.Groups {
@@ -342,7 +366,7 @@ func newWorld(o *Org, now time.Time) *world {
 		u := &user{id: ou.ID, userFields: userFields{
 			name: ou.Name, email: ou.Email, state: ou.State, divisionID: divByName[ou.Division].id,
 			title: ou.Title, department: ou.Department, version: 1,
-		}, skills: map[string]float64{}, languages: map[string]float64{}}
+		}, skills: map[string]float64{}, languages: map[string]float64{}, password: ou.Password}
 		for _, ln := range ou.Locations {
 			u.locations = append(u.locations, userLocation{id: locationByName[ln].id, notes: ou.LocationNotes[ln]})
 		}
@@ -418,6 +442,14 @@ func newWorld(o *Org, now time.Time) *world {
 // liveUser returns the user with this id unless there is none or it is deleted.
 func (w *world) liveUser(id string) *user {
 	if u := w.userByID[id]; u != nil && u.state != "deleted" {
+		return u
+	}
+	return nil
+}
+
+// activeUser returns the user with this id if it is active, else nil.
+func (w *world) activeUser(id string) *user {
+	if u := w.userByID[id]; u != nil && u.state == "active" {
 		return u
 	}
 	return nil

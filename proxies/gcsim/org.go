@@ -15,7 +15,13 @@ import (
 // ids are fixed in the file so that tests can rely on them. The zero value is not a valid org:
 // use DefaultOrg or LoadOrg.
 type Org struct {
-	Name           string         `json:"name,omitempty"`
+	Name string `json:"name,omitempty"`
+	// ShortName is the org's short name, which a SAML2 bearer grant must give as orgName;
+	// "" means DefaultShortName.
+	ShortName string `json:"shortName,omitempty"`
+	// SAMLIssuer is the Issuer of the identity provider whose assertions the SAML2 bearer
+	// grant accepts; "" means DefaultSAMLIssuer.
+	SAMLIssuer     string         `json:"samlIssuer,omitempty"`
 	PasswordPolicy PasswordPolicy `json:"passwordPolicy"`
 	OAuthClients   []OrgClient    `json:"oauthClients"`
 	HomeDivision   string         `json:"homeDivision"` // name of one of Divisions
@@ -36,10 +42,44 @@ type PasswordPolicy struct {
 	MinLength int `json:"minLength"`
 }
 
-// OrgClient is an OAuth client allowed the client-credentials grant.
+// Defaults of the org fields that may be left empty.
+const (
+	DefaultShortName  = "gcsim"
+	DefaultSAMLIssuer = "https://idp.example.com/gcsim"
+)
+
+// The grant types of an OAuth client (OAuthClient.authorizedGrantType in swagger.json). The
+// simulator serves the client-credentials grant and the SAML2 bearer grant at /oauth/token
+// and the password grant at /auth/v3/oauth/token; a CODE or TOKEN client can mint no token.
+const (
+	GrantClientCredentials = "CLIENT-CREDENTIALS"
+	GrantSAML2Bearer       = "SAML2-BEARER"
+	GrantPassword          = "PASSWORD"
+	GrantCode              = "CODE"
+	GrantToken             = "TOKEN"
+)
+
+// Token lifetimes an org file may give a client (OAuthClient.accessTokenValiditySeconds:
+// "between 5mins and 48hrs"). Go code may set shorter ones, so that a test can watch a
+// token expire.
+const (
+	MinTokenValiditySeconds = 5 * 60
+	MaxTokenValiditySeconds = 48 * 60 * 60
+)
+
+// OrgClient is an OAuth client. GrantType is the grant it may use (GrantClientCredentials
+// when empty). Roles are the roles its client-credentials tokens hold, by name, in a
+// division by name (OAuthClient.roleDivisions); swagger.json says they "only apply to
+// clients using the client_credential grant", so another client may not have any.
+// AccessTokenValiditySeconds is the lifetime of its tokens; 0 means Options.TokenTTL.
 type OrgClient struct {
-	ID     string `json:"id"`
-	Secret string `json:"secret"`
+	ID                         string     `json:"id"`
+	Secret                     string     `json:"secret"`
+	Name                       string     `json:"name,omitempty"` // "" means the id
+	Description                string     `json:"description,omitempty"`
+	GrantType                  string     `json:"grantType,omitempty"`
+	AccessTokenValiditySeconds int        `json:"accessTokenValiditySeconds,omitempty"`
+	Roles                      []OrgGrant `json:"roles,omitempty"`
 }
 
 // OrgDivision is an authorization division.
@@ -50,12 +90,15 @@ type OrgDivision struct {
 }
 
 // OrgRole is an organization role. Default marks the org's default role, which every user
-// created through POST /api/v2/users receives in the home division.
+// created through POST /api/v2/users receives in the home division. Permissions are what
+// the role allows: "domain:entity:action", where any part may be "*" (all), or a legacy
+// single word such as "admin" (see permissions.go).
 type OrgRole struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	Description string `json:"description,omitempty"`
-	Default     bool   `json:"default,omitempty"`
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Description string   `json:"description,omitempty"`
+	Default     bool     `json:"default,omitempty"`
+	Permissions []string `json:"permissions,omitempty"`
 }
 
 // OrgGroup is a group. Version starts at 1 when omitted. Grants are roles the group holds,
@@ -118,6 +161,7 @@ type OrgLineBase struct {
 // Division are names; Manager is the email of another user (names need not be unique). The
 // user is a joined member of its Queues and a member, not joined, of its UnjoinedQueues. A
 // deleted user holds no grants and is in the home division, as Genesys leaves a deleted user.
+// Password, when set, lets the user log in with the password grant (/auth/v3/oauth/token).
 type OrgUser struct {
 	ID         string             `json:"id"`
 	Name       string             `json:"name"`
@@ -134,6 +178,7 @@ type OrgUser struct {
 	Locations  []string           `json:"locations,omitempty"`
 	Grants     []OrgGrant         `json:"grants,omitempty"`
 	Phone      *OrgPhone          `json:"phone,omitempty"`
+	Password   string             `json:"password,omitempty"`
 
 	UnjoinedQueues []string          `json:"unjoinedQueues,omitempty"`
 	LocationNotes  map[string]string `json:"locationNotes,omitempty"` // location name → the placement's notes
@@ -180,7 +225,9 @@ type OrgPhone struct {
 const webRTCMetaBase = "inin_webrtc_softphone.json"
 
 // LoadOrg reads and checks an org file in the format of testdata/org.json. Unknown fields
-// are an error, so that a typo does not silently drop part of the seed.
+// are an error, so that a typo does not silently drop part of the seed. Unlike Validate, it
+// holds a client's accessTokenValiditySeconds to swagger.json's range (5 minutes to 48
+// hours): only Go code may ask for shorter tokens.
 func LoadOrg(path string) (*Org, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -195,11 +242,18 @@ func LoadOrg(path string) (*Org, error) {
 	if err := o.Validate(); err != nil {
 		return nil, fmt.Errorf("load org %s: %w", path, err)
 	}
+	for _, c := range o.OAuthClients {
+		if v := c.AccessTokenValiditySeconds; v != 0 && (v < MinTokenValiditySeconds || v > MaxTokenValiditySeconds) {
+			return nil, fmt.Errorf("load org %s: oauth client %s: accessTokenValiditySeconds %d is not between %d and %d",
+				path, c.ID, v, MinTokenValiditySeconds, MaxTokenValiditySeconds)
+		}
+	}
 	return &o, nil
 }
 
 // Validate reports the first inconsistency in the org: a missing id or name, a duplicate id,
-// name or email, or a reference to a name that does not exist.
+// name or email, a reference to a name that does not exist, a malformed permission, an
+// unknown grant type, or roles on a client that does not use the client-credentials grant.
 func (o *Org) Validate() error {
 	ids := map[string]string{}
 	claim := func(kind, id string) error {
@@ -227,9 +281,26 @@ func (o *Org) Validate() error {
 	if len(o.OAuthClients) == 0 {
 		return errors.New("no oauthClients")
 	}
+	clients := map[string]bool{}
 	for _, c := range o.OAuthClients {
 		if c.ID == "" || c.Secret == "" {
 			return errors.New("oauth client without id or secret")
+		}
+		if clients[c.ID] {
+			return fmt.Errorf("oauth client %s: duplicate id", c.ID)
+		}
+		clients[c.ID] = true
+		if !slices.Contains(grantTypes, c.GrantType) {
+			return fmt.Errorf("oauth client %s: grantType %q is not one of %s", c.ID, c.GrantType, strings.Join(grantTypes[1:], ", "))
+		}
+		if c.AccessTokenValiditySeconds < 0 {
+			return fmt.Errorf("oauth client %s: negative accessTokenValiditySeconds", c.ID)
+		}
+		// Modelling choice: swagger.json says roles "only apply to clients using the
+		// client_credential grant"; the stricter reading refuses them on other clients
+		// rather than ignore them.
+		if len(c.Roles) > 0 && c.GrantType != "" && c.GrantType != GrantClientCredentials {
+			return fmt.Errorf("oauth client %s: roles apply only to %s clients", c.ID, GrantClientCredentials)
 		}
 	}
 	divs := map[string]bool{}
@@ -250,11 +321,23 @@ func (o *Org) Validate() error {
 		if r.Default {
 			defaults++
 		}
+		for _, p := range r.Permissions {
+			if !validPermission(p) {
+				return fmt.Errorf("role %s: permission %q is not domain:entity:action or a single word", r.Name, p)
+			}
+		}
 	}
 	if defaults > 1 {
 		return errors.New("more than one default role")
 	}
 	knownGrant := func(g OrgGrant) bool { return roles[g.Role] && (g.Division == allDivisions || divs[g.Division]) }
+	for _, c := range o.OAuthClients {
+		for _, g := range c.Roles {
+			if !knownGrant(g) {
+				return fmt.Errorf("oauth client %s: unknown role %q or division %q", c.ID, g.Role, g.Division)
+			}
+		}
+	}
 	groups := map[string]bool{}
 	for _, g := range o.Groups {
 		if err := unique("group", groups, g.ID, g.Name); err != nil {
@@ -365,6 +448,9 @@ func (o *Org) Validate() error {
 				return fmt.Errorf("user %s: unknown queue %q", u.Email, q)
 			}
 		}
+		if u.Password != "" && len([]rune(u.Password)) < o.PasswordPolicy.MinLength {
+			return fmt.Errorf("user %s: password shorter than the password policy's minLength", u.Email)
+		}
 		if u.State == "deleted" && (len(u.Grants) > 0 || u.Division != o.HomeDivision || u.Phone != nil) {
 			return fmt.Errorf("user %s: a deleted user holds no grants, has no phone and is in the home division", u.Email)
 		}
@@ -431,15 +517,41 @@ func (o *Org) Validate() error {
 	return nil
 }
 
+// grantTypes are the values OrgClient.GrantType may take, "" (client credentials) first.
+var grantTypes = []string{"", GrantClientCredentials, GrantSAML2Bearer, GrantPassword, GrantCode, GrantToken}
+
 // DefaultOrg returns a fresh copy of the seed org that testdata/org.json holds (a test keeps
 // the two equal). Each call returns a new value that the caller may modify.
 func DefaultOrg() *Org {
 	return &Org{
 		Name:           "gcsim-demo",
+		ShortName:      DefaultShortName,
+		SAMLIssuer:     DefaultSAMLIssuer,
 		PasswordPolicy: PasswordPolicy{MinLength: 8},
 		OAuthClients: []OrgClient{
-			{ID: "demo-client", Secret: "demo-secret-not-real"},
-			{ID: "test-client", Secret: "test-secret-not-real"},
+			{
+				ID: "demo-client", Secret: "demo-secret-not-real", Name: "Demo provisioning client",
+				Description: "make demo runs user-provisioning with it", GrantType: GrantClientCredentials,
+				Roles: []OrgGrant{{Role: "User Provisioning", Division: "Home"}},
+			},
+			{
+				ID: "test-client", Secret: "test-secret-not-real", Name: "Test provisioning client",
+				Description: "The tests run user-provisioning with it", GrantType: GrantClientCredentials,
+				Roles: []OrgGrant{{Role: "User Provisioning", Division: "Home"}},
+			},
+			{
+				ID: "gcsim-admin-client", Secret: "gcsim-admin-secret-not-real", Name: "gcsim admin",
+				Description: "Every permission, for test setup beyond what user-provisioning may do", GrantType: GrantClientCredentials,
+				Roles: []OrgGrant{{Role: "Master Admin", Division: "Home"}},
+			},
+			{
+				ID: "gcsim-saml-client", Secret: "gcsim-saml-secret-not-real", Name: "gcsim SAML2 bearer",
+				Description: "Acts as the person a SAML assertion names", GrantType: GrantSAML2Bearer,
+			},
+			{
+				ID: "gcsim-password-client", Secret: "gcsim-password-secret-not-real", Name: "gcsim password grant",
+				Description: "Acts as the person whose email and password it is given", GrantType: GrantPassword,
+			},
 		},
 		HomeDivision: "Home",
 		Divisions: []OrgDivision{
@@ -449,11 +561,45 @@ func DefaultOrg() *Org {
 			{ID: "1d1a0000-0000-4000-8000-000000000004", Name: "EMEA", Description: "Europe, Middle East and Africa"},
 		},
 		Roles: []OrgRole{
-			{ID: "20e50000-0000-4000-8000-000000000001", Name: "Communicate - User", Description: "Communicate user"},
-			{ID: "20e50000-0000-4000-8000-000000000002", Name: "Employee", Description: "Org default role", Default: true},
-			{ID: "20e50000-0000-4000-8000-000000000003", Name: "Agent", Description: "Contact center agent"},
-			{ID: "20e50000-0000-4000-8000-000000000004", Name: "Supervisor", Description: "Contact center supervisor"},
-			{ID: "20e50000-0000-4000-8000-000000000005", Name: "Telephony Admin", Description: "Telephony administrator"},
+			{
+				ID: "20e50000-0000-4000-8000-000000000001", Name: "Communicate - User", Description: "Communicate user",
+				Permissions: []string{"directory:user:view", "conversation:communication:*"},
+			},
+			{
+				ID: "20e50000-0000-4000-8000-000000000002", Name: "Employee", Description: "Org default role", Default: true,
+				Permissions: []string{"directory:user:view", "authorization:division:view"},
+			},
+			{
+				ID: "20e50000-0000-4000-8000-000000000003", Name: "Agent", Description: "Contact center agent",
+				Permissions: []string{"routing:queue:view", "routing:queue:join"},
+			},
+			{
+				// A supervisor may provision the people of the contact center: with a SAML2
+				// bearer or password grant, existing.supervisor@example.com can run
+				// user-provisioning as a person.
+				ID: "20e50000-0000-4000-8000-000000000004", Name: "Supervisor", Description: "Contact center supervisor",
+				Permissions: []string{
+					"directory:user:*", "authorization:*:view", "authorization:grant:*", "routing:queue:view",
+					"routing:queueMember:manage", "routing:skill:assign", "routing:language:assign", "telephony:plugin:all",
+				},
+			},
+			{
+				ID: "20e50000-0000-4000-8000-000000000005", Name: "Telephony Admin", Description: "Telephony administrator",
+				Permissions: []string{"telephony:*:*"},
+			},
+			{
+				ID: "20e50000-0000-4000-8000-000000000006", Name: "User Provisioning", Description: "What user-provisioning needs",
+				Permissions: []string{
+					"directory:user:add", "directory:user:view", "directory:user:edit", "directory:user:setPassword",
+					"authorization:role:view", "authorization:grant:add", "authorization:grant:delete", "authorization:grant:view",
+					"routing:queue:view", "routing:queueMember:manage", "routing:skill:assign",
+					"telephony:plugin:all", "oauth:client:view",
+				},
+			},
+			{
+				ID: "20e50000-0000-4000-8000-000000000007", Name: "Master Admin", Description: "Every permission",
+				Permissions: []string{"*:*:*", "admin"},
+			},
 		},
 		Groups: []OrgGroup{
 			{
@@ -507,8 +653,8 @@ func DefaultOrg() *Org {
 			{
 				ID: "0e000000-0000-4000-8000-000000000001", Name: "Existing Agent", Email: "existing.agent@example.com",
 				State: "active", Division: "Home", Title: "Agent", Department: "Annuities",
-				Manager: "existing.supervisor@example.com",
-				Groups:  []string{"Annuities"}, Queues: []string{"Billing"},
+				Manager: "existing.supervisor@example.com", Password: "agent-password-not-real",
+				Groups: []string{"Annuities"}, Queues: []string{"Billing"},
 				Grants: []OrgGrant{{Role: "Employee", Division: "Home"}, {Role: "Communicate - User", Division: "Home"}},
 				Phone: &OrgPhone{
 					ID: "0f000000-0000-4000-8000-000000000001", Name: "Existing_Agent_WEBRTC_PHONE",
@@ -519,7 +665,7 @@ func DefaultOrg() *Org {
 			},
 			{
 				ID: "0e000000-0000-4000-8000-000000000002", Name: "Existing Supervisor", Email: "existing.supervisor@example.com",
-				State: "active", Division: "Support", Title: "Supervisor",
+				State: "active", Division: "Support", Title: "Supervisor", Password: "supervisor-password-not-real",
 				Grants: []OrgGrant{{Role: "Employee", Division: "Home"}, {Role: "Supervisor", Division: "Support"}},
 			},
 			{

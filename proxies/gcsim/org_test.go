@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/org.json from DefaultOrg")
@@ -80,6 +81,33 @@ func TestLoadOrgRejects(t *testing.T) {
 		{"unknown group owner", func(o map[string]any) {
 			o["groups"].([]any)[0].(map[string]any)["owners"] = []any{"nobody@example.com"}
 		}, "owner or dynamic member"},
+		{"token validity under 5 minutes", func(o map[string]any) {
+			o["oauthClients"].([]any)[0].(map[string]any)["accessTokenValiditySeconds"] = 299
+		}, "accessTokenValiditySeconds 299"},
+		{"token validity over 48 hours", func(o map[string]any) {
+			o["oauthClients"].([]any)[0].(map[string]any)["accessTokenValiditySeconds"] = 172801
+		}, "accessTokenValiditySeconds 172801"},
+		{"unknown grant type", func(o map[string]any) {
+			o["oauthClients"].([]any)[0].(map[string]any)["grantType"] = "client_credentials"
+		}, "grantType"},
+		{"roles on a SAML2 bearer client", func(o map[string]any) {
+			o["oauthClients"].([]any)[3].(map[string]any)["roles"] = []any{map[string]any{"role": "Agent", "division": "Home"}}
+		}, "roles apply only to CLIENT-CREDENTIALS clients"},
+		{"client role unknown", func(o map[string]any) {
+			o["oauthClients"].([]any)[0].(map[string]any)["roles"] = []any{map[string]any{"role": "Nope", "division": "Home"}}
+		}, "unknown role"},
+		{"duplicate client", func(o map[string]any) {
+			o["oauthClients"].([]any)[1].(map[string]any)["id"] = "demo-client"
+		}, "duplicate id"},
+		{"malformed permission", func(o map[string]any) {
+			o["roles"].([]any)[0].(map[string]any)["permissions"] = []any{"directory:user"}
+		}, "not domain:entity:action"},
+		{"partial wildcard", func(o map[string]any) {
+			o["roles"].([]any)[0].(map[string]any)["permissions"] = []any{"directory:user*:add"}
+		}, "not domain:entity:action"},
+		{"password too short", func(o map[string]any) {
+			o["users"].([]any)[0].(map[string]any)["password"] = "short"
+		}, "password shorter"},
 		{"duplicate id", func(o map[string]any) {
 			o["roles"].([]any)[1].(map[string]any)["id"] = homeDivID
 		}, "already used"},
@@ -105,6 +133,23 @@ func TestLoadOrgRejects(t *testing.T) {
 				t.Fatalf("LoadOrg error %v, want one containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// Go code may give a client tokens shorter than swagger.json's 5 minutes; the defaults of
+// the org's short name, issuer and client name and grant type apply when they are empty.
+func TestOrgGoDefaults(t *testing.T) {
+	o := DefaultOrg()
+	o.ShortName, o.SAMLIssuer = "", ""
+	o.OAuthClients = []OrgClient{{ID: "bare", Secret: "bare-secret", AccessTokenValiditySeconds: 2}}
+	if err := o.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(o, time.Now())
+	cl := w.clients["bare"]
+	if w.shortName != DefaultShortName || w.samlIssuer != DefaultSAMLIssuer || cl.name != "bare" ||
+		cl.grantType != GrantClientCredentials || cl.validity != 2*time.Second || len(cl.roles) != 0 {
+		t.Fatalf("world %q %q, client %+v", w.shortName, w.samlIssuer, cl)
 	}
 }
 

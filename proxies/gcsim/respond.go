@@ -15,15 +15,17 @@ import (
 
 // call is one request on its way through the simulator.
 type call struct {
-	w      http.ResponseWriter
-	r      *http.Request
-	ctxID  string // contextId and ININ-Correlation-Id
-	client string // OAuth client of the token; "" before authentication
-	token  int    // index of the token (token.index); 0 before authentication
-	body   []byte
-	params map[string]string // path parameters of the matched route
-	now    time.Time
-	status int // status of the answer, for the log
+	w       http.ResponseWriter
+	r       *http.Request
+	ctxID   string // contextId and ININ-Correlation-Id
+	client  string // OAuth client of the token; "" before authentication
+	userID  string // the person the token acts as; "" for a client-credentials token
+	subject string // token.subject(); "" before authentication
+	token   int    // index of the token (token.index); 0 before authentication
+	body    []byte
+	params  map[string]string // path parameters of the matched route
+	now     time.Time
+	status  int // status of the answer, for the log
 }
 
 func (c *call) param(name string) string { return c.params[name] }

@@ -22,6 +22,7 @@ func apiRoutes() []route {
 		{"POST /api/v2/users", (*Sim).createUser},
 		{"GET /api/v2/users", (*Sim).listUsers},
 		{"POST /api/v2/users/search", (*Sim).searchUsers},
+		{"GET /api/v2/users/me", (*Sim).getMe},
 		{"GET /api/v2/users/{userId}", (*Sim).getUser},
 		{"PATCH /api/v2/users/{userId}", (*Sim).patchUser},
 		{"DELETE /api/v2/users/{userId}", (*Sim).deleteUser},
@@ -82,6 +83,8 @@ func apiRoutes() []route {
 		// Stations.
 		{"GET /api/v2/stations", (*Sim).listStations},
 		{"GET /api/v2/stations/{stationId}", (*Sim).getStation},
+		// OAuth.
+		{"GET /api/v2/oauth/clients/{clientId}", (*Sim).getOAuthClient},
 	}
 	out := make([]route, 0, len(table))
 	for _, t := range table {

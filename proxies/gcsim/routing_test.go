@@ -225,7 +225,7 @@ func TestQueueMembers(t *testing.T) {
 		}
 	})
 	t.Run("a deleted user leaves its queues", func(t *testing.T) {
-		c.do("DELETE", "/api/v2/users/"+a.ID, nil).want(t, 200)
+		adminClient(t, srv, c).do("DELETE", "/api/v2/users/"+a.ID, nil).want(t, 200)
 		if q, _ := srv.Sim.State().Queue("Support Tier 1"); len(q.Members) != 0 {
 			t.Fatalf("members %v", q.Members)
 		}

@@ -26,9 +26,11 @@ type Fault struct {
 
 // Script queues faults for the next requests to one route, in order; once they are used
 // up the route behaves normally again. route is a Counters.Requests key, such as
-// "POST /api/v2/users" or "POST /oauth/token" (where Drop is not supported). A scripted fault
-// applies once the request is authenticated and takes the place of the rate limit and of the
-// random faults for that request; it counts in Counters like its random counterpart (429 in TooMany, 503 in Fail503, 401 in
+// "POST /api/v2/users", "POST /oauth/token" or "POST /auth/v3/oauth/token" (where Drop is
+// not supported). A scripted fault applies once the request is authenticated and takes the
+// place of the rate limit and of the random faults for that request (a status fault, of the
+// permission check too); it
+// counts in Counters like its random counterpart (429 in TooMany, 503 in Fail503, 401 in
 // Unauthorized, drops in Dropped). Script adds to faults already queued for the route.
 //
 //	sim.Script("POST /api/v2/users", gcsim.Fault{Status: 429, RetryAfter: time.Second})

@@ -5,14 +5,11 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	mrand "math/rand"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,10 +20,15 @@ import (
 // 24-hour tokens and no rate limit but the OAuth endpoint's (TokenMintPerMinute) and the
 // search limits Developer Center documents.
 type Options struct {
-	Org           *Org          // seed org; nil means DefaultOrg()
-	TokenTTL      time.Duration // lifetime of issued tokens; 0 means 24h (expires_in 86399)
-	RatePerMinute int           // the token's limit: accepted requests per access token (per OAuth client with RatePerClient) within RateWindow, answered 429 stating it (limits.go); 0 means unlimited
-	RateWindow    time.Duration // length of every sliding rate window; 0 means 60s
+	Org *Org // seed org; nil means DefaultOrg()
+	// TokenTTL is the lifetime of access tokens whose OAuth client does not set
+	// AccessTokenValiditySeconds; 0 means 24h (expires_in 86399).
+	TokenTTL time.Duration
+	// RefreshTokenTTL is the lifetime of the refresh tokens of the password grant; 0 means
+	// 24h. Modelling choice: Genesys Authentication's default is unconfirmed.
+	RefreshTokenTTL time.Duration
+	RatePerMinute   int           // the token's limit: accepted requests per access token (per OAuth client with RatePerClient) within RateWindow, answered 429 stating it (limits.go); 0 means unlimited
+	RateWindow      time.Duration // length of every sliding rate window; 0 means 60s
 	// RatePerClient makes RatePerMinute one window shared by every token of an OAuth client,
 	// as the simulator counted before it kept one per token. By default each access token
 	// has its own window: Genesys's limits page defines client.credentials.token.rate.per.minute
@@ -34,15 +36,16 @@ type Options struct {
 	// minute", and its own CX as Code keeps a pool of tokens from one client because "each
 	// token will have its own rate limit". With one token the two are the same.
 	RatePerClient bool
-	// TokenMintPerMinute limits the token requests (POST /oauth/token) of each OAuth client
-	// within RateWindow, answered 429 too.many.requests.retry.after with Retry-After. Genesys
-	// documents that its OAuth endpoint has rate limits of its own (CX as Code warns that a
-	// large token pool "can trigger OAuth rate limiting during pool prefill") but not their
-	// number; 0 means DefaultTokenMintPerMinute, a negative value lifts the limit.
+	// TokenMintPerMinute limits the token requests (POST /oauth/token and POST
+	// /auth/v3/oauth/token together) of each OAuth client within RateWindow, answered 429
+	// too.many.requests.retry.after with Retry-After. Genesys documents that its OAuth
+	// endpoint has rate limits of its own (CX as Code warns that a large token pool "can
+	// trigger OAuth rate limiting during pool prefill") but not their number; 0 means
+	// DefaultTokenMintPerMinute, a negative value lifts the limit.
 	TokenMintPerMinute int
 	Fail503Ratio       float64       // share of API requests answered 503 before doing anything
 	DropRatio          float64       // share of API requests whose effect is committed, then the connection closed unanswered
-	Latency            time.Duration // added to every API and /oauth/token request (before it is authenticated or limited), not to /__sim ones
+	Latency            time.Duration // added to every API and token request (before it is authenticated or limited), not to /__sim ones
 	StationDelay       time.Duration // a WebRTC phone's station appears this long after the phone
 	SearchLag          time.Duration // a user change reaches POST /api/v2/users/search this long after it is made
 	// Eventual consistency that Genesys documents and its Terraform provider retries (see
@@ -55,7 +58,7 @@ type Options struct {
 	SearchExpandAll bool
 	Seed            int64 // seeds the random faults and the generated ids
 	Logf            func(format string, args ...any)
-	// Observe, when set, is told of every /oauth/token and API request when it is answered:
+	// Observe, when set, is told of every token and API request when it is answered:
 	// benchmarks read the achieved rate and the 429s off it. It must be safe for concurrent use.
 	Observe func(Observed)
 	// RouteLimits are per-resource limits (limits.go): accepted requests per OAuth client
@@ -82,13 +85,17 @@ type Observed struct {
 	Path   string
 	Status int // 0 when the connection was dropped unanswered
 	// Token is the index of the access token the request carried (1 for the first token
-	// issued, as in Counters.TooManyByToken); 0 for /oauth/token and unauthenticated requests.
+	// issued, as in Counters.TooManyByToken); 0 for token requests and unauthenticated ones.
 	Token int
+	// Subject is who the token acts as, "client:<clientId>" or "user:<userId>" (as in
+	// Counters.WritesBySubject); "" when Token is 0.
+	Subject string
 }
 
-// Sim is a simulated Genesys Cloud organization: an http.Handler serving the login endpoint
-// (/oauth/token), the Platform API routes the provisioning tool calls (/api/v2/...), and the
-// simulator's own control routes (/__sim/...). It is safe for concurrent use.
+// Sim is a simulated Genesys Cloud organization: an http.Handler serving the login endpoints
+// (/oauth/token, and Genesys Authentication's /auth/v3/oauth/token for the password grant),
+// the Platform API routes the provisioning tool calls (/api/v2/...), and the simulator's own
+// control routes (/__sim/...). It is safe for concurrent use.
 type Sim struct {
 	opts   Options
 	routes []route
@@ -102,17 +109,28 @@ type Sim struct {
 	mu       sync.Mutex // guards everything below
 	w        *world
 	tokens   map[string]token
-	issued   []string // every token ever issued, for tests that check no token leaks
-	windows  windows  // of the rate limits, see limits.go
+	refresh  map[string]refreshToken // the password grant's refresh tokens, see oauth.go
+	used     map[string]time.Time    // assertions the SAML2 bearer grant accepted → their NotOnOrAfter
+	issued   []string                // every access and refresh token ever issued, for tests that check no token leaks
+	windows  windows                 // of the rate limits, see limits.go
 	counts   Counters
 	scripts  map[string][]Fault // per route key, see Script
-	inFlight int                // /oauth/token requests being served
+	inFlight int                // token requests being served, at either endpoint
 }
 
 type token struct {
-	client  string
-	index   int // 1 for the first token issued, 2 for the next, ...: its id in Counters
+	client  string // the OAuth client that minted it
+	userID  string // the person it acts as (SAML2 bearer, password grant); "" for client credentials
+	index   int    // 1 for the first token issued, 2 for the next, ...: its id in Counters
 	expires time.Time
+}
+
+// subject is who the token acts as: "client:<clientId>" or "user:<userId>".
+func (t token) subject() string {
+	if t.userID != "" {
+		return "user:" + t.userID
+	}
+	return "client:" + t.client
 }
 
 // New returns a simulator seeded with opts.Org. It panics if the org is not valid (see
@@ -127,6 +145,9 @@ func New(opts Options) *Sim {
 	if opts.TokenTTL <= 0 {
 		opts.TokenTTL = 24 * time.Hour
 	}
+	if opts.RefreshTokenTTL <= 0 {
+		opts.RefreshTokenTTL = 24 * time.Hour
+	}
 	if opts.RateWindow <= 0 {
 		opts.RateWindow = time.Minute
 	}
@@ -140,11 +161,14 @@ func New(opts Options) *Sim {
 		drop:    opts.DropRatio,
 		w:       newWorld(opts.Org, time.Now()),
 		tokens:  map[string]token{},
+		refresh: map[string]refreshToken{},
+		used:    map[string]time.Time{},
 		windows: newWindows(),
 		scripts: map[string][]Fault{},
 		counts: Counters{
 			Requests: map[string]int{}, CreateAttempts: map[string]int{}, CreateConflicts: map[string]int{}, PhoneCreateAttempts: map[string]int{},
 			Invites: map[string]int{}, Lagged: map[string]int{}, RequestsByToken: map[int]int{}, TooManyByToken: map[int]int{},
+			WritesBySubject: map[string]int{},
 		},
 	}
 	s.routes = apiRoutes()
@@ -160,12 +184,26 @@ func (s *Sim) SetFaults(fail503, drop float64) {
 	s.fail503, s.drop = fail503, drop
 }
 
-// RevokeTokens makes every token issued so far invalid: later API calls with them are
-// answered 401 bad.credentials.
+// RevokeTokens makes every token issued so far invalid: later API calls with an access token
+// are answered 401 bad.credentials, and a refresh token is refused invalid_grant.
 func (s *Sim) RevokeTokens() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.tokens)
+	clear(s.refresh)
+}
+
+// ExpireTokens makes every access token issued so far expire now: later API calls with them
+// are answered 401 bad.credentials, as RevokeTokens does, but the refresh tokens of the
+// password grant still work, so that a test can watch a client renew its token.
+func (s *Sim) ExpireTokens() {
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, t := range s.tokens {
+		t.expires = now
+		s.tokens[k] = t
+	}
 }
 
 // drawFaults decides the faults of one API request. It always draws twice, so that the
@@ -203,7 +241,8 @@ const maxBody = 1 << 20
 
 // ServeHTTP serves one request. Every answer carries an ININ-Correlation-Id header equal to
 // the contextId of its error body. API requests go through, in order: the configured latency,
-// authentication, the rate limit, the 503 fault, the route's handler, and the drop fault.
+// authentication, the rate limit, the 503 fault, the permission check, the route's handler,
+// and the drop fault.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	c := &call{w: w, r: r, ctxID: newUUID(), now: start}
@@ -213,7 +252,9 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(r.URL.Path, "/__sim/"):
 		s.serveControl(c)
 	case r.URL.Path == "/oauth/token":
-		s.serveToken(c)
+		s.serveToken(c, "POST /oauth/token", s.loginGrant)
+	case r.URL.Path == authTokenPath:
+		s.serveToken(c, "POST "+authTokenPath, s.authGrant)
 	default:
 		outcome = s.serveAPI(w, c)
 	}
@@ -225,7 +266,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if outcome == "client-gone" || strings.HasSuffix(outcome, "-dropped") {
 			status = 0
 		}
-		s.opts.Observe(Observed{At: start, Method: r.Method, Path: r.URL.Path, Status: status, Token: c.token})
+		s.opts.Observe(Observed{At: start, Method: r.Method, Path: r.URL.Path, Status: status, Token: c.token, Subject: c.subject})
 	}
 	// Only the method and path are logged: never headers (Authorization), query strings or bodies.
 	s.logf("gcsim: %s %s %s %s", r.Method, r.URL.Path, outcome, time.Since(start).Round(time.Millisecond))
@@ -310,6 +351,14 @@ func (s *Sim) serveAPI(w http.ResponseWriter, c *call) string {
 		c.notFound()
 		return ""
 	}
+	if !s.authorize(c, rt.key) {
+		return ""
+	}
+	if rt.write {
+		s.mu.Lock()
+		s.counts.WritesBySubject[c.subject]++
+		s.mu.Unlock()
+	}
 	buf := &bufferedWriter{header: http.Header{}}
 	c.w = buf
 	rt.handle(s, c)
@@ -360,8 +409,8 @@ func (b *bufferedWriter) Write(p []byte) (int, error) {
 	return b.body.Write(p)
 }
 
-// authenticate checks the bearer token and sets c.client. On failure it answers 401 and
-// returns false.
+// authenticate checks the bearer token and sets c.client, c.userID, c.subject and c.token.
+// On failure it answers 401 and returns false.
 func (s *Sim) authenticate(c *call) bool {
 	h := c.r.Header.Get("Authorization")
 	scheme, tok, _ := strings.Cut(h, " ")
@@ -375,8 +424,9 @@ func (s *Sim) authenticate(c *call) bool {
 	s.mu.Lock()
 	t, ok := s.tokens[strings.TrimSpace(tok)]
 	// Modelling choice: an expired token gets bad.credentials like an unknown one (the code
-	// for expiry, bad.credentials or credentials.expired, is unconfirmed).
-	if !ok || !c.now.Before(t.expires) {
+	// for expiry, bad.credentials or credentials.expired, is unconfirmed). So does a person's
+	// token once the person is no longer active (unconfirmed; the stricter reading).
+	if !ok || !c.now.Before(t.expires) || (t.userID != "" && s.w.activeUser(t.userID) == nil) {
 		s.counts.Unauthorized++
 		s.mu.Unlock()
 		c.fail(http.StatusUnauthorized, "bad.credentials", "Invalid login credentials.")
@@ -384,7 +434,7 @@ func (s *Sim) authenticate(c *call) bool {
 	}
 	s.counts.RequestsByToken[t.index]++
 	s.mu.Unlock()
-	c.client, c.token = t.client, t.index
+	c.client, c.userID, c.subject, c.token = t.client, t.userID, t.subject(), t.index
 	return true
 }
 
@@ -427,86 +477,6 @@ func (s *Sim) count(c *call, rt *route) {
 	}
 }
 
-// serveToken serves POST /oauth/token (client-credentials grant). Its errors follow the
-// OAuth shape, not ErrorBody, except the 429, which is the platform's.
-func (s *Sim) serveToken(c *call) {
-	s.mu.Lock()
-	s.counts.Requests["POST /oauth/token"]++
-	s.inFlight++
-	s.counts.MaxConcurrentTokenRequests = max(s.counts.MaxConcurrentTokenRequests, s.inFlight)
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.inFlight--
-		s.mu.Unlock()
-	}()
-	if !sleep(c.r.Context(), s.opts.Latency) {
-		return
-	}
-	if c.r.Method != http.MethodPost {
-		c.notFound()
-		return
-	}
-	if !c.readBody() {
-		return
-	}
-	if f, ok := s.nextScripted("POST /oauth/token"); ok && !f.Drop {
-		s.answerScripted(c, f)
-		return
-	}
-	oauthErr := func(code, desc string) {
-		c.json(http.StatusBadRequest, map[string]string{"error": code, "description": desc, "error_description": desc})
-	}
-	id, secret, ok := c.r.BasicAuth()
-	if !ok {
-		// Modelling choice: no Basic credentials is treated like a wrong secret.
-		oauthErr("invalid_client", "authentication failed")
-		return
-	}
-	s.mu.Lock()
-	want, known := s.w.clients[id]
-	s.mu.Unlock()
-	if !known {
-		oauthErr("invalid_client", "client not found")
-		return
-	}
-	if !s.admit(c, s.tokenWindows(id)) {
-		return
-	}
-	if secret != want {
-		oauthErr("invalid_client", "authentication failed")
-		return
-	}
-	form, err := url.ParseQuery(string(c.body))
-	if err != nil || form.Get("grant_type") != "client_credentials" {
-		oauthErr("unsupported_grant_type", "grant type not supported")
-		return
-	}
-	var raw [32]byte
-	randRead(raw[:])
-	tok := base64.RawURLEncoding.EncodeToString(raw[:])
-	ttl := s.opts.TokenTTL
-	s.mu.Lock()
-	s.issued = append(s.issued, tok)
-	s.counts.TokensIssued++
-	index := s.counts.TokensIssued
-	s.tokens[tok] = token{client: id, index: index, expires: time.Now().Add(ttl)}
-	s.chargeMint(index)
-	s.mu.Unlock()
-	c.json(http.StatusOK, map[string]any{"access_token": tok, "token_type": "bearer", "expires_in": expiresIn(ttl)})
-}
-
-// expiresIn is the expires_in of a token living ttl. Genesys reports one second less than
-// the lifetime (86399 for 24 h), the second that passed while the token was issued. Lives
-// under a minute exist only in tests; they are reported whole (at least 1), so that a test
-// can reason about refreshes in whole seconds.
-func expiresIn(ttl time.Duration) int {
-	if ttl < time.Minute {
-		return max(1, int(math.Ceil(ttl.Seconds())))
-	}
-	return int(ttl/time.Second) - 1
-}
-
 // serveControl serves the simulator's own routes. They need no token and are neither rate
 // limited nor faulted.
 func (s *Sim) serveControl(c *call) {
@@ -517,6 +487,9 @@ func (s *Sim) serveControl(c *call) {
 		c.json(http.StatusOK, s.Counters())
 	case "POST /__sim/revoke-tokens":
 		s.RevokeTokens()
+		c.empty(http.StatusNoContent)
+	case "POST /__sim/expire-tokens":
+		s.ExpireTokens()
 		c.empty(http.StatusNoContent)
 	default:
 		c.notFound()

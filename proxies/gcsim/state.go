@@ -11,17 +11,25 @@ import (
 // arrives, whatever its answer turns out to be (401, 429, 503, 4xx or a dropped connection).
 type Counters struct {
 	// Requests counts requests per route, keyed by method and pattern as in
-	// "POST /api/v2/users", "GET /api/v2/users/{userId}" or "POST /oauth/token";
+	// "POST /api/v2/users", "GET /api/v2/users/{userId}", "POST /oauth/token" or
+	// "POST /auth/v3/oauth/token";
 	// unmatched ones as "GET (unmatched)".
 	Requests map[string]int `json:"requests"`
-	// Writes counts attempts at every non-GET API route but the searches and /oauth/token.
+	// Writes counts attempts at every non-GET API route but the searches (token requests are
+	// no API route).
 	Writes       int `json:"writes"`
 	Unauthorized int `json:"unauthorized"` // 401 answers
-	TooMany      int `json:"tooMany"`      // 429 answers, /oauth/token included
-	Fail503      int `json:"fail503"`      // 503 fault answers
-	Dropped      int `json:"dropped"`      // requests committed, then closed unanswered
-	TokensIssued int `json:"tokensIssued"` // tokens minted; the n-th has index n in the ByToken maps
-	// TokenTooMany counts the 429s answered to /oauth/token (also in TooMany): the OAuth
+	Forbidden    int `json:"forbidden"`    // 403 answers for a missing permission (permissions.go)
+	// WritesBySubject counts the requests to write routes (those Writes counts) that passed
+	// authentication, the rate limits, the 503 fault and the permission check, by who the
+	// token acts as: "client:<clientId>" or "user:<userId>". A scripted status fault is not
+	// counted; a scripted drop is.
+	WritesBySubject map[string]int `json:"writesBySubject"`
+	TooMany         int            `json:"tooMany"`      // 429 answers, token requests included
+	Fail503         int            `json:"fail503"`      // 503 fault answers
+	Dropped         int            `json:"dropped"`      // requests committed, then closed unanswered
+	TokensIssued    int            `json:"tokensIssued"` // tokens minted; the n-th has index n in the ByToken maps
+	// TokenTooMany counts the 429s answered to token requests (also in TooMany): the OAuth
 	// endpoint's own limit, Options.TokenMintPerMinute, or a scripted fault.
 	TokenTooMany int `json:"tokenTooMany"`
 	// RequestsByToken counts the authenticated API requests per token, keyed by the token's
@@ -30,7 +38,7 @@ type Counters struct {
 	// TooManyByToken counts the 429s answered to API requests per token, keyed like
 	// RequestsByToken, whichever window refused them (also in TooMany).
 	TooManyByToken map[int]int `json:"tooManyByToken"`
-	// MaxConcurrentTokenRequests is the largest number of /oauth/token requests in flight at
+	// MaxConcurrentTokenRequests is the largest number of token requests in flight at
 	// the same time.
 	MaxConcurrentTokenRequests int `json:"maxConcurrentTokenRequests"`
 	// CreateAttempts counts POST /api/v2/users requests per lower-cased body email.
@@ -69,11 +77,13 @@ func (s *Sim) Counters() Counters {
 	c.Invites = maps.Clone(c.Invites)
 	c.RequestsByToken = maps.Clone(c.RequestsByToken)
 	c.TooManyByToken = maps.Clone(c.TooManyByToken)
+	c.WritesBySubject = maps.Clone(c.WritesBySubject)
 	return c
 }
 
-// IssuedTokens returns every access token issued so far, revoked ones included, so that a
-// test can check that none leaked into a log or a report.
+// IssuedTokens returns every access token and refresh token issued so far, in the order
+// issued, revoked ones included, so that a test can check that none leaked into a log or a
+// report.
 func (s *Sim) IssuedTokens() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -170,6 +170,28 @@ func (s *Sim) getUser(c *call) {
 	c.json(http.StatusOK, s.w.renderUser(u, u.userFields, exp))
 }
 
+// getMe serves GET /api/v2/users/me (UserMe) with expand, as GET /api/v2/users/{userId} does:
+// the person a SAML2 bearer or password token acts as; with expand=authorization, the roles
+// the person holds, their permissions and their policies (permissions.go). A
+// client-credentials token has no person: 400 not.a.user "This request requires a user
+// context. Client credentials cannot be used for requests to this resource.", the code and
+// message swagger.json lists for this operation.
+func (s *Sim) getMe(c *call) {
+	exp := expandParam(listParam(c.r.URL.Query(), "expand"))
+	if c.userID == "" {
+		c.fail(http.StatusBadRequest, "not.a.user", "This request requires a user context. Client credentials cannot be used for requests to this resource.")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.w.activeUser(c.userID)
+	if u == nil { // authenticate refuses the token of a person no longer active
+		c.fail(http.StatusNotFound, "general.resource.not.found", "The requested userID could not be found.")
+		return
+	}
+	c.json(http.StatusOK, s.w.renderUser(u, u.userFields, exp))
+}
+
 // listUsers serves GET /api/v2/users: paging, id (at most 100), state (active by default,
 // inactive, deleted or any) and expand.
 // maxListUsers is how far GET /api/v2/users pages: 10,000 users.
@@ -413,6 +435,8 @@ func (s *Sim) inviteUser(c *call) {
 }
 
 // setPassword serves POST /api/v2/users/{userId}/password (body ChangePasswordRequest).
+// Modelling choice: the password is checked against the policy but never stored, so only the
+// passwords of the org file work with the password grant.
 func (s *Sim) setPassword(c *call) {
 	var b struct {
 		NewPassword string `json:"newPassword"`

@@ -254,7 +254,7 @@ func TestPatchUser(t *testing.T) {
 
 // A sync job lists the users of one division, in every state but deleted, page by page.
 func TestSearchUsersByDivision(t *testing.T) {
-	_, c := start(t, Options{})
+	srv, c := start(t, Options{})
 	want := map[string]bool{inactiveID: true, placedID: true} // the seed's Inactive Agent and Placed Agent are in Sales
 	for i := range 23 {
 		b := newUserBody(fmt.Sprintf("Sales %02d", i), fmt.Sprintf("sales.%02d@example.com", i), salesDivID)
@@ -271,7 +271,7 @@ func TestSearchUsersByDivision(t *testing.T) {
 	deleted := c.do("POST", "/api/v2/users", newUserBody("Sales Gone", "sales.gone@example.com", salesDivID))
 	var gone apiUserOut
 	deleted.decode(t, &gone)
-	c.do("DELETE", "/api/v2/users/"+gone.ID, nil).want(t, 200)
+	adminClient(t, srv, c).do("DELETE", "/api/v2/users/"+gone.ID, nil).want(t, 200)
 
 	query := func(pageSize, pageNumber int, states ...string) map[string]any {
 		return map[string]any{

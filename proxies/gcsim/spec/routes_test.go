@@ -2,12 +2,14 @@ package spec
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/user-provisioning/user-provisioning/proxies/gcsim"
 )
@@ -21,7 +23,7 @@ func TestEverySimulatorRoute(t *testing.T) {
 	v := chk.Wrap(sim)
 	srv := gcsim.NewServerHandler(t, sim, v)
 	c := &simClient{t: t, base: srv.URL}
-	c.login()
+	c.login("test-client", "test-secret-not-real")
 
 	home := c.id("GET", "/api/v2/authorization/divisions/home", "", "")
 	sales := c.listed("/api/v2/authorization/divisions", "Sales")
@@ -112,7 +114,20 @@ func TestEverySimulatorRoute(t *testing.T) {
 	c.ok("GET", "/api/v2/users/"+uid+"/station", "")
 	c.ok("DELETE", "/api/v2/users/"+uid+"/station/defaultstation", "")
 	c.ok("DELETE", "/api/v2/telephony/providers/edges/phones/"+phone, "")
-	c.ok("DELETE", "/api/v2/users/"+uid, "")
+
+	// Who acts: the OAuth client's definition, and the person of a SAML2 bearer token.
+	c.ok("GET", "/api/v2/oauth/clients/test-client", "")
+	c.status(400, "GET", "/api/v2/users/me?expand=authorization", "")
+	person := &simClient{t: t, base: srv.URL}
+	person.loginSAML("existing.supervisor@example.com")
+	person.ok("GET", "/api/v2/users/me?expand=authorization,groups", "")
+	person.ok("GET", "/api/v2/users/me", "")
+
+	// test-client's role may not delete a user (403 missing.any.permissions); an admin may.
+	admin := &simClient{t: t, base: srv.URL}
+	admin.login("gcsim-admin-client", "gcsim-admin-secret-not-real")
+	c.status(403, "DELETE", "/api/v2/users/"+uid, "")
+	admin.ok("DELETE", "/api/v2/users/"+uid, "")
 
 	// Error answers: ErrorBody, with the statuses the operations declare.
 	c.status(404, "GET", "/api/v2/users/"+uid+"0", "")
@@ -120,6 +135,7 @@ func TestEverySimulatorRoute(t *testing.T) {
 	c.status(400, "POST", "/api/v2/users", `{"name":"Bad Division","email":"bad.division@example.com","divisionId":"no-such-division"}`)
 	c.status(409, "POST", "/api/v2/users", `{"name":"Existing Agent","email":"existing.agent@example.com","divisionId":"`+home+`"}`)
 	c.status(409, "POST", "/api/v2/groups/"+annuities+"/members", `{"memberIds":["`+supervisor+`"],"version":1000}`)
+	c.status(404, "GET", "/api/v2/oauth/clients/no-such-client", "")
 	token := c.token
 	c.token = "not-a-token"
 	c.status(401, "GET", "/api/v2/authorization/divisions/home", "")
@@ -140,18 +156,35 @@ type simClient struct {
 	token string
 }
 
-func (c *simClient) login() {
-	req, err := http.NewRequest("POST", c.base+"/oauth/token", strings.NewReader(url.Values{"grant_type": {"client_credentials"}}.Encode()))
+// login gets a client-credentials token of the OAuth client id.
+func (c *simClient) login(id, secret string) {
+	c.token = c.grant(id, secret, url.Values{"grant_type": {"client_credentials"}})
+}
+
+// loginSAML gets a token acting as the user with this email, by the SAML2 bearer grant.
+func (c *simClient) loginSAML(email string) {
+	org := gcsim.DefaultOrg()
+	assertion := gcsim.Assertion(org.SAMLIssuer, email, time.Now().Add(time.Minute))
+	c.token = c.grant("gcsim-saml-client", "gcsim-saml-secret-not-real", url.Values{
+		"grant_type": {"urn:ietf:params:oauth:grant-type:saml2-bearer"}, "orgName": {org.ShortName},
+		"assertion": {base64.StdEncoding.EncodeToString([]byte(assertion))},
+	})
+}
+
+// grant sends a token request to /oauth/token and returns the access token.
+func (c *simClient) grant(id, secret string, form url.Values) string {
+	c.t.Helper()
+	req, err := http.NewRequest("POST", c.base+"/oauth/token", strings.NewReader(form.Encode()))
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	req.SetBasicAuth("test-client", "test-secret-not-real")
+	req.SetBasicAuth(id, secret)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
 	c.decode(c.send(req, 0), &tok)
-	c.token = tok.AccessToken
+	return tok.AccessToken
 }
 
 // ok sends a request and fails the test unless it is answered 2xx; it returns the body.

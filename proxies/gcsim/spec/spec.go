@@ -15,6 +15,7 @@ package spec
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -183,6 +184,36 @@ func (c *Checker) Operations() []string {
 		keys[i] = o.key
 	}
 	return keys
+}
+
+// Permissions returns what swagger.json's x-inin-requires-permissions says the operation of
+// route requires: its type ("ANY": one of the permissions; "ALL": every one) and its
+// permissions, "" and nil when the operation lists none. ok is false when route is not one
+// of the Checker's operations (see Operations), or its extension cannot be read.
+func (c *Checker) Permissions(route string) (typ string, perms []string, ok bool) {
+	for _, o := range c.ops {
+		if o.key != route {
+			continue
+		}
+		ext, has := o.op.Extensions["x-inin-requires-permissions"]
+		if !has {
+			return "", nil, true
+		}
+		// The extension is kept as decoded JSON; a round trip reads it whatever its Go type.
+		raw, err := json.Marshal(ext)
+		if err != nil {
+			return "", nil, false
+		}
+		var req struct {
+			Type        string   `json:"type"`
+			Permissions []string `json:"permissions"`
+		}
+		if err := json.Unmarshal(raw, &req); err != nil {
+			return "", nil, false
+		}
+		return req.Type, req.Permissions, true
+	}
+	return "", nil, false
 }
 
 // Absent returns the routes given to Load that the spec does not have.
