@@ -52,7 +52,7 @@ func check(op string, resp *platformclientv2.APIResponse, err error) error {
 		// keep their kind.
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
 			errors.Is(err, provision.ErrTransient) || errors.Is(err, provision.ErrAuth) ||
-			errors.Is(err, provision.ErrRejected) {
+			errors.Is(err, provision.ErrTokenEnded) || errors.Is(err, provision.ErrRejected) {
 			return fmt.Errorf("%s: %w", op, err)
 		}
 		return fmt.Errorf("%s: %w: %v", op, provision.ErrTransient, err)

@@ -26,13 +26,26 @@ import (
 
 // Config is what a Client needs.
 type Config struct {
-	BaseURL       string // from BaseURL
-	ClientID      string
-	ClientSecret  string
+	BaseURL      string // from BaseURL
+	ClientID     string // the OAuth client's, whatever the grant
+	ClientSecret string
+	// Grant is the OAuth grant: "" or GrantClientCredentials (the default),
+	// GrantSAML2Bearer or GrantPassword. Only the token requests differ: the rate limit,
+	// retries, pacing and pool are the same for all.
+	Grant string
+	// Assertion (saml2-bearer) is the SAML2 assertion, base64-encoded as the identity
+	// provider posts it (the caller encodes raw XML); OrgName is the org's short name.
+	Assertion, OrgName string
+	// TokenURL (password) is the token endpoint's full URL: https, or http on a loopback
+	// host only, as BaseURL allows for the API. Username and Password are the person's.
+	TokenURL           string
+	Username, Password string
+
 	RatePerMinute int // per access token, token requests included; 0 means 300
 	// Tokens is how many access tokens the run holds from the one OAuth client, each with its
-	// own RatePerMinute (Genesys counts its limit per token); 0 means 1. They are minted one
-	// at a time, TokenSpread apart (0: 2 s), after the first.
+	// own RatePerMinute (Genesys counts its limit per token); 0 means 1, and saml2-bearer
+	// allows no more (one assertion buys one token). They are minted one at a time,
+	// TokenSpread apart (0: 2 s), after the first.
 	Tokens      int
 	TokenSpread time.Duration
 	// RateWindow is the span over which the server counts requests, for reading its limit
@@ -50,23 +63,29 @@ type Config struct {
 
 // Client is a connection to one org. It is safe for concurrent use.
 type Client struct {
-	base *platformclientv2.Configuration // never written after NewClient
-	tr   *transport
-	// secret is the OAuth client secret, for Secrets only.
-	secret string
-	spread time.Duration // between two mints while the token pool fills
+	base     *platformclientv2.Configuration // never written after NewClient
+	tr       *transport
+	grant    string // one of the Grant constants
+	clientID string
+	// secret, password and assertion are the credentials, for Secrets only.
+	secret, password, assertion string
+	refreshTokens               keptSecrets   // every refresh token issued, the latest few: for Secrets
+	spread                      time.Duration // between two mints while the token pool fills
 	// groupTurns holds a *groupTurn per group id: member changes to one group take turns,
 	// since adds carry its version and two at once from this process only conflict.
 	groupTurns sync.Map
 }
 
-// NewClient prepares a client; it makes no request (the first call fetches a token).
+// NewClient prepares a client; it makes no request (the first call fetches a token). Its
+// errors name the environment variable to set (GENESYS_GRANT, GENESYS_CLIENT_ID, …), never
+// a secret.
 func NewClient(c Config) (*Client, error) {
 	if c.BaseURL == "" {
 		return nil, errors.New("no API base URL")
 	}
-	if c.ClientID == "" || c.ClientSecret == "" {
-		return nil, errors.New("GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET must both be set")
+	grant, tokenURL, err := checkGrant(c)
+	if err != nil {
+		return nil, err
 	}
 	perMin := c.RatePerMinute
 	if perMin <= 0 {
@@ -108,11 +127,12 @@ func NewClient(c Config) (*Client, error) {
 
 		maxRetryAfter: c.MaxRetryAfter,
 	}
-	cl := &Client{base: &cfg, tr: tr, secret: c.ClientSecret, spread: c.TokenSpread}
+	cl := &Client{base: &cfg, tr: tr, spread: c.TokenSpread, grant: grant, clientID: c.ClientID,
+		secret: c.ClientSecret, password: c.Password, assertion: c.Assertion}
 	if cl.spread <= 0 {
 		cl.spread = fillSpread
 	}
-	tr.tokens = newTokenPool(c.Tokens, cl.clientCredentials(c.ClientID, c.ClientSecret), time.Now)
+	tr.tokens = cl.grantPool(c, tokenURL)
 	return cl, nil
 }
 
@@ -154,11 +174,34 @@ func (c *Client) Authenticate(ctx context.Context) error {
 }
 
 // Secrets returns the secrets the client holds, for scrubbing from reports and logs: the
-// client secret and the latest tokens issued to it (at most keptTokens of them). It is safe
-// for concurrent use.
+// client secret, the password and the SAML2 assertion (as given) when the grant has them,
+// the latest access tokens issued (at most keptTokens a token of the pool) and the latest
+// refresh tokens (at most keptTokens). It is safe for concurrent use.
 func (c *Client) Secrets() []string {
-	return append([]string{c.secret}, c.tr.tokens.Issued()...)
+	out := []string{c.secret}
+	for _, s := range []string{c.password, c.assertion} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	out = append(out, c.tr.tokens.Issued()...)
+	return append(out, c.refreshTokens.all()...)
 }
+
+// Grant is the OAuth grant the client authenticates with: GrantClientCredentials,
+// GrantSAML2Bearer or GrantPassword.
+func (c *Client) Grant() string { return c.grant }
+
+// TokenLifetime is the first access token's lifetime (its expires_in); 0 before the client
+// authenticated.
+func (c *Client) TokenLifetime() time.Duration { return c.tr.tokens.life.lifetime() }
+
+// TokenEnding is closed once the access token is ending and cannot be renewed (the SAML2
+// bearer grant): when it is within min(lifetime/4, 2 min) of its expiry, when a 401 came
+// back on it, or when a token request failed with provision.ErrTokenEnded. From its expiry,
+// or the 401, on, every call fails with an error wrapping provision.ErrTokenEnded. For a
+// grant that renews its tokens the channel is never closed.
+func (c *Client) TokenEnding() <-chan struct{} { return c.tr.tokens.life.ending }
 
 // Stats reports what the client's transport did so far.
 func (c *Client) Stats() Stats { return c.tr.Stats() }
@@ -211,6 +254,7 @@ func (c *Client) Services() provision.Services {
 		Telephony:     &telephonyArea{c},
 		Routing:       &routingArea{c},
 		Locations:     &locationsArea{c},
+		Who:           &whoArea{c},
 	}
 }
 

@@ -134,6 +134,7 @@ func listingCalls(ctx context.Context, svc provision.Services) []conformanceCall
 		{"Locations.ListLocations", func() error { _, err := svc.Locations.ListLocations(ctx); return err }},
 		{"Telephony.ListSites", func() error { _, err := svc.Telephony.ListSites(ctx); return err }},
 		{"Telephony.ListPhoneBases", func() error { _, err := svc.Telephony.ListPhoneBases(ctx); return err }},
+		{"Who.Privileges", func() error { _, err := svc.Who.Privileges(ctx); return err }},
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/mypurecloud/platform-client-sdk-go/v162/platformclientv2"
 )
 
 // getJSON calls GET path with query through the SDK's API client and decodes the answer
@@ -16,6 +18,22 @@ func (c *Client) getJSON(ctx context.Context, op, path string, query map[string]
 	cfg := c.cfg(ctx)
 	headers := map[string]string{"Accept": "application/json"}
 	resp, err := cfg.APIClient.CallAPI(cfg.BasePath+path, "GET", nil, headers, query, url.Values{}, "", nil, "other")
+	return decodeAnswer(op, resp, err, out)
+}
+
+// getJSONValues is getJSON for a query that repeats a parameter (id=a&id=b: the spec's
+// collectionFormat multi), which the SDK would join with commas instead.
+func (c *Client) getJSONValues(ctx context.Context, op, path string, query url.Values, out any) error {
+	cfg := c.cfg(ctx)
+	headers := map[string]string{"Accept": "application/json"}
+	// With no query parameters of its own, CallAPI takes the URL as it is.
+	resp, err := cfg.APIClient.CallAPI(cfg.BasePath+path+"?"+query.Encode(), "GET", nil, headers, nil, url.Values{}, "", nil, "other")
+	return decodeAnswer(op, resp, err, out)
+}
+
+// decodeAnswer checks a GET's outcome (check) and decodes its answer into out; an empty or
+// null answer is an ErrTransient "empty answer" error.
+func decodeAnswer(op string, resp *platformclientv2.APIResponse, err error, out any) error {
 	if err := check(op, resp, err); err != nil {
 		return err
 	}

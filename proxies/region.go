@@ -61,29 +61,36 @@ func BaseURL(region, apiURL string) (string, error) {
 	return "", fmt.Errorf("unknown region %s: use one of %s, a host such as mypurecloud.com, or GENESYS_API_URL", redactURL(region), strings.Join(names, ", "))
 }
 
-// checkAPIURL validates GENESYS_API_URL. Its errors show the URL only through redactURL, so
-// a user:password@ refused here never reaches a log.
+// checkAPIURL validates GENESYS_API_URL (checkURL).
 func checkAPIURL(raw string) (string, error) {
+	return checkURL("GENESYS_API_URL", "https://api.mypurecloud.com", raw)
+}
+
+// checkURL validates the URL raw that variable name sets (example shows what one looks
+// like): https, or http to a loopback host; no credentials, query or fragment. It returns
+// the URL without a trailing slash. Its errors show the URL only through redactURL, so a
+// user:password@ refused here never reaches a log.
+func checkURL(name, example, raw string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("GENESYS_API_URL %s is not a URL such as https://api.mypurecloud.com", redactURL(raw))
+		return "", fmt.Errorf("%s %s is not a URL such as %s", name, redactURL(raw), example)
 	}
 	if u.User != nil || strings.Contains(raw, "@") {
 		// Any "@" is refused: in "https://u:1/p@host" the parser reads a password as a port
 		// and a path, and the URL would reach requests and logs.
-		return "", fmt.Errorf("GENESYS_API_URL %s must not carry credentials (user:password@)", redactURL(raw))
+		return "", fmt.Errorf("%s %s must not carry credentials (user:password@)", name, redactURL(raw))
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		if !isLoopback(u.Hostname()) {
-			return "", fmt.Errorf("GENESYS_API_URL %s: plain http is allowed only for loopback hosts; use https", redactURL(raw))
+			return "", fmt.Errorf("%s %s: plain http is allowed only for loopback hosts; use https", name, redactURL(raw))
 		}
 	default:
-		return "", fmt.Errorf("GENESYS_API_URL %s: scheme must be https", redactURL(raw))
+		return "", fmt.Errorf("%s %s: scheme must be https", name, redactURL(raw))
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("GENESYS_API_URL %s must not carry a query or a fragment", redactURL(raw))
+		return "", fmt.Errorf("%s %s must not carry a query or a fragment", name, redactURL(raw))
 	}
 	return u.Scheme + "://" + u.Host + strings.TrimSuffix(u.Path, "/"), nil
 }
