@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // fakeOrg is a hand-written stand-in for the API areas, with Func fields to script
@@ -418,4 +419,16 @@ func (u fakeUsers) List(_ context.Context, state string) ([]User, error) {
 		}
 	}
 	return out, nil
+}
+
+// fakeWho is a Privileged with a scripted answer; it counts its calls.
+type fakeWho struct {
+	priv  Privileges
+	err   error
+	calls atomic.Int32
+}
+
+func (w *fakeWho) Privileges(context.Context) (Privileges, error) {
+	w.calls.Add(1)
+	return w.priv, w.err
 }

@@ -3,7 +3,6 @@ package provision
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -168,10 +167,8 @@ func (p *pipeline) admit(r *CSVReader, row Row, rowErr error, invalid map[int]st
 		res.Status = StatusSkipped
 	case blocked:
 		res.Status, res.Err = StatusSkipped, "not provisioned: other rows are invalid"+p.o.SkipInvalidHint
-	case cause != nil:
-		res.Status, res.Err = StatusSkipped, "not attempted: "+stopReason(cause)
-	case p.stopped():
-		res.Status, res.Err = StatusSkipped, "not attempted: interrupted"
+	case cause != nil || p.stopped():
+		res.Status, res.Err = StatusSkipped, "not attempted: "+p.stopReason(cause)
 	default:
 		return p.newTask(r, row, res)
 	}
@@ -205,7 +202,7 @@ func (p *pipeline) lookup(chunk []*task) {
 		return err
 	})
 	if err != nil {
-		if errors.Is(err, ErrAuth) {
+		if stopsRun(err) {
 			p.cancelAPI(err)
 		}
 		p.log.Debug("batched user lookup failed; rows look up one by one", zap.Error(err))

@@ -49,7 +49,7 @@ func (t *task) begin() {
 
 // end closes one part of the row; step names it in the report when err is not nil.
 func (t *task) end(step string, err error) {
-	if err != nil && errors.Is(err, ErrAuth) {
+	if err != nil && stopsRun(err) {
 		t.p.cancelAPI(err)
 	}
 	t.mu.Lock()
@@ -106,11 +106,7 @@ func describe(err error) string {
 
 // process does a row's own calls and schedules the rest.
 func (p *pipeline) process(t *task) {
-	cause := context.Cause(p.apiCtx)
-	if cause == nil && p.stopped() {
-		cause = context.Canceled
-	}
-	if cause != nil {
+	if cause := context.Cause(p.apiCtx); cause != nil || p.stopped() {
 		p.notAttempted(t, cause)
 		return
 	}
@@ -124,9 +120,10 @@ func (p *pipeline) process(t *task) {
 	t.end(step, err)
 }
 
-// notAttempted reports a row that the run stopped (cause) before it started.
+// notAttempted reports a row that the run stopped before it started: cause cancelled it, or
+// (nil) Stop was closed.
 func (p *pipeline) notAttempted(t *task, cause error) {
-	t.res.Status, t.res.Err = StatusSkipped, "not attempted: "+stopReason(cause)
+	t.res.Status, t.res.Err = StatusSkipped, "not attempted: "+p.stopReason(cause)
 	p.results <- t.res
 }
 

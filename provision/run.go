@@ -16,6 +16,8 @@ import (
 // A run reads the file up to four times, holding one row at a time, and the files' names say
 // in what order:
 //
+//   - preflight.go, first of all: the file's header and the options say which permissions
+//     the run needs (needs.go, permissions.go); credentials that lack one stop it there;
 //   - pass1_check.go: validate every row and resolve every name, before any write;
 //   - pass2_rows.go: open the report (carrying over --resume's rows, resume.go), then
 //     provision each row: row.go finds or creates its user, plan.go plans its changes and
@@ -55,6 +57,9 @@ type Options struct {
 	// skipped), rows in flight and their batches finish. Cancelling Run's ctx stops the
 	// requests in flight as well.
 	Stop <-chan struct{}
+	// StopCause, when set, words why Stop was closed, for the error of the rows the stop
+	// skips ("not attempted: the access token ran out"); nil words it "interrupted".
+	StopCause func() string
 	// ListSeparator restricts the splitting of multi-value cells to "," or ";" ("" = both).
 	ListSeparator string
 	// SkipInvalidHint ends the error of the rows skipped because others are invalid: how
@@ -116,8 +121,9 @@ func (o *Options) defaults() {
 }
 
 // Run provisions the users in o.File and writes the report. It returns the summary, and an
-// error when the run could not start (unreadable file, bad header, unwritable report: the
-// caller exits 2), when the credentials were rejected (ErrAuth), or when ctx was cancelled.
+// error when the run could not start (unreadable file, bad header, unwritable report,
+// credentials that lack a permission the run needs, a *PermissionError: the caller exits 2),
+// when the credentials were rejected (ErrAuth), or when ctx was cancelled.
 // An error once the report is opened (the report cannot be written any more, a panic in
 // the reading or the report writer) wraps ErrPartway. Row failures, a row's panic among
 // them ("internal error: …"), are in the report and the summary, not in the error.
@@ -140,6 +146,12 @@ func start(ctx context.Context, svc Services, o Options, offline bool) (Summary,
 	if err != nil {
 		return Summary{}, err
 	}
+	// Two runs writing one report would interleave its rows and race on the same users.
+	unlock, err := LockReport(o.ReportPath)
+	if err != nil {
+		return Summary{}, err
+	}
+	defer func() { _ = unlock() }()
 	if o.Resume != "" {
 		paths, err := resumePaths(o.Resume, o.ReportPath)
 		if err == nil {
@@ -153,6 +165,9 @@ func start(ctx context.Context, svc Services, o Options, offline bool) (Summary,
 	defer cancelAPI(nil)
 	p.apiCtx, p.cancelAPI = apiCtx, cancelAPI
 	p.names = newNames(apiCtx, svc)
+	if err := p.preflight(); err != nil {
+		return Summary{}, err
+	}
 	sum, err := p.run(perm)
 	if err != nil {
 		return sum, err
@@ -301,12 +316,33 @@ func (p *pipeline) openCSV() (*CSVReader, error) {
 	return r, nil
 }
 
-// stopReason words why a row was not attempted.
-func stopReason(cause error) string {
-	if errors.Is(cause, context.Canceled) {
+// stopText words why Stop was closed: Options.StopCause, or "interrupted".
+func (p *pipeline) stopText() string {
+	if p.o.StopCause != nil {
+		if s := p.o.StopCause(); s != "" {
+			return s
+		}
+	}
+	return "interrupted"
+}
+
+// stopReason words why a row was not attempted: the run stopped (Stop closed) or was
+// cancelled, or cause cut its calls short.
+func (p *pipeline) stopReason(cause error) string {
+	switch {
+	case cause == nil || (errors.Is(cause, context.Canceled) && p.stopped()):
+		return p.stopText()
+	case errors.Is(cause, context.Canceled):
 		return "interrupted"
 	}
 	return "the run stopped: " + cause.Error()
+}
+
+// stopsRun reports whether a call's error stops the run: the credentials were rejected. A
+// token that ended and cannot be renewed (ErrTokenEnded) fails only the row, even when it came
+// as a rejection: the caller stops the run gracefully (Options.Stop).
+func stopsRun(err error) bool {
+	return errors.Is(err, ErrAuth) && !errors.Is(err, ErrTokenEnded)
 }
 
 func joinErrors(a, b string) string {
