@@ -24,6 +24,7 @@ func backup(ctx context.Context, svc provision.Services, opts provision.Options,
 	}
 	_ = plan.Close()
 	defer os.Remove(plan.Name())
+	defer os.Remove(plan.Name() + ".lock") // the dry run's report lock (provision.LockReport)
 	dry := opts
 	dry.DryRun, dry.ReportPath, dry.Progress, dry.Stop = true, plan.Name(), nil, nil
 	if _, err := provision.Run(ctx, svc, dry); err != nil {

@@ -213,7 +213,8 @@ var safeMentions = strings.NewReplacer("Bearer [redacted]", "", "Basic [redacted
 // checkNoSecrets fails if a secret, a password or a token shows in any output.
 func checkNoSecrets(t *testing.T, outputs, tokens []string) {
 	t.Helper()
-	bads := append([]string{testSecret, "wrong-secret-not-real", password, "Bearer ", "access_token", "Basic "}, tokens...)
+	bads := append([]string{testSecret, "wrong-secret-not-real", password, "Bearer ", "access_token", "refresh_token", "Basic ",
+		samlSecret, pwSecret, personPassword, "gcsim-admin-secret-not-real", "<saml"}, tokens...)
 	for _, o := range outputs {
 		o = safeMentions.Replace(o)
 		for _, bad := range bads {

@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -78,9 +77,9 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stop := make(chan struct{})
-	opts.Stop = stop
-	interrupted := watchSignals(ctx, sigs, stop, cancel, f.grace, log)
+	stop := newRunStop()
+	opts.Stop, opts.StopCause = stop.ch, stop.stopCause
+	watchSignals(ctx, sigs, stop, cancel, f.grace, log)
 
 	var svc provision.Services
 	var client *proxies.Client
@@ -90,6 +89,8 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 		}
 		svc = client.Services()
 		opts.Workers = f.workersFor(client.PoolSize())
+		noteTokenLife(client, file, f.rate, log)
+		watchTokenEnd(ctx, client, stop, log)
 	}
 
 	opts.Progress = &provision.Progress{}
@@ -117,12 +118,16 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 	if err != nil && sum.Total == 0 {
 		return fail(ctx, stderr, scrubbed(err, redact))
 	}
-	if interrupted.Load() && (err == nil || errors.Is(err, context.Canceled)) {
+	if stop.Cause() == causeSignal && (err == nil || errors.Is(err, context.Canceled)) {
 		err = context.Canceled
 	}
 	printSummary(stderr, file, opts.ReportPath, sum, client)
 	if err != nil {
 		return fail(ctx, stderr, scrubbed(err, redact))
+	}
+	if stoppedByToken(stop, sum) {
+		fmt.Fprintln(stderr, tokenEndedAdvice(client.Grant()))
+		return exitAuth
 	}
 	if sum.ByStatus[provision.StatusFailed] > 0 || sum.ByStatus[provision.StatusInvalid] > 0 {
 		return exitRowsFailed
@@ -178,19 +183,16 @@ func (f flags) options(file string, log *zap.Logger, secrets func() []string) pr
 	}
 }
 
-// watchSignals stops the run gracefully at the first signal on sigs (closing stop), and
-// cancels it at a second one or once grace has passed. The flag it returns is set once a
-// signal came.
-func watchSignals(ctx context.Context, sigs <-chan os.Signal, stop chan struct{}, cancel func(), grace time.Duration, log *zap.Logger) *atomic.Bool {
-	var interrupted atomic.Bool
+// watchSignals stops the run gracefully at the first signal on sigs (s.stop), unless it
+// stopped already, and cancels it at a second signal or once grace has passed.
+func watchSignals(ctx context.Context, sigs <-chan os.Signal, s *runStop, cancel func(), grace time.Duration, log *zap.Logger) {
 	go func() {
 		select {
 		case <-sigs:
 		case <-ctx.Done():
 			return
 		}
-		interrupted.Store(true)
-		close(stop)
+		s.stop(causeSignal)
 		log.Warn("interrupted: no new row starts; rows in flight finish (signal again to stop them at once)", zap.Duration("grace", grace))
 		timer := time.NewTimer(grace)
 		defer timer.Stop()
@@ -201,7 +203,6 @@ func watchSignals(ctx context.Context, sigs <-chan os.Signal, stop chan struct{}
 		}
 		cancel()
 	}()
-	return &interrupted
 }
 
 // connect reads the credentials, makes the client (whose secrets are scrubbed from then on),
@@ -312,6 +313,9 @@ func fail(ctx context.Context, stderr io.Writer, err error) int {
 	switch {
 	case errors.Is(err, provision.ErrAuth):
 		printFatal(stderr, err)
+		return exitAuth
+	case errors.Is(err, provision.ErrTokenEnded):
+		printFatal(stderr, rewordedError{err: err, msg: err.Error() + "; " + freshAssertion})
 		return exitAuth
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
 		fmt.Fprintf(stderr, "user-provisioning: interrupted\n")

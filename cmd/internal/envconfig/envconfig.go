@@ -48,18 +48,23 @@ func (e Env) Get(names ...string) string {
 }
 
 // ClientConfig is the connection e names: the API base URL from GENESYS_API_URL or
-// GENESYS_ORG_REGION, and the OAuth client from GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET,
-// with the CX-as-Code names as fallbacks. The caller sets the rate and the logger.
+// GENESYS_ORG_REGION, the OAuth client from GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET,
+// with the CX-as-Code names as fallbacks, and the grant from GENESYS_GRANT and the
+// variables it reads (grant.go). The caller sets the rate and the logger.
 func ClientConfig(e Env) (proxies.Config, error) {
 	base, err := proxies.BaseURL(e.Get("GENESYS_ORG_REGION", "GENESYSCLOUD_REGION"), e.Get("GENESYS_API_URL"))
 	if err != nil {
 		return proxies.Config{}, err
 	}
-	return proxies.Config{
+	cc := proxies.Config{
 		BaseURL:      base,
 		ClientID:     e.Get("GENESYS_CLIENT_ID", "GENESYSCLOUD_OAUTHCLIENT_ID"),
 		ClientSecret: e.Get("GENESYS_CLIENT_SECRET", "GENESYSCLOUD_OAUTHCLIENT_SECRET"),
-	}, nil
+	}
+	if err := grantConfig(e, &cc); err != nil {
+		return proxies.Config{}, err
+	}
+	return cc, nil
 }
 
 // NewLogger builds a logger over w at level (debug, info, warn or error), in format json or
