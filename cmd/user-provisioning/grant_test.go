@@ -2,7 +2,11 @@ package main
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -144,6 +148,9 @@ func TestSAML2TokenRunsOut(t *testing.T) {
 	if !strings.Contains(lastLine, "SAML2 access token ran out") || !strings.Contains(lastLine, "--resume") {
 		t.Errorf("the last line does not tell to re-run with a fresh assertion and --resume: %q", lastLine)
 	}
+	if !strings.Contains(r.stderr, "more than the token's") {
+		t.Errorf("no warning that 60 rows at --rate 300 outlast an 8 s token:\n%s", r.stderr)
+	}
 	checkNotIn(t, r, first)
 
 	second := e.useAssertion()
@@ -271,5 +278,68 @@ func TestPreflightWarnings(t *testing.T) {
 	}
 	if strings.Contains(r.stderr, "best practice 4") {
 		t.Errorf("the exact role drew an over-privilege warning:\n%s", r.stderr)
+	}
+}
+
+// echoTokenForm answers the token request at path with an OAuth refusal that quotes the
+// request's form, raw and decoded, and its Authorization header: what a careless gateway
+// might do.
+func echoTokenForm(path string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != path {
+				next.ServeHTTP(w, r)
+				return
+			}
+			body, _ := io.ReadAll(r.Body)
+			form, _ := url.ParseQuery(string(body))
+			desc := fmt.Sprintf("refused %s; form %v; auth %s", body, form, r.Header.Get("Authorization"))
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_grant", "error_description": desc, "description": desc})
+		})
+	}
+}
+
+// TestTokenEndpointEchoesCredentials: a token endpoint that quotes the request's password or
+// assertion in its refusal leaks neither to stdout, stderr or the report (the report is not
+// even written: exit 3).
+func TestTokenEndpointEchoesCredentials(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, gcsim.Options{}, echoTokenForm("/auth/v3/oauth/token"))
+	e.useEnv("GENESYS_GRANT=password", "GENESYS_CLIENT_ID="+pwClient, "GENESYS_CLIENT_SECRET="+pwSecret,
+		"GENESYS_TOKEN_URL="+e.srv.URL+"/auth/v3/oauth/token", "GENESYS_USERNAME="+person, "GENESYS_PASSWORD=p@ss+w0rd&x="+personPassword)
+	r := e.run("--report", e.report("echo.results.csv"), e.file("echo.csv", users(1, "echo")...))
+	if r.code != exitAuth || !strings.Contains(r.stderr, "[redacted]") {
+		t.Errorf("password grant echoed: exit %d, want 3 with the credentials [redacted]\n%s", r.code, r.stderr)
+	}
+	for _, s := range []string{"p@ss+w0rd&x=" + personPassword, url.QueryEscape("p@ss+w0rd&x=" + personPassword), pwSecret} {
+		checkNotIn(t, r, s)
+	}
+
+	s := newEnv(t, gcsim.Options{}, echoTokenForm("/oauth/token"))
+	sent := s.useAssertion()
+	r = s.run("--report", s.report("echo.results.csv"), s.file("echo.csv", users(1, "echo")...))
+	if r.code != exitAuth || !strings.Contains(r.stderr, "[redacted]") {
+		t.Errorf("SAML2 grant echoed: exit %d, want 3 with the credentials [redacted]\n%s", r.code, r.stderr)
+	}
+	raw, _ := base64.StdEncoding.DecodeString(sent)
+	for _, secret := range []string{sent, url.QueryEscape(sent), string(raw), samlSecret} {
+		checkNotIn(t, r, secret)
+	}
+}
+
+// TestUnknownGrant: an unknown GENESYS_GRANT is a configuration error, exit 2, before any
+// request.
+func TestUnknownGrant(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, gcsim.Options{})
+	e.useEnv("GENESYS_GRANT=implicit", "GENESYS_CLIENT_ID="+testClient, "GENESYS_CLIENT_SECRET="+testSecret)
+	r := e.run("--report", e.report("x.results.csv"), e.file("x.csv", users(1, "x")...))
+	if r.code != exitUnusable || !strings.Contains(r.stderr, `GENESYS_GRANT "implicit"`) {
+		t.Errorf("exit %d, want 2 naming GENESYS_GRANT\n%s", r.code, r.stderr)
+	}
+	if n := e.srv.Sim.Counters().Requests["POST /oauth/token"]; n != 0 {
+		t.Errorf("%d token requests, want none", n)
 	}
 }

@@ -17,7 +17,7 @@ func TestToken(t *testing.T) {
 		status                  int
 		errCode, errDesc        string
 	}{
-		{"success", "demo-client", "demo-secret-not-real", "client_credentials", 200, "", ""},
+		{"success", "test-client", "test-secret-not-real", "client_credentials", 200, "", ""},
 		{"wrong secret", "demo-client", "nope", "client_credentials", 400, "invalid_client", "authentication failed"},
 		{"unknown client", "nobody", "demo-secret-not-real", "client_credentials", 400, "invalid_client", "client not found"},
 		{"other grant", "demo-client", "demo-secret-not-real", "password", 400, "unsupported_grant_type", "grant type not supported"},

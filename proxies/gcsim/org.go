@@ -530,9 +530,11 @@ func DefaultOrg() *Org {
 		PasswordPolicy: PasswordPolicy{MinLength: 8},
 		OAuthClients: []OrgClient{
 			{
+				// Set up as the README's "Setting up the OAuth client" says: exactly the
+				// permissions the tool needs, and 1-hour tokens.
 				ID: "demo-client", Secret: "demo-secret-not-real", Name: "Demo provisioning client",
 				Description: "make demo runs user-provisioning with it", GrantType: GrantClientCredentials,
-				Roles: []OrgGrant{{Role: "User Provisioning", Division: "Home"}},
+				Roles: []OrgGrant{{Role: "User Provisioning", Division: "Home"}}, AccessTokenValiditySeconds: 3600,
 			},
 			{
 				ID: "test-client", Secret: "test-secret-not-real", Name: "Test provisioning client",
