@@ -28,6 +28,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -44,11 +45,29 @@ func main() {
 // run serves until ctx ends. It returns 0 after a clean stop, 2 for bad usage, 1 when the
 // server cannot start.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "assertion" {
+		return assertion(args[1:], stdout, stderr)
+	}
 	cfg, code := parse(args, stderr)
 	if cfg == nil {
 		return code
 	}
 	return serve(ctx, gcsim.New(cfg.opts), cfg.addr, cfg.urlFile, stdout, stderr)
+}
+
+// assertionLife is how long the assertions of `gcsim assertion` stay good for exchanging.
+const assertionLife = 10 * time.Minute
+
+// assertion is `gcsim assertion EMAIL`: it prints an unsigned SAML 2.0 assertion naming EMAIL
+// from the default org's identity provider (gcsim.DefaultSAMLIssuer), good for
+// assertionLife, for trying the SAML2 bearer grant against the simulator.
+func assertion(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 || !strings.Contains(args[0], "@") {
+		fmt.Fprintln(stderr, "usage: gcsim assertion EMAIL (prints a SAML assertion naming EMAIL, good for 10 minutes)")
+		return 2
+	}
+	fmt.Fprintln(stdout, gcsim.Assertion(gcsim.DefaultSAMLIssuer, args[0], time.Now().Add(assertionLife)))
+	return 0
 }
 
 // settings are what the flags ask for.

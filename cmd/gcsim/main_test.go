@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -186,5 +187,36 @@ func TestOrgFilePeopleAndPermissions(t *testing.T) {
 	client := token("/oauth/token", "demo-client", "demo-secret-not-real", url.Values{"grant_type": {"client_credentials"}})
 	if status, body := get("DELETE", "/api/v2/users/0e000000-0000-4000-8000-000000000005", client); status != 403 || !strings.Contains(body, "missing.any.permissions") {
 		t.Fatalf("delete with demo-client: %d %s", status, body)
+	}
+}
+
+// TestAssertion: `gcsim assertion EMAIL` prints an assertion the simulator exchanges for a
+// token acting as that person, once.
+func TestAssertion(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"assertion", "existing.supervisor@example.com"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	srv := gcsim.NewServer(t, gcsim.Options{})
+	form := url.Values{
+		"grant_type": {"urn:ietf:params:oauth:grant-type:saml2-bearer"},
+		"assertion":  {base64.StdEncoding.EncodeToString(bytes.TrimSpace(out.Bytes()))},
+		"orgName":    {gcsim.DefaultShortName},
+	}
+	for i, want := range []int{http.StatusOK, http.StatusBadRequest} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/oauth/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("gcsim-saml-client", "gcsim-saml-secret-not-real")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("exchange %d: HTTP %d, want %d", i+1, resp.StatusCode, want)
+		}
+	}
+	if code := run(context.Background(), []string{"assertion"}, &out, &errb); code != 2 {
+		t.Errorf("no email: exit %d, want 2", code)
 	}
 }

@@ -93,7 +93,7 @@ func TestSAML2GrantActsAsThePerson(t *testing.T) {
 	}
 	checkAllProvisioned(t, e.srv.Sim, rows)
 	onlyWriter(t, e.srv.Sim, "user:"+personID)
-	if !strings.Contains(r.stderr, "cannot be renewed") || !strings.Contains(r.stderr, `"good_for"`) {
+	if !strings.Contains(r.stderr, "the SAML2 access token is good for 23h59m59s and cannot be renewed") {
 		t.Errorf("the log does not say for how long the token is good:\n%s", r.stderr)
 	}
 	checkNotIn(t, r, sent)

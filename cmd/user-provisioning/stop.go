@@ -98,8 +98,7 @@ func noteTokenLife(client *proxies.Client, file string, rate int, log *zap.Logge
 	if client.Grant() != envconfig.GrantSAML2Bearer || life <= 0 {
 		return
 	}
-	log.Info("the SAML2 access token cannot be renewed (an assertion serves once): the run stops when it ends",
-		zap.Duration("good_for", life))
+	log.Info(fmt.Sprintf("the SAML2 access token is good for %s and cannot be renewed (an assertion serves once): the run stops when it ends", life))
 	if file == "" || rate <= 0 {
 		return
 	}
