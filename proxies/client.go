@@ -74,6 +74,9 @@ type Client struct {
 	// groupTurns holds a *groupTurn per group id: member changes to one group take turns,
 	// since adds carry its version and two at once from this process only conflict.
 	groupTurns sync.Map
+	// fills is the pool's background fill (Authenticate), which Close stops and waits for.
+	fills     sync.WaitGroup
+	stopFills context.CancelFunc
 }
 
 // NewClient prepares a client; it makes no request (the first call fetches a token). Its
@@ -168,9 +171,21 @@ func (c *Client) Authenticate(ctx context.Context) error {
 		return err
 	}
 	if pool.ready.CompareAndSwap(0, 1) && len(pool.slots) > 1 {
-		go pool.fill(ctx, c.spread, c.tr.sleep, c.tr.log)
+		ctx, cancel := context.WithCancel(ctx)
+		c.stopFills = cancel
+		c.fills.Go(func() { pool.fill(ctx, c.spread, c.tr.sleep, c.tr.log) })
 	}
 	return nil
+}
+
+// Close stops minting the pool's tokens in the background and waits until it has stopped,
+// so that nothing the client does outlives it (a log line after the run's summary). The
+// client must not be used after Close.
+func (c *Client) Close() {
+	if c.stopFills != nil {
+		c.stopFills()
+	}
+	c.fills.Wait()
 }
 
 // Secrets returns the secrets the client holds, for scrubbing from reports and logs: the

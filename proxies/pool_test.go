@@ -120,3 +120,23 @@ func TestPoolRenewsARevokedTokenAlone(t *testing.T) {
 		t.Errorf("pool of %d, want 3", p)
 	}
 }
+
+// Close stops the pool's fill and waits for it: nothing of the client runs after Close,
+// however long the next mint would wait.
+func TestCloseStopsTheFill(t *testing.T) {
+	srv := gcsim.NewServer(t, gcsim.Options{})
+	c := poolClient(t, srv.URL, 3, time.Hour)
+	if err := c.Authenticate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { c.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not return: the fill goes on")
+	}
+	if n := srv.Sim.Counters().TokensIssued; n != 1 {
+		t.Errorf("%d tokens issued, want the first only", n)
+	}
+}

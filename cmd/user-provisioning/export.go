@@ -81,6 +81,9 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer, tun
 	}
 	defer func() { _ = log.Sync() }()
 	client, err := connect(ctx, f.flags, "", log, &secrets, tuneClient)
+	if client != nil {
+		defer client.Close()
+	}
 	if err != nil {
 		return fail(ctx, stderr, scrubbed(err, redact))
 	}

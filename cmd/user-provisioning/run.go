@@ -84,7 +84,11 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 	var svc provision.Services
 	var client *proxies.Client
 	if !f.validate {
-		if client, err = connect(ctx, f, file, log, &secrets, tuneClient); err != nil {
+		client, err = connect(ctx, f, file, log, &secrets, tuneClient)
+		if client != nil {
+			defer client.Close()
+		}
+		if err != nil {
 			return fail(ctx, stderr, scrubbed(err, redact))
 		}
 		svc = client.Services()

@@ -2,8 +2,10 @@ package envconfig
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -227,5 +229,39 @@ func TestEnvExample(t *testing.T) {
 	}
 	if _, ok := e["GENESYS_CLIENT_SECRET"]; !ok {
 		t.Errorf(".env.example does not set GENESYS_CLIENT_SECRET: %q", keys(e))
+	}
+}
+
+// TestEnvExampleDocumentsEveryVariable: every GENESYS variable the programs read is in
+// .env.example.
+func TestEnvExampleDocumentsEveryVariable(t *testing.T) {
+	example, err := os.ReadFile(filepath.Join("..", "..", "..", ".env.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := regexp.MustCompile(`"(GENESYS(?:CLOUD)?_[A-Z0-9_]+)"`)
+	root := filepath.Join("..", "..", "..")
+	seen := 0
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range name.FindAllStringSubmatch(string(src), -1) {
+			seen++
+			if !regexp.MustCompile(`(?m)^#? ?` + m[1] + `=`).Match(example) {
+				t.Errorf("%s reads %s, which .env.example does not document", path, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen < 10 {
+		t.Errorf("found only %d variables read: the scan is broken", seen)
 	}
 }
