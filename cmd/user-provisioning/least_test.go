@@ -91,6 +91,28 @@ func runLeast(t *testing.T, tc leastCase) {
 	forbidden = e.srv.Sim.Counters().Forbidden
 	r = e.run(append(tc.args, "--report", e.report("create.results.csv"), in)...)
 	checkLeast(t, "create", r, e.srv.Sim.Counters().Forbidden-forbidden, perms)
+	checkOperationsKnown(t, e.srv.Sim.Counters().Requests)
+}
+
+// checkOperationsKnown fails for an API call the tool made (as the simulator counted it)
+// that the preflight's table of operations lacks: its permissions would go unchecked.
+func checkOperationsKnown(t *testing.T, requests map[string]int) {
+	t.Helper()
+	ops := provision.Operations()
+	checked := 0
+	for route := range requests {
+		if !strings.Contains(route, " /api/v2/") {
+			continue // the token endpoints
+		}
+		checked++
+		op := strings.Replace(route, "/objects/USER", "/objects/{objectType}", 1)
+		if _, ok := ops[op]; !ok {
+			t.Errorf("the tool called %s, which the preflight's table of operations lacks", route)
+		}
+	}
+	if checked < 5 {
+		t.Errorf("only %d API routes counted: the check sees nothing", checked)
+	}
 }
 
 func checkLeast(t *testing.T, step string, r result, forbidden int, perms []string) {
