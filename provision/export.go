@@ -54,6 +54,12 @@ func Export(ctx context.Context, svc Services, o ExportOptions, w io.Writer) (Ex
 	if x.log == nil {
 		x.log = zap.NewNop()
 	}
+	if svc.Who != nil {
+		// An export makes no write, but one that lacks a permission would stop half-way.
+		if err := checkPrivileges(ctx, svc.Who, needsOf(exportUses(o)), nil, x.log); err != nil {
+			return ExportResult{}, err
+		}
+	}
 	if err := x.listUsers(ctx); err != nil {
 		return ExportResult{}, err
 	}

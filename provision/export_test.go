@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -101,5 +102,39 @@ func TestExportSeparator(t *testing.T) {
 	}
 	if _, err := Export(context.Background(), svc, ExportOptions{ListSeparator: ","}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "ListSeparator") {
 		t.Errorf("',' with a name holding one: %v", err)
+	}
+}
+
+// An export whose credentials lack a permission it needs stops before reading any user,
+// naming the permission and what needs it; one that holds them all exports.
+func TestExportPreflight(t *testing.T) {
+	held := []string{"directory:user:view", "authorization:role:view", "routing:queue:view"}
+	for _, tc := range []struct {
+		name    string
+		drop    string // the permission taken away; "" for none
+		wantErr string
+	}{
+		{"all held", "", ""},
+		{"no role view", "authorization:role:view", "authorization:role:view, needed for roles"},
+		{"no queue view", "routing:queue:view", "routing:queue:view, needed for queues"},
+	} {
+		f := exportOrg()
+		svc := f.services()
+		perms := slices.DeleteFunc(slices.Clone(held), func(p string) bool { return p == tc.drop })
+		who := &fakeWho{priv: Privileges{Subject: `OAuth client "export" (c1)`, Permissions: perms}}
+		svc.Who = who
+		var buf bytes.Buffer
+		_, err := Export(context.Background(), svc, ExportOptions{}, &buf)
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%s: error %v, want one naming %q", tc.name, err, tc.wantErr)
+		case tc.wantErr != "" && buf.Len() != 0:
+			t.Errorf("%s: the export wrote %d bytes", tc.name, buf.Len())
+		}
+		if who.calls.Load() != 1 {
+			t.Errorf("%s: %d reads of the privileges, want 1", tc.name, who.calls.Load())
+		}
 	}
 }

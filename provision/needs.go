@@ -303,3 +303,22 @@ func wordsOf(needs []Need) []string {
 	}
 	return out
 }
+
+// exportUses lists what an export calls, with what makes it call each: the users' pages
+// (or their reads by id), user search for a scope or past the listing's 10,000 users, the
+// group of --scope-group, and the listings that turn ids into names, roles and queues
+// with their holders and members. An export writes nothing.
+func exportUses(o ExportOptions) []use {
+	u := &uses{}
+	u.add("the users", opListUsers, opSearchUsers, opListDivisions)
+	if o.ScopeGroup != "" {
+		u.add("--scope-group", opListGroups, opGroupIndividuals)
+	}
+	u.add("roles", opListRoles, opRoleGrants)
+	u.add("groups", opListGroups)
+	u.add("queues", opListQueues, opQueueMembers)
+	u.add("skills", opListSkills)
+	u.add("languages", opListLanguages)
+	u.add("location_work", opListLocations)
+	return u.out
+}

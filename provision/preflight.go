@@ -73,24 +73,33 @@ func (p *pipeline) preflight() error {
 	if err != nil {
 		return err
 	}
-	priv, err := p.svc.Who.Privileges(p.apiCtx)
-	if err != nil {
-		return p.unchecked(priv, err)
-	}
-	needs := needsOf(runUses(cols, p.o))
-	if missing := missingNeeds(needs, priv.Permissions); len(missing) > 0 {
-		return &PermissionError{Subject: subjectOf(priv), Missing: missing}
-	}
+	var later []Need
 	if p.o.DryRun {
 		real := p.o
 		real.DryRun = false
-		if missing := missingNeeds(needsOf(runUses(cols, real)), priv.Permissions); len(missing) > 0 {
-			p.log.Warn(lacks(subjectOf(priv), missing, "a real run of this file needs"))
-		}
+		later = needsOf(runUses(cols, real))
 	}
-	p.overPrivileged(priv, needs)
-	p.tokenLifetime(priv)
-	p.log.Info(fmt.Sprintf("permissions checked: %d needed, all held", len(needs)),
+	return checkPrivileges(p.apiCtx, p.svc.Who, needsOf(runUses(cols, p.o)), later, p.log)
+}
+
+// checkPrivileges reads what who may do and checks needs against it: a *PermissionError for
+// the missing ones; warnings for what a real run would lack (later, for a dry run's), for
+// permissions far beyond the needs, and a note for a long token lifetime. When the
+// permissions cannot be read, it warns and returns nil.
+func checkPrivileges(ctx context.Context, who Privileged, needs, later []Need, log *zap.Logger) error {
+	priv, err := who.Privileges(ctx)
+	if err != nil {
+		return unchecked(ctx, priv, err, log)
+	}
+	if missing := missingNeeds(needs, priv.Permissions); len(missing) > 0 {
+		return &PermissionError{Subject: subjectOf(priv), Missing: missing}
+	}
+	if missing := missingNeeds(later, priv.Permissions); len(missing) > 0 {
+		log.Warn(lacks(subjectOf(priv), missing, "a real run of this file needs"))
+	}
+	overPrivileged(priv, append(needs, later...), log)
+	tokenLifetime(priv, log)
+	log.Info(fmt.Sprintf("permissions checked: %d needed, all held", len(needs)),
 		zap.String("subject", subjectOf(priv)), zap.Strings("roles", priv.Roles))
 	return nil
 }
@@ -111,8 +120,8 @@ func (p *pipeline) headerColumns() (map[string]bool, error) {
 
 // unchecked handles a failure to read the credentials' permissions: the run goes on
 // unchecked, with a warning, unless ctx ended or the credentials were rejected.
-func (p *pipeline) unchecked(priv Privileges, err error) error {
-	if cerr := context.Cause(p.apiCtx); cerr != nil {
+func unchecked(ctx context.Context, priv Privileges, err error, log *zap.Logger) error {
+	if cerr := context.Cause(ctx); cerr != nil {
 		return cerr
 	}
 	if errors.Is(err, ErrAuth) && !errors.Is(err, ErrTokenEnded) {
@@ -126,7 +135,7 @@ func (p *pipeline) unchecked(priv Privileges, err error) error {
 	if errors.Is(err, ErrForbidden) && !priv.Person {
 		msg += ": reading them needs oauth:client:view"
 	}
-	p.log.Warn(msg)
+	log.Warn(msg)
 	return nil
 }
 
@@ -155,7 +164,7 @@ func missingNeeds(needs []Need, held []string) []Need {
 // overPrivileged warns about the held permissions far broader than the run needs: those with
 // a "*" part, the legacy "admin", and the admin-level ones (an "admin" action, adminLevel)
 // that no need of the run names first.
-func (p *pipeline) overPrivileged(priv Privileges, needs []Need) {
+func overPrivileged(priv Privileges, needs []Need, log *zap.Logger) {
 	broad := broaderThanNeeded(priv.Permissions, needs)
 	if len(broad) == 0 {
 		return
@@ -168,7 +177,7 @@ func (p *pipeline) overPrivileged(priv Privileges, needs []Need) {
 	if priv.Person {
 		advice = "don't run the tool as an over-privileged user (best practice 4): run it as a user whose roles hold only the permissions the README's 'Setting up the OAuth client' lists"
 	}
-	p.log.Warn(fmt.Sprintf("%s holds %s broader than this run needs: %s; %s",
+	log.Warn(fmt.Sprintf("%s holds %s broader than this run needs: %s; %s",
 		subjectOf(priv), count(len(broad), "permission"), named, advice))
 }
 
@@ -199,11 +208,11 @@ const maxTokenLifetime = time.Hour
 // tokenLifetime notes an OAuth client whose tokens live longer than maxTokenLifetime. A
 // person's token is left alone: a grant that acts as a person may not be able to renew it,
 // so its lifetime is how long the run can last.
-func (p *pipeline) tokenLifetime(priv Privileges) {
+func tokenLifetime(priv Privileges, log *zap.Logger) {
 	if priv.Person || priv.TokenLifetime <= maxTokenLifetime {
 		return
 	}
-	p.log.Info(fmt.Sprintf("tokens of this OAuth client live %s; a lifetime of 1 hour or less is enough: the tool renews tokens before they end (best practice 5: be aggressive with token time-outs)",
+	log.Info(fmt.Sprintf("tokens of this OAuth client live %s; a lifetime of 1 hour or less is enough: the tool renews tokens before they end (best practice 5: be aggressive with token time-outs)",
 		shortDuration(priv.TokenLifetime)), zap.String("subject", subjectOf(priv)))
 }
 

@@ -190,3 +190,21 @@ func TestExportIntoOrgMissingNames(t *testing.T) {
 		}
 	}
 }
+
+// An export whose client lacks a permission it needs stops before reading any user, with
+// exit 2, naming the permission; no file is written.
+func TestExportPreflight(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, gcsim.Options{Org: withRole(without("routing:queue:view"))})
+	out := filepath.Join(e.dir, "export.csv")
+	r := e.runExport(out)
+	if r.code != exitUnusable || !strings.Contains(r.stderr, "routing:queue:view, needed for queues") {
+		t.Errorf("exit %d, want 2 naming routing:queue:view\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("an export file was written (%v)", err)
+	}
+	if n := e.srv.Sim.Counters().Requests["GET /api/v2/users"]; n != 0 {
+		t.Errorf("%d user listings, want none before the permissions were checked", n)
+	}
+}
