@@ -60,7 +60,7 @@ func (f exportFlags) checkExport() error {
 
 // runExport is `user-provisioning export`: it writes the org's users to OUT.csv, or stdout
 // for "-", and returns the exit code.
-func runExport(ctx context.Context, args []string, stdout, stderr io.Writer, tuneClient func(*proxies.Config)) int {
+func runExport(ctx context.Context, args []string, stdout, stderr io.Writer, secrets *envconfig.ClientSecrets, tuneClient func(*proxies.Config)) int {
 	f, files, err := parseExportFlags(args, stderr)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
@@ -71,7 +71,6 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer, tun
 		fmt.Fprintf(stderr, "user-provisioning: give exactly one output file, or - for stdout (usage: user-provisioning export [flags] OUT.csv)\n")
 		return exitUnusable
 	}
-	var secrets envconfig.ClientSecrets
 	redact := provision.NewRedactor(secrets.Secrets)
 	tty := envconfig.IsTerminal(stderr)
 	logOut := &logOutput{base: stderr} // above the progress bar while it shows
@@ -80,7 +79,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer, tun
 		return unusable(stderr, err)
 	}
 	defer func() { _ = log.Sync() }()
-	client, err := connect(ctx, f.flags, "", log, &secrets, tuneClient)
+	client, err := connect(ctx, f.flags, "", log, secrets, tuneClient)
 	if client != nil {
 		defer client.Close()
 	}

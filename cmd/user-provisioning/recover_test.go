@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -100,6 +102,29 @@ func TestPanicInRowExits1(t *testing.T) {
 	for _, row := range r.report {
 		if row["status"] == "failed" && row["error"] != "internal error: logger boom at throttled" {
 			t.Errorf("failed row error = %q, want the internal error", row["error"])
+		}
+	}
+}
+
+// TestPanicLeaksNoSecret: a panic whose message holds the configuration's secrets (the
+// client secret and, with the password grant, the password) prints them [redacted], in the
+// import and in the export, even before the client exists.
+func TestPanicLeaksNoSecret(t *testing.T) {
+	e := &harness{t: t, dir: t.TempDir()}
+	env := filepath.Join(e.dir, "env")
+	body := "GENESYS_GRANT=password\nGENESYS_CLIENT_ID=c\nGENESYS_CLIENT_SECRET=" + testSecret +
+		"\nGENESYS_TOKEN_URL=http://127.0.0.1:1/auth/v3/oauth/token\nGENESYS_USERNAME=ann@example.com\nGENESYS_PASSWORD=" + personPassword +
+		"\nGENESYS_API_URL=http://127.0.0.1:1\n"
+	if err := os.WriteFile(env, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	boom := func(c *proxies.Config) { panic("boom: " + c.ClientSecret + " " + c.Password) }
+	in := e.file("users.csv", "Ann,ann@example.com,"+password+",,,,")
+	for _, args := range [][]string{{"--env-file", env, in}, {"export", "--env-file", env, "-"}} {
+		var out, errb bytes.Buffer
+		code := runWith(context.Background(), args, &out, &errb, nil, nil, boom)
+		if code != exitPartway || errb.String() != "user-provisioning: internal error: boom: [redacted] [redacted]\n" {
+			t.Errorf("%s: exit %d, stderr %q; want 4 and the secrets [redacted]", args[0], code, errb.String())
 		}
 	}
 }

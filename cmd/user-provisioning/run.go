@@ -44,15 +44,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, sigs <-ch
 // runWith is run with a hook that adjusts the pipeline's options (tests shorten its waits)
 // and one that adjusts the client's configuration.
 func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs <-chan os.Signal, tune func(*provision.Options), tuneClient func(*proxies.Config)) (code int) {
+	// The client's secrets (the client secret, its tokens) are scrubbed from the log, the
+	// report and a panic's message from the moment the configuration is read.
+	var secrets envconfig.ClientSecrets
 	defer func() {
 		// The last resort: a bug outside the pipeline's own recovery.
 		if v := recover(); v != nil {
-			fmt.Fprintf(stderr, "user-provisioning: internal error: %v\n", v)
+			printFatal(stderr, fmt.Errorf("internal error: %s", provision.NewRedactor(secrets.Secrets).Redact(fmt.Sprint(v))))
 			code = exitPartway
 		}
 	}()
 	if len(args) > 0 && args[0] == "export" {
-		return runExport(ctx, args[1:], stdout, stderr, tuneClient)
+		return runExport(ctx, args[1:], stdout, stderr, &secrets, tuneClient)
 	}
 	f, file, code, ok := commandLine(args, stdout, stderr)
 	if !ok {
@@ -61,9 +64,6 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 	tty := envconfig.IsTerminal(stderr)
 	// The logger writes through logOut, which the progress bar, while shown, routes above itself.
 	logOut := &logOutput{base: stderr}
-	// The client's secrets (the client secret, its tokens) are scrubbed from the log and the
-	// report from the moment the client is made.
-	var secrets envconfig.ClientSecrets
 	redact := provision.NewRedactor(secrets.Secrets) // for the errors printed without the logger
 	log, err := envconfig.NewLogger(f.logFormat, f.logLevel, tty, logOut, secrets.Secrets)
 	if err != nil {
@@ -221,6 +221,7 @@ func connect(ctx context.Context, f flags, file string, log *zap.Logger, secrets
 	if err != nil {
 		return nil, err
 	}
+	secrets.Add(cc.ClientSecret, cc.Password, cc.Assertion)
 	base := cc.BaseURL
 	cc.RatePerMinute = f.rate
 	if cc.Tokens, err = f.poolSize(env.Get); err != nil {

@@ -104,19 +104,40 @@ func (c *scrubCore) clean(s string) string {
 }
 
 // ClientSecrets hands a client's secrets (proxies.Client.Secrets) to a logger or a report made
-// before the client: Secrets returns none until Set. Its zero value is ready to use; it is
-// safe for concurrent use.
+// before the client: Secrets returns those Add gave until Set, then the client's too. Its
+// zero value is ready to use; it is safe for concurrent use.
 type ClientSecrets struct {
 	client atomic.Pointer[proxies.Client]
+	known  atomic.Pointer[[]string]
+}
+
+// Add makes Secrets return the non-empty ones of secrets too: the configuration's, known
+// before the client is made.
+func (s *ClientSecrets) Add(secrets ...string) {
+	var keep []string
+	if old := s.known.Load(); old != nil {
+		keep = slices.Clone(*old)
+	}
+	for _, v := range secrets {
+		if v != "" {
+			keep = append(keep, v)
+		}
+	}
+	s.known.Store(&keep)
 }
 
 // Set makes c the client whose secrets Secrets returns.
 func (s *ClientSecrets) Set(c *proxies.Client) { s.client.Store(c) }
 
-// Secrets returns the client's secrets: the client secret and its latest tokens.
+// Secrets returns the secrets added, and the client's: the client secret, the password and
+// the assertion, and its latest tokens.
 func (s *ClientSecrets) Secrets() []string {
-	if c := s.client.Load(); c != nil {
-		return c.Secrets()
+	var out []string
+	if known := s.known.Load(); known != nil {
+		out = append(out, *known...)
 	}
-	return nil
+	if c := s.client.Load(); c != nil {
+		out = append(out, c.Secrets()...)
+	}
+	return out
 }
