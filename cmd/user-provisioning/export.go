@@ -88,13 +88,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer, sec
 	}
 	opts := provision.ExportOptions{ScopeDivision: f.scopeDiv, ScopeGroup: f.scopeGroup,
 		States: strings.Split(f.states, ","), ListSeparator: f.listSep, Progress: &provision.Progress{}, Log: log}
-	stopProgress := func() {}
-	switch progressMode(f.progress, tty) {
-	case "bar":
-		stopProgress = showProgressBar(stderr, logOut, opts.Progress, client, progressBarEvery)
-	case "log":
-		stopProgress = reportProgress(log, opts.Progress, client, progressEvery)
-	}
+	stopProgress := startProgress(f.progress, tty, stderr, logOut, log, opts.Progress, client)
 	res, err := writeExport(ctx, files[0], stdout, func(w io.Writer) (provision.ExportResult, error) {
 		return provision.Export(ctx, client.Services(), opts, w)
 	})

@@ -210,3 +210,15 @@ func (o *logOutput) unroute(finish func()) {
 	finish()
 	o.via = nil
 }
+
+// startProgress shows pr as --progress (flag) and the terminal (tty) ask: a bar on stderr, a
+// log line every progressEvery, or nothing. It returns the function that stops it.
+func startProgress(flag string, tty bool, stderr io.Writer, logs *logOutput, log *zap.Logger, pr *provision.Progress, client *proxies.Client) func() {
+	switch progressMode(flag, tty) {
+	case "bar":
+		return showProgressBar(stderr, logs, pr, client, progressBarEvery)
+	case "log":
+		return reportProgress(log, pr, client, progressEvery)
+	}
+	return func() {}
+}

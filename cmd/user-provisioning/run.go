@@ -98,13 +98,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 	}
 
 	opts.Progress = &provision.Progress{}
-	stopProgress := func() {}
-	switch progressMode(f.progress, tty) {
-	case "bar":
-		stopProgress = showProgressBar(stderr, logOut, opts.Progress, client, progressBarEvery)
-	case "log":
-		stopProgress = reportProgress(log, opts.Progress, client, progressEvery)
-	}
+	stopProgress := startProgress(f.progress, tty, stderr, logOut, log, opts.Progress, client)
 	if f.backup != "" {
 		n, err := backup(ctx, svc, opts, f.backup)
 		if err != nil {
