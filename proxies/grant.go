@@ -40,6 +40,13 @@ var grantNames = map[string]string{
 	"password":           GrantPassword,
 }
 
+// GrantName is the grant name names (GENESYS_GRANT's value: any case, spaces around, "-" or
+// "_"), and whether it names one; "" is the default, GrantClientCredentials.
+func GrantName(name string) (string, bool) {
+	grant, ok := grantNames[strings.ToLower(strings.TrimSpace(name))]
+	return grant, ok
+}
+
 // saml2GrantType is the grant_type of the SAML2 bearer grant (RFC 7522).
 const saml2GrantType = "urn:ietf:params:oauth:grant-type:saml2-bearer"
 
@@ -47,7 +54,7 @@ const saml2GrantType = "urn:ietf:params:oauth:grant-type:saml2-bearer"
 // grant, the token URL as checkURL normalises it. Its errors name the environment variable
 // to set, never a value but the grant's.
 func checkGrant(c Config) (grant, tokenURL string, err error) {
-	grant, ok := grantNames[strings.ToLower(strings.TrimSpace(c.Grant))]
+	grant, ok := GrantName(c.Grant)
 	if !ok {
 		return "", "", fmt.Errorf("GENESYS_GRANT %q: use %s, %s or %s", c.Grant, GrantClientCredentials, GrantSAML2Bearer, GrantPassword)
 	}

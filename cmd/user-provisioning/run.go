@@ -124,7 +124,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, sigs 
 		return fail(ctx, stderr, scrubbed(err, redact))
 	}
 	if stoppedByToken(stop, sum) {
-		fmt.Fprintln(stderr, tokenEndedAdvice(client.Grant()))
+		fmt.Fprintln(stderr, tokenEndedAdvice)
 		return exitAuth
 	}
 	if sum.ByStatus[provision.StatusFailed] > 0 || sum.ByStatus[provision.StatusInvalid] > 0 {

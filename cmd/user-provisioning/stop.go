@@ -79,13 +79,9 @@ func watchTokenEnd(ctx context.Context, client *proxies.Client, s *runStop, log 
 // freshAssertion is what to do once a SAML2 token ran out.
 const freshAssertion = "put a fresh assertion in GENESYS_SAML2_ASSERTION_FILE and run again with --resume to finish"
 
-// tokenEndedAdvice is the one line printed when a run stopped because its token ran out.
-func tokenEndedAdvice(grant string) string {
-	if grant == envconfig.GrantSAML2Bearer {
-		return "user-provisioning: the SAML2 access token ran out, and an assertion serves only once: " + freshAssertion
-	}
-	return "user-provisioning: the access token ran out and could not be renewed: run again with --resume to finish"
-}
+// tokenEndedAdvice is the one line printed when a run stopped because its token ran out:
+// only a SAML2 token cannot be renewed (proxies.Client.TokenEnding).
+const tokenEndedAdvice = "user-provisioning: the SAML2 access token ran out, and an assertion serves only once: " + freshAssertion
 
 // callsPerRowEstimate is what a typical file costs in requests a row (BENCHMARKS.md: 2.1 for
 // users with roles, groups and a queue), rounded up: the estimate only warns.

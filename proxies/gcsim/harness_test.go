@@ -65,13 +65,11 @@ func newClient(t testing.TB, srv *Server) *client {
 	return c
 }
 
-// adminClient returns a client of gcsim-admin-client, whose role holds every permission,
-// sharing c's HTTP client: for test setup that user-provisioning's role may not do, such as
-// deleting a user.
-func adminClient(t testing.TB, srv *Server, c *client) *client {
+// clientOf returns a client of the OAuth client id, sharing hc, holding a token of its own.
+func clientOf(t testing.TB, srv *Server, hc *http.Client, id, secret string) *client {
 	t.Helper()
-	a := &client{t: t, base: srv.URL, hc: c.hc}
-	r := a.tokenRequest("gcsim-admin-client", "gcsim-admin-secret-not-real", "client_credentials")
+	a := &client{t: t, base: srv.URL, hc: hc}
+	r := a.tokenRequest(id, secret, "client_credentials")
 	r.want(t, http.StatusOK)
 	var tok struct {
 		AccessToken string `json:"access_token"`
@@ -79,6 +77,13 @@ func adminClient(t testing.TB, srv *Server, c *client) *client {
 	r.decode(t, &tok)
 	a.token = tok.AccessToken
 	return a
+}
+
+// adminClient returns a client of gcsim-admin-client, whose role holds every permission,
+// sharing c's HTTP client: for test setup that user-provisioning's role may not do, such as
+// deleting a user.
+func adminClient(t testing.TB, srv *Server, c *client) *client {
+	return clientOf(t, srv, c.hc, "gcsim-admin-client", "gcsim-admin-secret-not-real")
 }
 
 // start returns a server and a client holding a token.

@@ -25,16 +25,7 @@ func wantRetryAfter(t *testing.T, r reply, window time.Duration) {
 
 // otherClient returns a client of the org's second OAuth client, holding a token.
 func otherClient(t *testing.T, srv *Server, hc *http.Client) *client {
-	t.Helper()
-	o := &client{t: t, base: srv.URL, hc: hc}
-	r := o.tokenRequest("demo-client", "demo-secret-not-real", "client_credentials")
-	r.want(t, http.StatusOK)
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	r.decode(t, &tok)
-	o.token = tok.AccessToken
-	return o
+	return clientOf(t, srv, hc, "demo-client", "demo-secret-not-real")
 }
 
 func TestRouteLimit(t *testing.T) {

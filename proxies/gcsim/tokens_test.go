@@ -14,16 +14,7 @@ const home = "/api/v2/authorization/divisions/home"
 // sameClient returns another client of c's OAuth client (test-client) holding a token of
 // its own.
 func sameClient(t *testing.T, srv *Server, c *client) *client {
-	t.Helper()
-	o := &client{t: t, base: srv.URL, hc: c.hc}
-	r := o.tokenRequest("test-client", "test-secret-not-real", "client_credentials")
-	r.want(t, http.StatusOK)
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	r.decode(t, &tok)
-	o.token = tok.AccessToken
-	return o
+	return clientOf(t, srv, c.hc, "test-client", "test-secret-not-real")
 }
 
 // wantTokenLimit checks the 429 of the token's limit, which states itself.

@@ -27,10 +27,14 @@ const maxAssertionBytes = 1 << 20
 // grantConfig fills cc's grant from GENESYS_GRANT and the variables that grant reads. The
 // password and the assertion are never part of an error.
 func grantConfig(e Env, cc *proxies.Config) error {
-	grant := strings.ToLower(strings.TrimSpace(e.Get("GENESYS_GRANT")))
+	raw := e.Get("GENESYS_GRANT")
+	grant, ok := proxies.GrantName(raw)
+	if !ok {
+		return fmt.Errorf("GENESYS_GRANT %q: use %s (the default), %s or %s", strings.TrimSpace(raw), GrantClientCredentials, GrantSAML2Bearer, GrantPassword)
+	}
 	switch grant {
-	case "", GrantClientCredentials:
-		cc.Grant = GrantClientCredentials
+	case GrantClientCredentials:
+		cc.Grant = grant
 	case GrantSAML2Bearer:
 		cc.Grant = grant
 		path := e.Get("GENESYS_SAML2_ASSERTION_FILE")
@@ -59,8 +63,6 @@ func grantConfig(e Env, cc *proxies.Config) error {
 		if len(unset) > 0 {
 			return fmt.Errorf("GENESYS_GRANT=password needs %s", strings.Join(unset, ", "))
 		}
-	default:
-		return fmt.Errorf("GENESYS_GRANT %q: use %s (the default), %s or %s", grant, GrantClientCredentials, GrantSAML2Bearer, GrantPassword)
 	}
 	return nil
 }
